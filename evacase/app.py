@@ -1,0 +1,151 @@
+"""The HTTP surface: POST /message/{ServiceName}, GET /health, CORS, request IDs and the per-request log line."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from evacase.auth import TokenVerifier
+from evacase.config import Settings
+from evacase.db import create_pool, fetch_secret
+from evacase.dispatch import Incoming, Outcome, Runtime, dispatch
+from evacase.errors import RequestTooLarge
+from evacase.paging import PageTokens
+from evacase.registry import load_services
+
+log = structlog.get_logger("evacase")
+
+EVA_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "EVA-User-Agent",
+    "EVA-IDs-Mode",
+    "EVA-IDs-BackendSystemID",
+    "EVA-Requested-OrganizationUnitID",
+    "EVA-Requested-OrganizationUnit-Query",
+    "EVA-API-Version",
+    "EVA-App-ContextID",
+    "EVA-App-PayloadID",
+    "EVA-Service-Name",
+]
+
+
+async def _read_body(request: Request, limit: int, request_id: str) -> bytes | Outcome:
+    too_large = RequestTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return Outcome(too_large.status, too_large.body(request_id), error_code=too_large.code)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return Outcome(too_large.status, too_large.body(request_id), error_code=too_large.code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(settings: Settings | None = None, jwt_secret: str | None = None) -> Starlette:
+    """The ASGI app. `jwt_secret` overrides the settings' secret (serve passes the generated one)."""
+    settings = settings or Settings.from_env()
+    registry = load_services()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (evacase serve starts an embedded PostgreSQL for you)")
+        pool = await create_pool(settings.database_url, settings.pool_min_size, settings.pool_max_size)
+        async with pool.acquire() as conn:
+            key = await fetch_secret(conn, "page_token_key", secrets.token_bytes(32))
+        app.state.runtime = Runtime(
+            pool=pool,
+            verifier=TokenVerifier(settings, jwt_secret),
+            page_tokens=PageTokens(key),
+            registry=registry,
+        )
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    async def message(request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        service = request.path_params["service"]
+        headers = request.headers
+        rt: Runtime = request.app.state.runtime
+        body = await _read_body(request, settings.max_body_bytes, request_id)
+        if isinstance(body, Outcome):
+            outcome = body
+        else:
+            incoming = Incoming(
+                service=service,
+                body=body,
+                request_id=request_id,
+                authorization=headers.get("authorization"),
+                string_ids=headers.get("eva-ids-mode", "").lower() == "stringids",
+                backend_system_id=headers.get("eva-ids-backendsystemid"),
+            )
+            outcome = await dispatch(rt, incoming)
+        caller = outcome.caller
+        log.info(
+            "request",
+            service=outcome.service or service,
+            user_id=caller.user_id if caller else None,
+            user_type=caller.user_type if caller else None,
+            status=outcome.status,
+            error_code=outcome.error_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            request_id=request_id,
+            user_agent=headers.get("eva-user-agent"),
+        )
+        return Response(
+            outcome.body,
+            status_code=outcome.status,
+            media_type="application/json",
+            headers={"EVA-Request-ID": request_id},
+        )
+
+    async def health(request: Request) -> Response:
+        rt: Runtime = request.app.state.runtime
+        try:
+            async with rt.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+        except Exception as exc:  # any failure to reach the database means "not healthy"
+            log.warning("health_check_failed", error=str(exc))
+            return Response(b'{"Status":"DatabaseUnavailable"}', 503, media_type="application/json")
+        return Response(b'{"Status":"OK"}', 200, media_type="application/json")
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["POST"],
+                allow_headers=EVA_REQUEST_HEADERS,
+                expose_headers=["EVA-Request-ID"],
+                max_age=600,
+            )
+        )
+    routes = [
+        Route("/message/{service}", message, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn workers: settings (and the serve-generated secret) come from the environment."""
+    return create_app(Settings.from_env())

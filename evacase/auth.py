@@ -1,0 +1,267 @@
+"""Who is calling: verify the signed token in `Authorization` and turn its claims into a Caller."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import IntFlag
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from evacase.config import Settings
+from evacase.errors import Unauthorized
+
+BIGINT_MAX = 2**63 - 1
+
+
+class UserType(IntFlag):
+    """EVA's UserTypes (a bit flag); System (17) includes the Employee bit."""
+
+    NONE = 0
+    EMPLOYEE = 1
+    CUSTOMER = 2
+    SYSTEM = 17
+    API = 2048
+
+
+ANY_USER = -1  # a mask that matches every authenticated caller
+
+
+class Scope(IntFlag):
+    """EVA's FunctionalityScope: Manage is Create|Edit|Delete|View, All is every scope."""
+
+    NONE = 0
+    CREATE = 1
+    EDIT = 2
+    DELETE = 4
+    VIEW = 8
+    MANAGE = 15
+    SETTINGS = 16
+    ALL = 31
+
+
+SCOPES_BY_NAME = {s.name.lower(): s for s in Scope if s.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: int
+    user_type: int
+    functionalities: dict[str, int]
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    organization_units: tuple[int, ...] | None = None
+    custom_id: str | None = None
+    backend_id: str | None = None
+    expires_at: float = 0.0
+
+    def has_type(self, mask: int) -> bool:
+        return mask == ANY_USER or bool(self.user_type & mask)
+
+    def has_functionality(self, name: str, scope: Scope) -> bool:
+        held = self.functionalities.get(name)
+        if held is None:
+            return False
+        return scope == Scope.NONE or held & scope == scope
+
+    @property
+    def profile(self) -> tuple[object, ...]:
+        """What the users table keeps of this caller; written only when it differs."""
+        return (
+            self.user_type,
+            self.first_name,
+            self.last_name,
+            self.email,
+            self.custom_id,
+            self.backend_id,
+        )
+
+
+def parse_functionality(text: str) -> tuple[str, Scope]:
+    """`Cases:View` -> ("Cases", VIEW); a bare `Cases` means every scope."""
+    name, sep, scope_name = text.partition(":")
+    if not name:
+        raise ValueError(f"invalid functionality {text!r}")
+    if not sep:
+        return name, Scope.ALL
+    scope = SCOPES_BY_NAME.get(scope_name.strip().lower())
+    if scope is None:
+        raise ValueError(f"unknown functionality scope in {text!r}")
+    return name, scope
+
+
+def strip_scheme(header: str) -> str:
+    """Accept `Bearer <t>`, `eva <t>` and a bare `<t>` (EVA's clients send all three)."""
+    value = header.strip()
+    scheme, sep, rest = value.partition(" ")
+    if sep and scheme.lower() in ("bearer", "eva"):
+        return rest.strip()
+    return value
+
+
+def _opt_str(claims: dict[str, object], name: str) -> str | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Unauthorized(f"The token's claim `{name}` must be a string.", "InvalidToken")
+    return value
+
+
+def _positive_int(value: object, what: str) -> int:
+    if isinstance(value, bool):
+        raise Unauthorized(f"The token's {what} must be an integer.", "InvalidToken")
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value <= BIGINT_MAX:
+        raise Unauthorized(f"The token's {what} must be a positive integer.", "InvalidToken")
+    return value
+
+
+def caller_from_claims(claims: dict[str, object]) -> Caller:
+    user_id = _positive_int(claims.get("sub"), "`sub` (user ID)")
+    user_type = claims.get("user_type")
+    if isinstance(user_type, bool) or not isinstance(user_type, int) or user_type < 0:
+        raise Unauthorized("The token's claim `user_type` must be an EVA UserTypes value.", "InvalidToken")
+    raw_functionalities = claims.get("functionalities") or []
+    if not isinstance(raw_functionalities, list):
+        raise Unauthorized("The token's claim `functionalities` must be a list.", "InvalidToken")
+    functionalities: dict[str, int] = {}
+    for item in raw_functionalities:
+        if not isinstance(item, str):
+            raise Unauthorized("The token's functionalities must be strings.", "InvalidToken")
+        try:
+            name, scope = parse_functionality(item)
+        except ValueError as exc:
+            raise Unauthorized(f"The token holds an invalid functionality: {exc}.", "InvalidToken") from None
+        functionalities[name] = functionalities.get(name, 0) | scope
+    units = claims.get("organization_units")
+    organization_units: tuple[int, ...] | None = None
+    if units is not None:
+        if not isinstance(units, list):
+            raise Unauthorized("The token's claim `organization_units` must be a list.", "InvalidToken")
+        organization_units = tuple(_positive_int(u, "organization unit ID") for u in units)
+    exp = claims.get("exp")
+    return Caller(
+        user_id=user_id,
+        user_type=user_type,
+        functionalities=functionalities,
+        first_name=_opt_str(claims, "given_name"),
+        last_name=_opt_str(claims, "family_name"),
+        email=_opt_str(claims, "email"),
+        organization_units=organization_units,
+        custom_id=_opt_str(claims, "custom_id"),
+        backend_id=_opt_str(claims, "backend_id"),
+        expires_at=float(exp) if isinstance(exp, int | float) else 0.0,
+    )
+
+
+def _read_key(value: str) -> str:
+    """A PEM given inline, or the path of a file holding it."""
+    if "-----BEGIN" in value:
+        return value
+    return Path(value).expanduser().read_text()
+
+
+class TokenVerifier:
+    """Verifies tokens with the one configured algorithm; caches decoded tokens until they expire."""
+
+    CACHE_LIMIT = 10_000
+
+    def __init__(self, settings: Settings, secret: str | None = None) -> None:
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self._key: object
+        if settings.jwt_public_key:
+            pem = _read_key(settings.jwt_public_key)
+            key = load_pem_public_key(pem.encode())
+            if isinstance(key, rsa.RSAPublicKey):
+                default_alg = "RS256"
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                default_alg = "ES256"
+            else:
+                raise ValueError("EVACASE_JWT_PUBLIC_KEY must be an RSA or EC public key")
+            self._key = key
+            self.algorithm = settings.jwt_algorithm or default_alg
+        else:
+            secret = secret or settings.jwt_secret
+            if not secret:
+                raise ValueError("no JWT secret or public key configured")
+            self._key = secret
+            self.algorithm = settings.jwt_algorithm or "HS256"
+        if self.algorithm.lower() == "none":
+            raise ValueError("the JWT algorithm `none` is not allowed")
+        self._cache: dict[str, Caller] = {}
+
+    def verify(self, header: str | None) -> Caller:
+        if not header or not header.strip():
+            raise Unauthorized("This service requires an Authorization header with a token.", "MissingToken")
+        token = strip_scheme(header)
+        now = time.time()
+        cached = self._cache.get(token)
+        if cached is not None:
+            if cached.expires_at > now:
+                return cached
+            del self._cache[token]
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[self.algorithm],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The token has expired.", "ExpiredToken") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("The token is not valid.", "InvalidToken") from None
+        caller = caller_from_claims(claims)
+        if len(self._cache) >= self.CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[token] = caller
+        return caller
+
+
+def mint_token(
+    secret: str,
+    *,
+    user_id: int,
+    user_type: int,
+    functionalities: list[str] | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+    organization_units: list[int] | None = None,
+    custom_id: str | None = None,
+    backend_id: str | None = None,
+    expires_in: int = 86400,
+    algorithm: str = "HS256",
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
+    """A signed token for local use and tests (the production issuer is the shop's identity system)."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": str(user_id),
+        "user_type": user_type,
+        "functionalities": functionalities or [],
+        "iat": now,
+        "exp": now + expires_in,
+    }
+    optional = {
+        "given_name": first_name,
+        "family_name": last_name,
+        "email": email,
+        "organization_units": organization_units,
+        "custom_id": custom_id,
+        "backend_id": backend_id,
+        "iss": issuer,
+        "aud": audience,
+    }
+    claims.update({k: v for k, v in optional.items() if v is not None})
+    return jwt.encode(claims, secret, algorithm=algorithm)

@@ -1,0 +1,56 @@
+"""Blob references: EVA blob IDs (GUIDs) given directly or inside an asset URL. Files are never stored here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+import msgspec
+
+from evacase.errors import Conflict, ValidationFailed
+
+MAX_BLOBS_PER_CASE = 50
+MAX_BLOBS_PER_INTERACTION = 20
+MAX_URLS_PER_REQUEST = 20
+
+BlobUrl = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def guid_in_url(url: str) -> uuid.UUID:
+    """The blob's GUID inside an EVA asset URL (the last one, if several)."""
+    found = _GUID.findall(url)
+    if not found:
+        raise ValidationFailed("A blob URL must contain the blob's GUID.", "Blob:InvalidBlobUrl", {"Url": url})
+    return uuid.UUID(found[-1])
+
+
+def blobs_to_add(blob_id: uuid.UUID | None, urls: list[str] | None) -> list[tuple[uuid.UUID, str | None]]:
+    """(GUID, URL) pairs named by a BlobID and/or BlobUrls; at least one, none twice."""
+    pairs: list[tuple[uuid.UUID, str | None]] = []
+    if blob_id is not None:
+        pairs.append((blob_id, None))
+    pairs.extend((guid_in_url(url), url) for url in urls or [])
+    if not pairs:
+        raise ValidationFailed("Either BlobID or BlobUrls is required.", "Blob:BlobIDOrUrlRequired")
+    if len({guid for guid, _ in pairs}) != len(pairs):
+        raise ValidationFailed("The same blob is named more than once.", "Blob:DuplicateBlob")
+    return pairs
+
+
+def blob_to_remove(blob_id: uuid.UUID | None, url: str | None) -> uuid.UUID:
+    """The GUID named by BlobID or BlobUrl (they must agree if both are given)."""
+    from_url = guid_in_url(url) if url is not None else None
+    if blob_id is None and from_url is None:
+        raise ValidationFailed("Either BlobID or BlobUrl is required.", "Blob:BlobIDOrUrlRequired")
+    if blob_id is not None and from_url is not None and blob_id != from_url:
+        raise ValidationFailed("BlobID and BlobUrl name different blobs.", "Blob:BlobIDAndUrlDiffer")
+    result = blob_id or from_url
+    assert result is not None
+    return result
+
+
+def check_capacity(current: int, adding: int, limit: int, what: str) -> None:
+    if current + adding > limit:
+        raise Conflict(f"A {what} can hold at most {limit} blobs.", "Blob:TooManyBlobs", {"Limit": limit})

@@ -1,0 +1,180 @@
+"""The `evacase` command: serve, token, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Iterator
+
+import structlog
+
+from evacase.auth import UserType, mint_token, parse_functionality
+from evacase.config import Settings
+from evacase.logs import configure_logging
+from evacase.migrate import migrate_dsn
+
+log = structlog.get_logger("evacase")
+
+USER_TYPES = {
+    "employee": UserType.EMPLOYEE,
+    "customer": UserType.CUSTOMER,
+    "system": UserType.SYSTEM,
+    "api": UserType.API,
+}
+
+
+def _ensure_secret(settings: Settings, create: bool) -> str | None:
+    """The HS256 secret: EVACASE_JWT_SECRET, else the one kept under $EVACASE_HOME (generated once by serve)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.jwt_public_key:
+        return None
+    path = settings.secret_file
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    sys.stderr.write(
+        f"Generated a JWT signing secret in {path}.\n"
+        "Mint a token for local use with, e.g.:\n"
+        "  evacase token --user-id 1 --user-type customer --name 'Jane Doe'\n"
+    )
+    return secret
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from evacase.embedded import embedded_postgres
+
+    with embedded_postgres(settings.home) as dsn:
+        yield dsn
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    secret = _ensure_secret(settings, create=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; this handler turns it into SystemExit so the
+    # `finally` below still stops the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _database(settings) as dsn:
+        asyncio.run(migrate_dsn(dsn))
+        os.environ["DATABASE_URL"] = dsn
+        if secret and not settings.jwt_secret:
+            os.environ["EVACASE_JWT_SECRET"] = secret
+        log.info("serving", host=args.host, port=args.port, workers=args.workers)
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(
+                "evacase.app:create_app_from_env",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=30,
+            )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    with _database(settings) as dsn:
+        version = asyncio.run(migrate_dsn(dsn))
+    print(f"schema at version {version}")  # noqa: T201 - the command's output
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    secret = _ensure_secret(settings, create=False)
+    if not secret:
+        sys.stderr.write(
+            "No signing secret: set EVACASE_JWT_SECRET, or run `evacase serve` once to generate one "
+            f"in {settings.secret_file}. Tokens for RS256/ES256 set-ups are minted by your identity provider.\n"
+        )
+        return 2
+    for f in args.functionality:
+        try:
+            parse_functionality(f)
+        except ValueError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 2
+    first = last = None
+    if args.name:
+        first, _, rest = args.name.strip().partition(" ")
+        last = rest.strip() or None
+    token = mint_token(
+        secret,
+        user_id=args.user_id,
+        user_type=USER_TYPES[args.user_type],
+        functionalities=args.functionality,
+        first_name=first,
+        last_name=last,
+        email=args.email,
+        organization_units=args.organization_unit or None,
+        custom_id=args.custom_id,
+        backend_id=args.backend_id,
+        expires_in=args.expires_in,
+        algorithm=settings.jwt_algorithm or "HS256",
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    print(token)  # noqa: T201 - the command's output
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evacase", description="Case management that speaks EVA's case API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (embedded PostgreSQL when DATABASE_URL is unset)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="print a signed token for local use")
+    token.add_argument("--user-id", type=int, required=True)
+    token.add_argument("--user-type", choices=sorted(USER_TYPES), required=True)
+    token.add_argument("--functionality", action="append", default=[], help="e.g. Cases:View (repeatable)")
+    token.add_argument("--name", help='"First Last"')
+    token.add_argument("--email")
+    token.add_argument("--organization-unit", type=int, action="append", default=[])
+    token.add_argument("--custom-id")
+    token.add_argument("--backend-id")
+    token.add_argument("--expires-in", type=int, default=86400, help="seconds (default one day)")
+    token.set_defaults(func=cmd_token)
+
+    mig = sub.add_parser("migrate", help="apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Database access plumbing: the pool, SQL loading, and asyncpg errors translated to EVA errors in one place."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from evacase.errors import Conflict, EvaError, NotFound, ValidationFailed
+
+_BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --\s*$", re.MULTILINE)
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    """Named blocks, procrastinate style: `-- name --`, a one-line `-- description`, then the SQL."""
+    parts = _BLOCK.split(text)
+    queries: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in queries:
+            raise ValueError(f"duplicate query name {name}")
+        queries[name] = body.strip()
+    return queries
+
+
+@cache
+def load_queries(domain: str) -> dict[str, str]:
+    """The queries of `evacase/sql/<domain>.sql`, loaded once."""
+    text = resources.files("evacase.sql").joinpath(f"{domain}.sql").read_text(encoding="utf-8")
+    return parse_queries(text)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.execute("SET TIME ZONE 'UTC'")
+
+
+async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+# Named constraints -> the error a client sees. Unknown constraint names fall back to a generic conflict.
+CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
+    "case_blobs_unique": (Conflict, "Case:BlobAlreadyAttached", "This blob is already attached to the case."),
+    "interaction_blobs_unique": (
+        Conflict,
+        "CaseInteraction:BlobAlreadyAttached",
+        "This blob is already attached to the interaction.",
+    ),
+    "case_statuses_name_unique": (
+        Conflict,
+        "CaseStatus:StatusNameAlreadyExists",
+        "A case status with this name already exists.",
+    ),
+    "cases_backend_id_unique": (
+        Conflict,
+        "Case:CaseWithBackendIDAlreadyExists",
+        "A case with this BackendSystemID and BackendID already exists.",
+    ),
+    "cases_topic_fk": (NotFound, "CaseTopic:NotFound", "The case topic does not exist."),
+}
+
+
+def translate_db_error(exc: BaseException) -> EvaError | None:
+    """An asyncpg error caused by the request's data becomes the matching EVA error; others stay faults."""
+    if not isinstance(exc, asyncpg.PostgresError):
+        return None
+    constraint = getattr(exc, "constraint_name", None)
+    if constraint and constraint in CONSTRAINT_ERRORS:
+        cls, code, message = CONSTRAINT_ERRORS[constraint]
+        return cls(message, code)
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return Conflict("The request conflicts with existing data.", "UniqueConstraintViolation")
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return NotFound("The request refers to something that does not exist.", "ReferenceNotFound")
+    if isinstance(exc, asyncpg.CheckViolationError):
+        return ValidationFailed("A value in the request is out of bounds.", "CheckViolation")
+    sqlstate = getattr(exc, "sqlstate", "") or ""
+    if sqlstate.startswith("22"):  # data exception: NUL in text, out-of-range numbers, bad encodings ...
+        return ValidationFailed("A value in the request cannot be stored (invalid characters or out of range).")
+    return None
+
+
+async def fetch_secret(conn: asyncpg.Connection, name: str, fresh: bytes) -> bytes:
+    """The shared secret `name`, created from `fresh` by whichever instance asks first."""
+    value: Any = await conn.fetchval(
+        """
+        WITH ins AS (
+            INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value
+        )
+        SELECT value FROM ins UNION ALL SELECT value FROM app_secrets WHERE name = $1
+        LIMIT 1
+        """,
+        name,
+        fresh,
+    )
+    return bytes(value)
+
+
+def contains_pattern(text: str | None) -> str | None:
+    """A case-insensitive `contains` LIKE pattern for user text (its own % and _ match literally)."""
+    if text is None:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,129 @@
+"""One request, start to end: find the operation, authenticate, authorize, decode, run in a transaction, encode.
+
+Knows nothing of HTTP frameworks: app.py hands it the service name, the body and a few headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+
+from evacase.auth import Caller, TokenVerifier
+from evacase.context import Context
+from evacase.db import translate_db_error
+from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
+from evacase.messages import stringify_ids
+from evacase.paging import PageTokens
+from evacase.registry import Operation, Registry
+from evacase.users import KnownUsers, record_user
+
+log = structlog.get_logger("evacase")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass
+class Runtime:
+    """Everything a request needs that lives as long as the app (built in the app's lifespan)."""
+
+    pool: asyncpg.Pool
+    verifier: TokenVerifier
+    page_tokens: PageTokens
+    registry: Registry
+    known_users: KnownUsers = field(default_factory=KnownUsers)
+
+
+@dataclass(slots=True)
+class Incoming:
+    service: str
+    body: bytes
+    request_id: str
+    authorization: str | None = None
+    string_ids: bool = False
+    backend_system_id: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: int
+    body: bytes
+    service: str | None = None
+    caller: Caller | None = None
+    error_code: str | None = None
+
+
+def authorize(op: Operation, caller: Caller) -> None:
+    access = op.access
+    if not caller.has_type(access.user_types):
+        raise Forbidden("You are not authorized to execute this request.")
+    if access.functionality and not (access.exempt and caller.user_type & access.exempt):
+        name, scope = access.functionality
+        if not caller.has_functionality(name, scope):
+            scope_name = scope.name.title() if scope.name else "None"
+            raise Forbidden(
+                f"You are not authorized to execute this request: it requires the functionality {name}:{scope_name}.",
+                data={"Functionality": f"{name}:{scope_name}"},
+            )
+
+
+def decode(op: Operation, body: bytes) -> Any:
+    try:
+        return op.decoder.decode(body if body.strip() else b"{}")
+    except msgspec.ValidationError as exc:
+        raise op.constraints.explain(exc) from None
+    except msgspec.DecodeError:
+        raise ValidationFailed("The request body is not valid JSON.", "MalformedJSON") from None
+
+
+async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
+    needs_user_write = rt.known_users.needs_write(caller)
+    try:
+        async with rt.pool.acquire() as conn:
+            ctx = Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
+            if op.writes or needs_user_write:
+                async with conn.transaction():
+                    if needs_user_write:
+                        await record_user(conn, caller)
+                    response = await op.handler(ctx, request)
+            else:
+                response = await op.handler(ctx, request)
+    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError) as exc:
+        log.warning("database_unavailable", error=str(exc))
+        raise ServiceUnavailable("The database is not reachable; try again shortly.") from None
+    except asyncpg.PostgresError as exc:
+        translated = translate_db_error(exc)
+        if translated is None:
+            raise
+        raise translated from None
+    if needs_user_write:
+        rt.known_users.remember(caller)
+    return response
+
+
+async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
+    op = rt.registry.get(incoming.service)
+    outcome = Outcome(500, b"", op.name if op else None)
+    try:
+        if op is None:
+            raise NotFound(f"The service {incoming.service!r} does not exist.", "UnknownService")
+        caller = rt.verifier.verify(incoming.authorization)
+        outcome.caller = caller
+        authorize(op, caller)
+        request = decode(op, incoming.body)
+        response = await run(rt, op, caller, request, incoming)
+        if incoming.string_ids:
+            outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response)))
+        else:
+            outcome.body = _encoder.encode(response)
+        outcome.status = 200
+    except EvaError as exc:
+        outcome.status, outcome.error_code = exc.status, exc.code
+        outcome.body = exc.body(incoming.request_id)
+    except Exception:
+        log.exception("unhandled_error", request_id=incoming.request_id, service=outcome.service)
+        err = internal_error()
+        outcome.status, outcome.error_code = err.status, err.code
+        outcome.body = err.body(incoming.request_id)
+    return outcome

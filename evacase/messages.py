@@ -1,0 +1,76 @@
+"""Building blocks of the wire format shared by every service: the message base, IDs, times, paging, EVA's ID modes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+
+BIGINT_MAX = 2**63 - 1
+MAX_TEXT = 10_000
+
+# An ID in a request: a positive integer, sent as a number or a numeric string.
+Id = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+# Free text that must say something: not blank, at most 10,000 characters.
+Text = Annotated[str, msgspec.Meta(pattern=r"\S", max_length=MAX_TEXT)]
+# A page size: 1 or more (more than MAX_PAGE_SIZE is served as MAX_PAGE_SIZE).
+Limit = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+# Search text in a filter.
+FilterText = Annotated[str, msgspec.Meta(max_length=200)]
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+class Message(msgspec.Struct, omit_defaults=True):
+    """Base of every request and response: EVA's PascalCase names; null fields are left out of responses."""
+
+
+class EmptyRequest(Message):
+    pass
+
+
+class EmptyResponse(Message):
+    pass
+
+
+class UserName(Message, kw_only=True):
+    FirstName: str | None = None
+    LastName: str | None = None
+    FullName: str | None = None
+
+
+def user_name(first: str | None, last: str | None) -> UserName | None:
+    if first is None and last is None:
+        return None
+    full = " ".join(part for part in (first, last) if part)
+    return UserName(FirstName=first, LastName=last, FullName=full or None)
+
+
+def iso_ms(value: dt.datetime | None) -> str | None:
+    """EVA's timestamps: UTC, ISO 8601, milliseconds, `Z` (2023-03-30T16:30:57.947Z)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+
+
+def stringify_ids(value: Any) -> Any:
+    """EVA-IDs-Mode: StringIDs: every integer ID (a field named `...ID`, or a list named `...IDs`) as a string."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(item) is int and key.endswith("ID"):
+                out[key] = str(item)
+            elif isinstance(item, list) and key.endswith("IDs"):
+                out[key] = [str(i) if type(i) is int else stringify_ids(i) for i in item]
+            elif isinstance(item, dict | list):
+                out[key] = stringify_ids(item)
+            else:
+                out[key] = item
+        return out
+    if isinstance(value, list):
+        return [stringify_ids(item) for item in value]
+    return value

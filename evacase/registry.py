@@ -1,0 +1,91 @@
+"""The one registry of operations: name -> request/response Structs, who may call it, handler."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from evacase.auth import ANY_USER, Scope
+from evacase.validation import ConstraintTexts
+
+if TYPE_CHECKING:
+    from evacase.context import Context
+
+Handler = Callable[["Context", Any], Awaitable[Any]]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call: a caller whose user type shares a bit with `user_types` and who holds `functionality`
+    (unless its user type is in `exempt`, e.g. customers picking a topic). `None` needs no token at all."""
+
+    user_types: int = ANY_USER
+    functionality: tuple[str, Scope] | None = None
+    exempt: int = 0
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    request_type: type[msgspec.Struct]
+    response_type: type[msgspec.Struct]
+    handler: Handler
+    access: Access
+    writes: bool
+    decoder: msgspec.json.Decoder[Any]
+    constraints: ConstraintTexts
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._by_key: dict[str, Operation] = {}
+
+    def operation(self, access: Access, *, writes: bool) -> Callable[[H], H]:
+        """Register a handler `async def snake_name(ctx, req: ServiceName) -> ServiceNameResponse`."""
+
+        def register(handler: H) -> H:
+            hints = typing.get_type_hints(handler)
+            request_type = hints["req"]
+            response_type = hints["return"]
+            name = request_type.__name__
+            key = name.lower()
+            if key in self._by_key:
+                raise ValueError(f"operation {name} is registered twice")
+            self._by_key[key] = Operation(
+                name=name,
+                request_type=request_type,
+                response_type=response_type,
+                handler=handler,
+                access=access,
+                writes=writes,
+                decoder=msgspec.json.Decoder(request_type, strict=False),
+                constraints=ConstraintTexts.of(request_type),
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Operation | None:
+        return self._by_key.get(name.lower())
+
+    def names(self) -> list[str]:
+        return sorted(op.name for op in self._by_key.values())
+
+
+registry = Registry()
+
+
+def load_services() -> Registry:
+    """Import every module of evacase.services so their operations register themselves."""
+    import evacase.services as services
+
+    for module in pkgutil.iter_modules(services.__path__):
+        importlib.import_module(f"{services.__name__}.{module.name}")
+    return registry

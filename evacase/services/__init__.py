@@ -1,0 +1,1 @@
+"""One module per domain, each holding its request/response Structs and handlers (registered on import)."""

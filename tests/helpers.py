@@ -1,0 +1,71 @@
+"""Helpers for calling evacase in tests: tokens for each kind of caller and a thin client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from evacase.auth import UserType, mint_token
+
+SECRET = "evacase-test-secret-0123456789abcdef"
+
+
+def token(
+    user_id: int,
+    user_type: int = UserType.CUSTOMER,
+    functionalities: list[str] | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    **extra: Any,
+) -> str:
+    return mint_token(
+        SECRET,
+        user_id=user_id,
+        user_type=user_type,
+        functionalities=functionalities,
+        first_name=first_name,
+        last_name=last_name,
+        **extra,
+    )
+
+
+def customer(user_id: int, first: str | None = "Jane", last: str | None = "Doe") -> str:
+    return token(user_id, UserType.CUSTOMER, first_name=first, last_name=last)
+
+
+def employee(user_id: int, functionalities: list[str] | None = None, **extra: Any) -> str:
+    return token(user_id, UserType.EMPLOYEE, functionalities, "Pedro", "Pascal", **extra)
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+
+    async def raw(self, service: str, body: bytes | str | None, tok: str | None, **headers: str) -> httpx.Response:
+        h = {k.replace("_", "-"): v for k, v in headers.items()}
+        if tok is not None:
+            h["Authorization"] = f"Bearer {tok}"
+        content = body.encode() if isinstance(body, str) else body
+        return await self.client.post(f"/message/{service}", content=content, headers=h)
+
+    async def call(self, service: str, body: dict[str, Any] | None, tok: str | None, **headers: str) -> httpx.Response:
+        h = {k.replace("_", "-"): v for k, v in headers.items()}
+        if tok is not None:
+            h["Authorization"] = f"Bearer {tok}"
+        return await self.client.post(f"/message/{service}", json=body if body is not None else {}, headers=h)
+
+    async def ok(self, service: str, body: dict[str, Any] | None, tok: str | None, **headers: str) -> Any:
+        """Call and insist on 200; the decoded body."""
+        r = await self.call(service, body, tok, **headers)
+        assert r.status_code == 200, (service, r.status_code, r.text)
+        return r.json()
+
+    async def error(self, service: str, body: dict[str, Any] | None, tok: str | None, status: int) -> dict[str, Any]:
+        """Call and insist on an EVA error body with `status`; the Error object."""
+        r = await self.call(service, body, tok)
+        assert r.status_code == status, (service, r.status_code, r.text)
+        err = r.json()["Error"]
+        assert err["RequestID"] == r.headers["EVA-Request-ID"]
+        return err
