@@ -43,7 +43,7 @@ class Scope(IntFlag):
     ALL = 31
 
 
-SCOPES_BY_NAME = {s.name.lower(): s for s in Scope if s.name}
+SCOPES_BY_NAME = {name.lower(): scope for name, scope in Scope.__members__.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,44 @@
+"""Read what the database holds, to assert exact state and that a refused request changed nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+
+TABLES = ("users", "orders", "case_topics", "case_statuses", "cases", "interactions", "case_blobs", "interaction_blobs")
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+async def snapshot(db: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, in a stable order."""
+    state = {}
+    for table in TABLES:
+        rows = await db.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")
+        state[table] = [dict(r) for r in rows]
+    return state
+
+
+async def ledger(db: asyncpg.Connection, case_id: int) -> list[str]:
+    rows = await db.fetch("SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id", case_id)
+    return [r["text"] for r in rows]
+
+
+def normalized(value: Any) -> Any:
+    """The body with its own IDs (`ID`, `CaseID`) and times replaced by placeholders, after checking their form."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("ID", "CaseID"):
+                assert isinstance(item, int) and item > 0, (key, item)
+                out[key] = "<id>"
+            elif key.endswith("Time"):
+                assert isinstance(item, str) and ISO_MS.match(item), (key, item)
+                out[key] = "<time>"
+            else:
+                out[key] = normalized(item)
+        return out
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    return value
