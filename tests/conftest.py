@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
@@ -69,7 +70,7 @@ async def db_dsn(pg_admin_dsn: str, template_dsn: str) -> AsyncIterator[str]:
     name = f"evacase_test_{os.getpid()}_{next(_counter)}"
     admin = await asyncpg.connect(pg_admin_dsn)
     try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
     finally:
         await admin.close()
     yield dsn_for(pg_admin_dsn, name)
@@ -97,11 +98,20 @@ def make_settings(dsn: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Api]:
+    """The app with `settings`, started and called in-process through httpx."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://evacase.test") as client,
+    ):
+        yield Api(client)
+
+
 @pytest.fixture
 async def api(db_dsn: str) -> AsyncIterator[Api]:
-    """The app on the test's database, called in-process through httpx."""
-    app = create_app(make_settings(db_dsn))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://evacase.test") as client:
-            yield Api(client)
+    """The app on the test's database."""
+    async with serving(make_settings(db_dsn)) as client:
+        yield client

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from evacase.app import create_app
 from evacase.auth import UserType
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serving
 from tests.helpers import SECRET, Api, customer, employee, token
 
 TOPICS = "ListCaseTopics"
@@ -112,16 +110,13 @@ async def test_tokens_with_malformed_claims_are_401(api: Api, bad: dict[str, obj
 
 
 async def test_issuer_and_audience_are_checked_when_configured(db_dsn: str) -> None:
-    app = create_app(make_settings(db_dsn, jwt_issuer="https://id.shop", jwt_audience="evacase"))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            api = Api(client)
-            right = jwt.encode(claims(iss="https://id.shop", aud="evacase"), SECRET, algorithm="HS256")
-            wrong_iss = jwt.encode(claims(iss="https://evil", aud="evacase"), SECRET, algorithm="HS256")
-            wrong_aud = jwt.encode(claims(iss="https://id.shop", aud="other"), SECRET, algorithm="HS256")
-            assert await api.ok("Ping", {}, right) == {}
-            assert (await api.error("Ping", {}, wrong_iss, 401))["Code"] == "InvalidToken"
-            assert (await api.error("Ping", {}, wrong_aud, 401))["Code"] == "InvalidToken"
+    async with serving(make_settings(db_dsn, jwt_issuer="https://id.shop", jwt_audience="evacase")) as api:
+        right = jwt.encode(claims(iss="https://id.shop", aud="evacase"), SECRET, algorithm="HS256")
+        wrong_iss = jwt.encode(claims(iss="https://evil", aud="evacase"), SECRET, algorithm="HS256")
+        wrong_aud = jwt.encode(claims(iss="https://id.shop", aud="other"), SECRET, algorithm="HS256")
+        assert await api.ok("Ping", {}, right) == {}
+        assert (await api.error("Ping", {}, wrong_iss, 401))["Code"] == "InvalidToken"
+        assert (await api.error("Ping", {}, wrong_aud, 401))["Code"] == "InvalidToken"
 
 
 @pytest.mark.parametrize("kind", ["rsa", "ec"])
@@ -139,13 +134,10 @@ async def test_public_key_verification_accepts_only_tokens_of_the_matching_priva
         )
         .decode()
     )
-    app = create_app(make_settings(db_dsn, jwt_secret=None, jwt_public_key=public_pem))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            api = Api(client)
-            assert await api.ok("Ping", {}, jwt.encode(claims(), key, algorithm=alg)) == {}  # type: ignore[arg-type]
-            hs256 = customer(1)  # signed with a shared secret: not accepted when a public key is configured
-            assert (await api.error("Ping", {}, hs256, 401))["Code"] == "InvalidToken"
+    async with serving(make_settings(db_dsn, jwt_secret=None, jwt_public_key=public_pem)) as api:
+        assert await api.ok("Ping", {}, jwt.encode(claims(), key, algorithm=alg)) == {}  # type: ignore[arg-type]
+        hs256 = customer(1)  # signed with a shared secret: not accepted when a public key is configured
+        assert (await api.error("Ping", {}, hs256, 401))["Code"] == "InvalidToken"
 
 
 async def test_malformed_json_is_400(api: Api) -> None:
@@ -268,31 +260,30 @@ async def test_a_user_type_outside_the_operation_is_403(api: Api) -> None:
 
 
 async def test_cors_preflight_allows_the_configured_origin_and_eva_headers(db_dsn: str) -> None:
-    app = create_app(make_settings(db_dsn, cors_origins=("https://shop.example",)))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            pre = await client.options(
-                "/message/Ping",
-                headers={
-                    "Origin": "https://shop.example",
-                    "Access-Control-Request-Method": "POST",
-                    "Access-Control-Request-Headers": "authorization,content-type,eva-user-agent,eva-ids-mode",
-                },
-            )
-            assert pre.status_code == 200
-            assert pre.headers["access-control-allow-origin"] == "https://shop.example"
-            assert "POST" in pre.headers["access-control-allow-methods"]
-            r = await client.post(
-                "/message/Ping",
-                json={},
-                headers={"Origin": "https://shop.example", "Authorization": customer(1)},
-            )
-            assert r.headers["access-control-expose-headers"] == "EVA-Request-ID"
-            denied = await client.options(
-                "/message/Ping",
-                headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
-            )
-            assert denied.status_code == 400
+    async with serving(make_settings(db_dsn, cors_origins=("https://shop.example",))) as api:
+        client = api.client
+        pre = await client.options(
+            "/message/Ping",
+            headers={
+                "Origin": "https://shop.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,eva-user-agent,eva-ids-mode",
+            },
+        )
+        assert pre.status_code == 200
+        assert pre.headers["access-control-allow-origin"] == "https://shop.example"
+        assert "POST" in pre.headers["access-control-allow-methods"]
+        r = await client.post(
+            "/message/Ping",
+            json={},
+            headers={"Origin": "https://shop.example", "Authorization": customer(1)},
+        )
+        assert r.headers["access-control-expose-headers"] == "EVA-Request-ID"
+        denied = await client.options(
+            "/message/Ping",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert denied.status_code == 400
 
 
 async def test_no_cors_headers_without_configured_origins(api: Api) -> None:
