@@ -122,6 +122,7 @@ CREATE INDEX interactions_case_creation_idx ON interactions (case_id, creation_t
 
 -- Blobs are references to EVA blobs (a GUID, optionally the URL it was given as); no file is stored.
 CREATE TABLE case_blobs (
+    position bigint GENERATED ALWAYS AS IDENTITY,  -- the order blobs were attached in
     case_id bigint NOT NULL CONSTRAINT case_blobs_case_fk REFERENCES cases (id) ON DELETE CASCADE,
     blob_id uuid NOT NULL,
     url text,
@@ -131,6 +132,7 @@ CREATE TABLE case_blobs (
 );
 
 CREATE TABLE interaction_blobs (
+    position bigint GENERATED ALWAYS AS IDENTITY,
     interaction_id bigint NOT NULL
         CONSTRAINT interaction_blobs_interaction_fk REFERENCES interactions (id) ON DELETE CASCADE,
     blob_id uuid NOT NULL,

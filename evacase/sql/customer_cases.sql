@@ -27,7 +27,7 @@ SELECT (SELECT id FROM new_case) AS case_id,
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, s.is_closed,
        c.priority, c.title, c.description, c.order_id, c.is_warranty, c.reporting_time, c.closing_time,
        c.solution, c.assignee_id,
-       ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.creation_time, b.blob_id)
+       ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
            AS blob_ids
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
