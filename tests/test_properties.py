@@ -28,10 +28,8 @@ PROPERTY_SETTINGS = settings(
 
 
 def field_names(struct: type[msgspec.Struct]) -> list[str]:
-    names = []
-    for f in msgspec.structs.fields(struct):
-        names.append(f.encode_name)
-    return names + ["InitialPageConfig", "Limit", "Filter", "PageToken"]
+    own = [f.encode_name for f in msgspec.structs.fields(struct)]
+    return [*own, "InitialPageConfig", "Limit", "Filter", "PageToken"]
 
 
 async def seed_case(db: asyncpg.Connection, customer_id: int) -> None:
