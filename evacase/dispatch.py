@@ -54,6 +54,19 @@ class Outcome:
     error_code: str | None = None
 
 
+# Connection failures, server shutdown, a missing database, too many connections: the database is unavailable.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "3D000", "53300")
+
+
+def is_unavailable(exc: asyncpg.PostgresError) -> bool:
+    return (getattr(exc, "sqlstate", None) or "").startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def database_unavailable(exc: BaseException) -> ServiceUnavailable:
+    log.warning("database_unavailable", error=str(exc))
+    return ServiceUnavailable("The database is not reachable; try again shortly.")
+
+
 def authorize(op: Operation, caller: Caller) -> None:
     access = op.access
     if not caller.has_type(access.user_types):
@@ -89,10 +102,11 @@ async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming
                     response = await op.handler(ctx, request)
             else:
                 response = await op.handler(ctx, request)
-    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError, TimeoutError) as exc:
-        log.warning("database_unavailable", error=str(exc))
-        raise ServiceUnavailable("The database is not reachable; try again shortly.") from None
+    except (OSError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise database_unavailable(exc) from None
     except asyncpg.PostgresError as exc:
+        if is_unavailable(exc):
+            raise database_unavailable(exc) from None
         translated = translate_db_error(exc)
         if translated is None:
             raise

@@ -1,0 +1,147 @@
+"""The `evacase` command: token minting, and `serve` end to end on an embedded PostgreSQL that keeps its data
+across restarts and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import jwt
+import psutil
+
+SECRET = "cli-test-secret-cli-test-secret-xx"
+
+
+def evacase(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "evacase.cli", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_token_prints_a_signed_token_with_the_documented_claims(tmp_path: Path) -> None:
+    env = dict(os.environ, EVACASE_JWT_SECRET=SECRET, EVACASE_HOME=str(tmp_path))
+    result = evacase(
+        "token",
+        "--user-id",
+        "12",
+        "--user-type",
+        "employee",
+        "--functionality",
+        "Cases:View",
+        "--functionality",
+        "PushCases",
+        "--name",
+        "Ada King Lovelace",
+        "--email",
+        "ada@shop.example",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 86400
+    del claims["exp"], claims["iat"]
+    assert claims == {
+        "sub": "12",
+        "user_type": 1,
+        "functionalities": ["Cases:View", "PushCases"],
+        "given_name": "Ada",
+        "family_name": "King Lovelace",
+        "email": "ada@shop.example",
+    }
+
+
+def test_token_without_any_secret_explains_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    env["EVACASE_HOME"] = str(tmp_path)
+    result = evacase("token", "--user-id", "1", "--user-type", "customer", env=env)
+    assert result.returncode == 2 and "EVACASE_JWT_SECRET" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(port: int, service: str, body: dict[str, object], tok: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/message/{service}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"eva {tok}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("evacase serve did not become healthy")
+
+
+def _postgres_running(pgdata: Path) -> bool:
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and str(pgdata) in " ".join(proc.info["cmdline"] or []):
+            return True
+    return False
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "evacase.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_serve_runs_on_an_embedded_postgres_that_survives_restarts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_") and k != "DATABASE_URL"}
+    env["EVACASE_HOME"] = str(tmp_path / "home")
+    port = _free_port()
+    proc = _serve(env, port)
+    try:
+        _wait_healthy(port, proc)
+        tok = evacase("token", "--user-id", "8", "--user-type", "customer", "--name", "Jo Doe", env=env).stdout.strip()
+        created = _post(
+            port, "CustomerCreateCase", {"TopicID": 2, "Title": "Late parcel", "Description": "Where?"}, tok
+        )
+    finally:
+        err = _stop(proc)
+    assert "Generated a JWT signing secret" in err and '"event":"request"' in err
+    pgdata = tmp_path / "home" / "pgdata"
+    assert not _postgres_running(pgdata)
+
+    proc = _serve(env, port)
+    try:
+        _wait_healthy(port, proc)
+        got = _post(port, "CustomerGetCaseByID", {"ID": created["ID"]}, tok)
+        assert (got["Title"], got["TopicName"], got["StatusName"]) == ("Late parcel", "Shipping", "New")
+        topics = _post(port, "ListCaseTopics", {}, tok)
+        assert len(topics["Results"]) == 7  # seeded once, not again at the second start
+    finally:
+        err = _stop(proc)
+    assert "Generated a JWT signing secret" not in err
+    assert not _postgres_running(pgdata)
