@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from evacase.auth import TokenVerifier
 from evacase.config import Settings
 from evacase.db import create_pool, fetch_secret
 from evacase.dispatch import Incoming, Outcome, Runtime, dispatch
-from evacase.errors import RequestTooLarge
+from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.paging import PageTokens
 from evacase.registry import load_services
 
@@ -143,7 +144,24 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
         Route("/message/{service}", message, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """Paths and methods outside the protocol still answer with an EVA error body."""
+        status = getattr(exc, "status_code", 500)
+        error: EvaError
+        if status == 405:
+            error = MethodNotAllowed("Services are called with POST /message/{ServiceName}.")
+        else:
+            error = NotFound("There is nothing here: services are called with POST /message/{ServiceName}.")
+        request_id = uuid.uuid4().hex
+        return Response(error.body(request_id), error.status, {"EVA-Request-ID": request_id}, "application/json")
+
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
 
 
 def create_app_from_env() -> Starlette:

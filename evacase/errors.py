@@ -64,6 +64,12 @@ class NotFound(EvaError):
     default_code = "NotFound"
 
 
+class MethodNotAllowed(EvaError):
+    status = 405
+    type = "MethodNotAllowed"
+    default_code = "MethodNotAllowed"
+
+
 class Conflict(EvaError):
     status = 409
     type = "Conflict"

@@ -294,3 +294,12 @@ async def test_no_cors_headers_without_configured_origins(api: Api) -> None:
 async def test_system_user_type_counts_as_an_employee(api: Api) -> None:
     body = await api.ok(TOPICS, {}, token(4, UserType.SYSTEM, ["CaseTopics:View"]))
     assert len(body["Results"]) == 7
+
+
+async def test_other_paths_and_methods_answer_with_eva_error_bodies(api: Api) -> None:
+    r = await api.client.get("/message/Ping")
+    assert r.status_code == 405
+    assert r.json()["Error"]["Type"] == "MethodNotAllowed"
+    assert r.json()["Error"]["RequestID"] == r.headers["EVA-Request-ID"]
+    r = await api.client.post("/nothing/here", json={})
+    assert (r.status_code, r.json()["Error"]["Type"]) == (404, "NotFound")
