@@ -171,6 +171,7 @@ class TokenVerifier:
     """Verifies tokens with the one configured algorithm; caches decoded tokens until they expire."""
 
     CACHE_LIMIT = 10_000
+    LEEWAY_SECONDS = 30  # tolerated clock skew for exp, nbf and iat
 
     def __init__(self, settings: Settings, secret: str | None = None) -> None:
         self.issuer = settings.jwt_issuer
@@ -204,7 +205,7 @@ class TokenVerifier:
         now = time.time()
         cached = self._cache.get(token)
         if cached is not None:
-            if cached.expires_at > now:
+            if cached.expires_at + self.LEEWAY_SECONDS > now:
                 return cached
             del self._cache[token]
         try:
@@ -214,7 +215,9 @@ class TokenVerifier:
                 algorithms=[self.algorithm],
                 issuer=self.issuer,
                 audience=self.audience,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                leeway=self.LEEWAY_SECONDS,
+                # `sub` may be an integer (EVA user IDs): checked by caller_from_claims, not by pyjwt.
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None, "verify_sub": False},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired.", "ExpiredToken") from None

@@ -69,10 +69,20 @@ async def test_a_token_with_a_bad_signature_is_401(api: Api) -> None:
     assert (err["Type"], err["Code"], err["Message"]) == ("Unauthorized", "InvalidToken", "The token is not valid.")
 
 
+async def test_integer_and_numeric_string_subjects_are_both_accepted(api: Api) -> None:
+    for sub in (7, "7"):
+        assert await api.ok("Ping", {}, jwt.encode(claims(sub=sub), SECRET, algorithm="HS256")) == {}
+
+
 async def test_an_expired_token_is_401(api: Api) -> None:
-    expired = jwt.encode(claims(exp=int(time.time()) - 10), SECRET, algorithm="HS256")
+    expired = jwt.encode(claims(exp=int(time.time()) - 31), SECRET, algorithm="HS256")
     err = await api.error("Ping", {}, expired, 401)
     assert (err["Type"], err["Code"]) == ("Unauthorized", "ExpiredToken")
+
+
+async def test_a_token_used_before_its_nbf_is_401(api: Api) -> None:
+    early = jwt.encode(claims(nbf=int(time.time()) + 120), SECRET, algorithm="HS256")
+    assert (await api.error("Ping", {}, early, 401))["Code"] == "InvalidToken"
 
 
 async def test_a_token_without_exp_is_401(api: Api) -> None:
