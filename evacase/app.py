@@ -22,6 +22,7 @@ from evacase.config import Settings
 from evacase.db import create_pool, fetch_secret
 from evacase.dispatch import Incoming, Outcome, Runtime, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
+from evacase.logs import configure_logging
 from evacase.paging import PageTokens
 from evacase.registry import load_services
 
@@ -166,4 +167,6 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
 
 def create_app_from_env() -> Starlette:
     """Factory for uvicorn workers: settings (and the serve-generated secret) come from the environment."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)
