@@ -32,12 +32,9 @@ def load_queries(domain: str) -> dict[str, str]:
     return parse_queries(text)
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.execute("SET TIME ZONE 'UTC'")
-
-
 async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    # No session state is set: timestamps travel as timestamptz, decoded to UTC whatever the session's zone.
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
     assert pool is not None
     return pool
 

@@ -4,7 +4,7 @@ A customer acts only on cases whose customer they are; anything else is answered
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -44,6 +44,35 @@ async def lock_open_case(ctx: Context, case_id: int) -> asyncpg.Record:
     if case["is_closed"]:
         raise case_closed()
     return case
+
+
+class CustomerCaseDto(Message, kw_only=True):
+    """A case as CustomerListCases lists it (CustomerGetCaseByID adds the details)."""
+
+    ID: int
+    TopicID: int | None = None
+    TopicName: str | None = None
+    StatusID: int
+    StatusName: str | None = None
+    Priority: int
+    Title: str | None = None
+    OrderID: int | None = None
+    ReportingTime: str
+
+
+def case_summary(row: asyncpg.Record) -> dict[str, Any]:
+    """The CustomerCaseDto fields of a case row."""
+    return {
+        "ID": row["id"],
+        "TopicID": row["topic_id"],
+        "TopicName": row["topic_name"],
+        "StatusID": row["status_id"],
+        "StatusName": row["status_name"],
+        "Priority": row["priority"],
+        "Title": row["title"],
+        "OrderID": row["order_id"],
+        "ReportingTime": iso_ms(row["reporting_time"]) or "",
+    }
 
 
 # --- CustomerCreateCase ---------------------------------------------------------------------------------
@@ -130,18 +159,9 @@ class CustomerGetCaseByID(Message, kw_only=True):
     ID: Id
 
 
-class CustomerGetCaseByIDResponse(Message, kw_only=True):
-    ID: int
-    TopicID: int | None = None
-    TopicName: str | None = None
-    StatusID: int
-    StatusName: str | None = None
-    Priority: int
-    Title: str | None = None
+class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
     Description: str | None = None
-    OrderID: int | None = None
     IsWarranty: bool
-    ReportingTime: str
     ClosingTime: str | None = None
     Solution: str | None = None
     DescriptionCanBeModified: bool
@@ -157,17 +177,9 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
         raise case_not_found()
     editable = not c["is_closed"] and c["assignee_id"] is None
     return CustomerGetCaseByIDResponse(
-        ID=c["id"],
-        TopicID=c["topic_id"],
-        TopicName=c["topic_name"],
-        StatusID=c["status_id"],
-        StatusName=c["status_name"],
-        Priority=c["priority"],
-        Title=c["title"],
+        **case_summary(c),
         Description=c["description"],
-        OrderID=c["order_id"],
         IsWarranty=c["is_warranty"],
-        ReportingTime=iso_ms(c["reporting_time"]) or "",
         ClosingTime=iso_ms(c["closing_time"]),
         Solution=c["solution"],
         DescriptionCanBeModified=editable,
@@ -194,18 +206,6 @@ class CustomerListCases(Message, kw_only=True):
     PageToken: str | None = None
 
 
-class CustomerCaseDto(Message, kw_only=True):
-    ID: int
-    TopicID: int | None = None
-    TopicName: str | None = None
-    StatusID: int
-    StatusName: str | None = None
-    Priority: int
-    Title: str | None = None
-    OrderID: int | None = None
-    ReportingTime: str
-
-
 class CustomerListCasesResponse(Message, kw_only=True):
     Results: list[CustomerCaseDto]
     NextPageToken: str | None = None
@@ -227,20 +227,8 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
         page_req.limit + 1,
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
-    results = [
-        CustomerCaseDto(
-            ID=r["id"],
-            TopicID=r["topic_id"],
-            TopicName=r["topic_name"],
-            StatusID=r["status_id"],
-            StatusName=r["status_name"],
-            Priority=r["priority"],
-            Title=r["title"],
-            OrderID=r["order_id"],
-            ReportingTime=iso_ms(r["reporting_time"]) or "",
-        )
-        for r in page.rows
-    ]
     return CustomerListCasesResponse(
-        Results=results, NextPageToken=page.next_token, PreviousPageToken=page.previous_token
+        Results=[CustomerCaseDto(**case_summary(r)) for r in page.rows],
+        NextPageToken=page.next_token,
+        PreviousPageToken=page.previous_token,
     )

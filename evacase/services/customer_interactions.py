@@ -6,6 +6,7 @@ their own Communication lines, and only while the case is open."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import asyncpg
 
@@ -29,6 +30,19 @@ def interaction_not_found() -> NotFound:
 def can_modify(caller_id: int, interaction_type: int, created_by: int | None, case_closed: bool) -> bool:
     """What CanBeModified says: a customer changes only their own Communication lines on an open case."""
     return interaction_type == InteractionType.COMMUNICATION and created_by == caller_id and not case_closed
+
+
+def interaction_fields(row: asyncpg.Record, case_id: int, caller_id: int, case_closed: bool) -> dict[str, Any]:
+    """The CustomerGetCaseInteraction fields of an interaction row."""
+    return {
+        "ID": row["id"],
+        "CaseID": case_id,
+        "Type": row["type"],
+        "CanBeModified": can_modify(caller_id, row["type"], row["created_by"], case_closed),
+        "Text": row["text"],
+        "CreationTime": iso_ms(row["creation_time"]) or "",
+        "LastModificationTime": iso_ms(row["last_modification_time"]),
+    }
 
 
 async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
@@ -89,13 +103,7 @@ async def customer_get_case_interaction(
     if row is None:
         raise interaction_not_found()
     return CustomerGetCaseInteractionResponse(
-        ID=row["id"],
-        CaseID=row["case_id"],
-        Type=row["type"],
-        CanBeModified=can_modify(ctx.caller.user_id, row["type"], row["created_by"], row["is_closed"]),
-        Text=row["text"],
-        CreationTime=iso_ms(row["creation_time"]) or "",
-        LastModificationTime=iso_ms(row["last_modification_time"]),
+        **interaction_fields(row, row["case_id"], ctx.caller.user_id, row["is_closed"])
     )
 
 
@@ -147,14 +155,7 @@ class CustomerListCaseInteractions(Message, kw_only=True):
     PageToken: str | None = None
 
 
-class CustomerInteractionDto(Message, kw_only=True):
-    ID: int
-    CaseID: int
-    Type: int
-    CanBeModified: bool
-    Text: str | None = None
-    CreationTime: str
-    LastModificationTime: str | None = None
+class CustomerInteractionDto(CustomerGetCaseInteractionResponse, kw_only=True):
     CreatedByID: int | None = None
     CreatedBy: UserName | None = None
 
@@ -200,13 +201,7 @@ async def customer_list_case_interactions(
     caller_id = ctx.caller.user_id
     results = [
         CustomerInteractionDto(
-            ID=r["id"],
-            CaseID=req.CaseID,
-            Type=r["type"],
-            CanBeModified=can_modify(caller_id, r["type"], r["created_by"], closed),
-            Text=r["text"],
-            CreationTime=iso_ms(r["creation_time"]) or "",
-            LastModificationTime=iso_ms(r["last_modification_time"]),
+            **interaction_fields(r, req.CaseID, caller_id, closed),
             # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.
             CreatedByID=None if r["type"] == InteractionType.LEDGER else r["created_by"],
             CreatedBy=user_name(r["first_name"], r["last_name"]),
