@@ -20,8 +20,11 @@ def schema_sql() -> str:
 
 def migrations() -> list[tuple[int, str]]:
     """(number, SQL) of every file in evacase/migrations, in order."""
-    found = []
-    for entry in resources.files("evacase").joinpath("migrations").iterdir():
+    found: list[tuple[int, str]] = []
+    folder = resources.files("evacase").joinpath("migrations")
+    if not folder.is_dir():  # an installed package without any migration yet
+        return found
+    for entry in folder.iterdir():
         match = _MIGRATION.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))

@@ -145,3 +145,31 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts(tmp_path: Pat
         err = _stop(proc)
     assert "Generated a JWT signing secret" not in err
     assert not _postgres_running(pgdata)
+
+
+def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
+    env = dict(os.environ, DATABASE_URL=db_dsn)
+    first = evacase("migrate", env=env)
+    second = evacase("migrate", env=env)
+    assert (first.returncode, first.stdout) == (0, "schema at version 1\n")
+    assert (second.returncode, second.stdout) == (0, "schema at version 1\n")
+
+
+def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(root), "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    import zipfile
+
+    (wheel,) = tmp_path.glob("evacase-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sql = {p.name for p in (root / "evacase" / "sql").glob("*.sql")}
+    assert "evacase/schema.sql" in names
+    assert {f"evacase/sql/{name}" for name in sql} <= names
+    assert zipfile.ZipFile(wheel).read("evacase/schema.sql") == (root / "schema.sql").read_bytes()

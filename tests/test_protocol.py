@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -130,7 +131,10 @@ async def test_issuer_and_audience_are_checked_when_configured(db_dsn: str) -> N
 
 
 @pytest.mark.parametrize("kind", ["rsa", "ec"])
-async def test_public_key_verification_accepts_only_tokens_of_the_matching_private_key(db_dsn: str, kind: str) -> None:
+@pytest.mark.parametrize("given_as", ["pem", "path"])
+async def test_public_key_verification_accepts_only_tokens_of_the_matching_private_key(
+    db_dsn: str, kind: str, given_as: str, tmp_path: Path
+) -> None:
     if kind == "rsa":
         key: object = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         alg = "RS256"
@@ -144,7 +148,11 @@ async def test_public_key_verification_accepts_only_tokens_of_the_matching_priva
         )
         .decode()
     )
-    async with serving(make_settings(db_dsn, jwt_secret=None, jwt_public_key=public_pem)) as api:
+    configured = public_pem
+    if given_as == "path":
+        (tmp_path / "key.pem").write_text(public_pem)
+        configured = str(tmp_path / "key.pem")
+    async with serving(make_settings(db_dsn, jwt_secret=None, jwt_public_key=configured)) as api:
         assert await api.ok("Ping", {}, jwt.encode(claims(), key, algorithm=alg)) == {}  # type: ignore[arg-type]
         hs256 = customer(1)  # signed with a shared secret: not accepted when a public key is configured
         assert (await api.error("Ping", {}, hs256, 401))["Code"] == "InvalidToken"
@@ -313,3 +321,10 @@ async def test_other_paths_and_methods_answer_with_eva_error_bodies(api: Api) ->
     assert r.json()["Error"]["RequestID"] == r.headers["EVA-Request-ID"]
     r = await api.client.post("/nothing/here", json={})
     assert (r.status_code, r.json()["Error"]["Type"]) == (404, "NotFound")
+
+
+async def test_a_page_token_from_one_instance_works_on_another(db_dsn: str) -> None:
+    async with serving(make_settings(db_dsn)) as one, serving(make_settings(db_dsn)) as two:
+        first = await one.ok("ListCaseTopics", {"InitialPageConfig": {"Limit": 3}}, customer(1))
+        second = await two.ok("ListCaseTopics", {"PageToken": first["NextPageToken"]}, customer(1))
+        assert [t["ID"] for t in first["Results"] + second["Results"]] == [7, 6, 5, 4, 3, 2]
