@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from typing import Any
 
 import asyncpg
@@ -21,7 +22,7 @@ REGISTRY = load_services()
 OPERATIONS = REGISTRY.names()
 _customer_ids = itertools.count(10_000)
 PROPERTY_SETTINGS = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
