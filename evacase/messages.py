@@ -35,6 +35,21 @@ class EmptyResponse(Message):
     pass
 
 
+class PageConfig(Message, kw_only=True):
+    """EVA's InitialPageConfig: the first page's size (and, in each list's subclass, its Filter)."""
+
+    Limit: Limit | None = None
+
+
+class PagedRequest(Message, kw_only=True):
+    PageToken: str | None = None
+
+
+class PagedResponse(Message, kw_only=True):
+    NextPageToken: str | None = None
+    PreviousPageToken: str | None = None
+
+
 class UserName(Message, kw_only=True):
     FirstName: str | None = None
     LastName: str | None = None

@@ -80,6 +80,10 @@ class Page(Generic[T]):
     next_token: str | None
     previous_token: str | None
 
+    def tokens(self) -> dict[str, str | None]:
+        """The PagedResponse fields."""
+        return {"NextPageToken": self.next_token, "PreviousPageToken": self.previous_token}
+
 
 class PageTokens:
     """Signs and checks page tokens with a key every instance shares (kept in the database)."""

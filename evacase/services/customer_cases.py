@@ -14,7 +14,17 @@ from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, write_ledger
-from evacase.messages import EmptyResponse, FilterText, Id, Limit, Message, Text, iso_ms
+from evacase.messages import (
+    EmptyResponse,
+    FilterText,
+    Id,
+    Message,
+    PageConfig,
+    PagedRequest,
+    PagedResponse,
+    Text,
+    iso_ms,
+)
 from evacase.paging import to_micros
 from evacase.registry import Access, registry
 
@@ -196,20 +206,16 @@ class CustomerCaseFilter(Message, kw_only=True):
     Title: FilterText | None = None
 
 
-class CustomerListCasesPageConfig(Message, kw_only=True):
+class CustomerListCasesPageConfig(PageConfig, kw_only=True):
     Filter: CustomerCaseFilter | None = None
-    Limit: Limit | None = None
 
 
-class CustomerListCases(Message, kw_only=True):
+class CustomerListCases(PagedRequest, kw_only=True):
     InitialPageConfig: CustomerListCasesPageConfig | None = None
-    PageToken: str | None = None
 
 
-class CustomerListCasesResponse(Message, kw_only=True):
+class CustomerListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CustomerCaseDto]
-    NextPageToken: str | None = None
-    PreviousPageToken: str | None = None
 
 
 @registry.operation(CUSTOMER_ACCESS, writes=False)
@@ -227,8 +233,4 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
         page_req.limit + 1,
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
-    return CustomerListCasesResponse(
-        Results=[CustomerCaseDto(**case_summary(r)) for r in page.rows],
-        NextPageToken=page.next_token,
-        PreviousPageToken=page.previous_token,
-    )
+    return CustomerListCasesResponse(Results=[CustomerCaseDto(**case_summary(r)) for r in page.rows], **page.tokens())

@@ -14,7 +14,19 @@ from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.errors import Forbidden, NotFound
 from evacase.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
-from evacase.messages import EmptyResponse, FilterText, Id, Limit, Message, Text, UserName, iso_ms, user_name
+from evacase.messages import (
+    EmptyResponse,
+    FilterText,
+    Id,
+    Message,
+    PageConfig,
+    PagedRequest,
+    PagedResponse,
+    Text,
+    UserName,
+    iso_ms,
+    user_name,
+)
 from evacase.paging import to_micros
 from evacase.registry import registry
 from evacase.services.customer_cases import CUSTOMER_ACCESS, case_closed, case_not_found, lock_open_case
@@ -144,15 +156,13 @@ class CustomerInteractionFilter(Message, kw_only=True):
     Text: FilterText | None = None
 
 
-class CustomerListCaseInteractionsPageConfig(Message, kw_only=True):
+class CustomerListCaseInteractionsPageConfig(PageConfig, kw_only=True):
     Filter: CustomerInteractionFilter | None = None
-    Limit: Limit | None = None
 
 
-class CustomerListCaseInteractions(Message, kw_only=True):
+class CustomerListCaseInteractions(PagedRequest, kw_only=True):
     CaseID: Id
     InitialPageConfig: CustomerListCaseInteractionsPageConfig | None = None
-    PageToken: str | None = None
 
 
 class CustomerInteractionDto(CustomerGetCaseInteractionResponse, kw_only=True):
@@ -160,10 +170,8 @@ class CustomerInteractionDto(CustomerGetCaseInteractionResponse, kw_only=True):
     CreatedBy: UserName | None = None
 
 
-class CustomerListCaseInteractionsResponse(Message, kw_only=True):
+class CustomerListCaseInteractionsResponse(PagedResponse, kw_only=True):
     Results: list[CustomerInteractionDto]
-    NextPageToken: str | None = None
-    PreviousPageToken: str | None = None
 
 
 def _key(row: asyncpg.Record) -> tuple[int, int]:
@@ -208,6 +216,4 @@ async def customer_list_case_interactions(
         )
         for r in page.rows
     ]
-    return CustomerListCaseInteractionsResponse(
-        Results=results, NextPageToken=page.next_token, PreviousPageToken=page.previous_token
-    )
+    return CustomerListCaseInteractionsResponse(Results=results, **page.tokens())

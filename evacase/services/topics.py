@@ -6,7 +6,7 @@ from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.errors import ValidationFailed
-from evacase.messages import FilterText, Id, Limit, Message
+from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
 from evacase.registry import Access, registry
 
 SQL = load_queries("topics")
@@ -19,14 +19,12 @@ class CaseTopicFilter(Message, kw_only=True):
     RootOnly: bool = False
 
 
-class ListCaseTopicsPageConfig(Message, kw_only=True):
+class ListCaseTopicsPageConfig(PageConfig, kw_only=True):
     Filter: CaseTopicFilter | None = None
-    Limit: Limit | None = None
 
 
-class ListCaseTopics(Message, kw_only=True):
+class ListCaseTopics(PagedRequest, kw_only=True):
     InitialPageConfig: ListCaseTopicsPageConfig | None = None
-    PageToken: str | None = None
 
 
 class CaseTopicDto(Message, kw_only=True):
@@ -38,10 +36,8 @@ class CaseTopicDto(Message, kw_only=True):
     DisplayName: str | None = None
 
 
-class ListCaseTopicsResponse(Message, kw_only=True):
+class ListCaseTopicsResponse(PagedResponse, kw_only=True):
     Results: list[CaseTopicDto]
-    NextPageToken: str | None = None
-    PreviousPageToken: str | None = None
 
 
 @registry.operation(
@@ -85,4 +81,4 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
         )
         for r in page.rows
     ]
-    return ListCaseTopicsResponse(Results=results, NextPageToken=page.next_token, PreviousPageToken=page.previous_token)
+    return ListCaseTopicsResponse(Results=results, **page.tokens())
