@@ -15,10 +15,10 @@ from tests.helpers import SECRET
 
 def test_a_cached_token_is_refused_once_it_expires() -> None:
     verifier = TokenVerifier(Settings(jwt_secret=SECRET))
-    nearly = int(time.time()) - TokenVerifier.LEEWAY_SECONDS + 1
-    tok = jwt.encode({"sub": "1", "user_type": 2, "exp": nearly}, SECRET, algorithm="HS256")
+    exp = int(time.time()) - TokenVerifier.LEEWAY_SECONDS + 2  # valid (within the leeway) for 1 to 2 more seconds
+    tok = jwt.encode({"sub": "1", "user_type": 2, "exp": exp}, SECRET, algorithm="HS256")
     assert verifier.verify(tok).user_id == 1
-    time.sleep(1.6)
+    time.sleep(exp + TokenVerifier.LEEWAY_SECONDS - time.time() + 0.2)
     with pytest.raises(Unauthorized):
         verifier.verify(tok)
 
