@@ -197,3 +197,40 @@ async def test_titles_are_accepted_exactly_when_5_to_200_characters_and_not_blan
         assert stored == title
     else:
         assert r.status_code == 400, r.text
+
+
+@PROPERTY_SETTINGS
+@given(owners=st.lists(st.integers(min_value=0, max_value=2), min_size=1, max_size=8))
+async def test_customers_see_exactly_their_own_cases(api: Api, db: asyncpg.Connection, owners: list[int]) -> None:
+    people = [next(_customer_ids) for _ in range(3)]
+    await db.execute("INSERT INTO users (id, user_type) SELECT unnest($1::bigint[]), 2", people)
+    rows = await db.fetch(
+        "INSERT INTO cases (customer_id, topic_id, status_id, title) SELECT unnest($1::bigint[]), 1, 1, 'Case'"
+        " RETURNING id, customer_id",
+        [people[o] for o in owners],
+    )
+    for person in people:
+        tok = customer(person)
+        listed = await api.ok("CustomerListCases", {}, tok)
+        assert sorted(c["ID"] for c in listed["Results"]) == sorted(r["id"] for r in rows if r["customer_id"] == person)
+        for r in rows:
+            status = (await api.call("CustomerGetCaseByID", {"ID": r["id"]}, tok)).status_code
+            assert status == (200 if r["customer_id"] == person else 404)
+
+
+@PROPERTY_SETTINGS
+@given(count=st.integers(min_value=0, max_value=20), limit=st.integers(min_value=1, max_value=6))
+async def test_paging_through_topics_returns_each_topic_once_highest_id_first(
+    api: Api, db: asyncpg.Connection, count: int, limit: int
+) -> None:
+    await db.execute("INSERT INTO case_topics (name) SELECT 'Topic ' || g FROM generate_series(1, $1) g", count)
+    expected = [r["id"] for r in await db.fetch("SELECT id FROM case_topics WHERE NOT is_deleted ORDER BY id DESC")]
+    seen: list[int] = []
+    body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit}}
+    while True:
+        page = await api.ok("ListCaseTopics", body, customer(1))
+        seen += [t["ID"] for t in page["Results"]]
+        if "NextPageToken" not in page:
+            break
+        body = {"PageToken": page["NextPageToken"]}
+    assert seen == expected
