@@ -110,14 +110,16 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
     )
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
+def _stop(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     return err
 
 
-def test_serve_runs_on_an_embedded_postgres_that_survives_restarts(tmp_path: Path) -> None:
+def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_sigterm_or_sigint(
+    tmp_path: Path,
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_") and k != "DATABASE_URL"}
     env["EVACASE_HOME"] = str(tmp_path / "home")
     port = _free_port()
@@ -142,7 +144,7 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts(tmp_path: Pat
         topics = _post(port, "ListCaseTopics", {}, tok)
         assert len(topics["Results"]) == 7  # seeded once, not again at the second start
     finally:
-        err = _stop(proc)
+        err = _stop(proc, signal.SIGINT)
     assert "Generated a JWT signing secret" not in err
     assert not _postgres_running(pgdata)
 
