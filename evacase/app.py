@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         service = request.path_params["service"]
+        # Every log line written while serving this request carries its ID.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         headers = request.headers
         rt: Runtime = request.app.state.runtime
         body = await _read_body(request, settings.max_body_bytes, request_id)
