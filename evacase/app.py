@@ -124,13 +124,14 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
 
     async def health(request: Request) -> Response:
         rt: Runtime = request.app.state.runtime
+        headers = {"EVA-Request-ID": uuid.uuid4().hex}
         try:
             async with rt.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
         except Exception as exc:  # any failure to reach the database means "not healthy"
             log.warning("health_check_failed", error=str(exc))
-            return Response(b'{"Status":"DatabaseUnavailable"}', 503, media_type="application/json")
-        return Response(b'{"Status":"OK"}', 200, media_type="application/json")
+            return Response(b'{"Status":"DatabaseUnavailable"}', 503, headers, "application/json")
+        return Response(b'{"Status":"OK"}', 200, headers, "application/json")
 
     middleware = []
     if settings.cors_origins:

@@ -247,6 +247,7 @@ async def test_anonymous_ping_is_refused_but_health_needs_no_token(api: Api) -> 
     assert (await api.call("Ping", {}, None)).status_code == 401
     r = await api.client.get("/health")
     assert (r.status_code, r.json()) == (200, {"Status": "OK"})
+    assert len(r.headers["EVA-Request-ID"]) == 32
 
 
 async def test_forbidden_is_403_with_the_missing_functionality(api: Api) -> None:
