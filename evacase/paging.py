@@ -106,7 +106,7 @@ class PageTokens:
             payload = _unb64(payload_text)
         except ValueError:
             raise invalid from None
-        if not mac or not hmac.compare_digest(mac, self._sign(payload)):
+        if not mac or not hmac.compare_digest(mac.encode(), self._sign(payload).encode()):
             raise invalid
         try:
             body = _decode_body(payload)

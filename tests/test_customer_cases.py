@@ -221,7 +221,7 @@ async def test_a_tampered_or_foreign_page_token_is_400(api: Api) -> None:
     token = first["NextPageToken"]
     payload, mac = token.split(".")
     tampered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + mac
-    for bad in (tampered, token + "x", "garbage", "a.b"):
+    for bad in (tampered, token + "x", "garbage", "a.b", f"{payload}.é", "é.é", "AAAA.\u0000"):
         err = await api.error("CustomerListCases", {"PageToken": bad}, tok, 400)
         assert err["Code"] == "InvalidPageToken"
     err = await api.error("ListCaseTopics", {"PageToken": token}, tok, 400)

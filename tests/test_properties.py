@@ -234,3 +234,21 @@ async def test_paging_through_topics_returns_each_topic_once_highest_id_first(
             break
         body = {"PageToken": page["NextPageToken"]}
     assert seen == expected
+
+
+@PROPERTY_SETTINGS
+@given(
+    service=st.sampled_from(["ListCaseTopics", "CustomerListCases", "CustomerListCaseInteractions"]),
+    page_token=st.one_of(
+        st.text(max_size=40), st.builds(lambda a, b: f"{a}.{b}", st.text(max_size=30), st.text(max_size=30))
+    ),
+)
+async def test_random_page_tokens_are_refused_with_400(
+    api: Api, db: asyncpg.Connection, service: str, page_token: str
+) -> None:
+    await seed_case(db, 1)
+    r = await api.call(service, {"CaseID": 1, "PageToken": page_token}, customer(1))
+    if page_token:
+        assert r.status_code == 400 and r.json()["Error"]["Code"] == "InvalidPageToken", r.text
+    else:
+        assert r.status_code == 200, r.text
