@@ -43,6 +43,8 @@ def _rule(info: mi.Type) -> str | None:
         elif hi is not None:
             parts.append(f"must be at most {hi} characters")
         return " and ".join(parts) or None
+    if isinstance(info, mi.ListType) and info.max_length is not None:
+        return f"must hold at most {info.max_length} items"
     if isinstance(info, mi.IntType):
         if info.ge == 1 and info.le == 2**63 - 1:
             return "must be a positive integer (at most 9223372036854775807)"
@@ -80,6 +82,9 @@ class ConstraintTexts:
                         rules[path] = rule
                     walk(f.type, path, depth + 1)
             elif isinstance(info, mi.ListType):
+                item_rule = _rule(info.item_type)
+                if item_rule:
+                    rules[f"{prefix}[]"] = item_rule
                 walk(info.item_type, f"{prefix}[]", depth + 1)
 
         walk(mi.type_info(struct), "", 0)
@@ -103,7 +108,7 @@ class ConstraintTexts:
                 return ValidationFailed(f"The request must be {want}, got {got}")
             return ValidationFailed(f"{shown} must be {want}, got {got}", data={"Field": shown})
         rule = self.rules.get(field)
-        if rule and (raw.startswith("Expected `str`") or raw.startswith("Expected `int`")):
+        if rule and raw.startswith(("Expected `str`", "Expected `int`", "Expected `array`")):
             return ValidationFailed(f"{shown} {rule}", data={"Field": shown})
         if raw.startswith("Invalid"):
             return ValidationFailed(f"{shown}: {raw[0].lower()}{raw[1:]}", data={"Field": shown})

@@ -68,6 +68,14 @@ async def test_bad_blob_references_are_400(api: Api) -> None:
     assert err["Code"] == "Blob:InvalidBlobUrl"
     err = await api.error("CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": "not-a-guid"}, tok, 400)
     assert err["Data"] == {"Field": "BlobID"}
+    err = await api.error("CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": ["x" * 2001]}, tok, 400)
+    assert (err["Message"], err["Data"]) == (
+        "BlobUrls[0] must be between 1 and 2000 characters",
+        {"Field": "BlobUrls[0]"},
+    )
+    urls = [f"https://a/{guid(i)}" for i in range(21)]
+    err = await api.error("CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": urls}, tok, 400)
+    assert (err["Message"], err["Data"]) == ("BlobUrls must hold at most 20 items", {"Field": "BlobUrls"})
     err = await api.error("CustomerRemoveCaseBlob", {"CaseID": case_id, "BlobID": G1, "BlobUrl": URL2}, tok, 400)
     assert err["Code"] == "Blob:BlobIDAndUrlDiffer"
 
