@@ -17,6 +17,7 @@ import jwt
 import psutil
 
 SECRET = "cli-test-secret-cli-test-secret-xx"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def evacase(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -143,6 +144,15 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_
         assert (got["Title"], got["TopicName"], got["StatusName"]) == ("Late parcel", "Shipping", "New")
         topics = _post(port, "ListCaseTopics", {}, tok)
         assert len(topics["Results"]) == 7  # seeded once, not again at the second start
+        smoke = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "smoke.py"), "--url", f"http://127.0.0.1:{port}", "--token", tok],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert smoke.returncode == 0, smoke.stderr
+        assert smoke.stdout.count("--> ") == 7 and '"Text": "YourMessageHere"' in smoke.stdout
     finally:
         err = _stop(proc, signal.SIGINT)
     assert "Generated a JWT signing secret" not in err
@@ -158,7 +168,7 @@ def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
 
 
 def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(root), "-w", str(tmp_path)],
         capture_output=True,

@@ -1,0 +1,71 @@
+"""Walk the customer journey of EVA's guide against a running evacase and print each exchange.
+
+Usage (with `evacase serve` running):
+    python scripts/smoke.py [--url http://127.0.0.1:8000] [--token TOKEN]
+
+Without --token it mints one with `evacase token` (same EVACASE_HOME / EVACASE_JWT_SECRET as the server).
+Exits non-zero at the first answer that is not 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+def call(url: str, token: str, service: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{url}/message/{service}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"eva {token}", "Content-Type": "application/json", "EVA-User-Agent": "smoke/1"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        sys.stderr.write(f"{service} -> {exc.code}: {exc.read().decode()}\n")
+        raise SystemExit(1) from None
+    sys.stdout.write(f"--> {service} {json.dumps(body)}\n<-- {json.dumps(answer, indent=2)}\n\n")
+    return answer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--token")
+    args = parser.parse_args()
+    token = (
+        args.token
+        or subprocess.run(
+            ["evacase", "token", "--user-id", "5001", "--user-type", "customer", "--name", "Pedro Pascal"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    topics = call(args.url, token, "ListCaseTopics", {})
+    topic_id = topics["Results"][-1]["ID"]
+    case = {
+        "TopicID": topic_id,
+        "Title": "The stitching on my T-shirt isn't right!!",
+        "Description": "The logo stitching seems to be majorly messed up; every letter is crooked.",
+        "OrderID": 325,
+    }
+    case_id = call(args.url, token, "CustomerCreateCase", case)["ID"]
+    call(args.url, token, "CustomerListCases", {"InitialPageConfig": {"Limit": 5}})
+    call(
+        args.url, token, "CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": "b832ece7-93ea-4c5e-ad64-11402201315d"}
+    )
+    call(args.url, token, "CustomerGetCaseByID", {"ID": case_id})
+    call(args.url, token, "CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "YourMessageHere"})
+    call(args.url, token, "CustomerListCaseInteractions", {"CaseID": case_id})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
