@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -47,6 +48,7 @@ def pg_admin_dsn() -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
