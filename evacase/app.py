@@ -43,17 +43,22 @@ EVA_REQUEST_HEADERS = [
 ]
 
 
+def _too_large(limit: int, request_id: str) -> Outcome:
+    error = RequestTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    return Outcome(error.status, error.body(request_id), error_code=error.code)
+
+
 async def _read_body(request: Request, limit: int, request_id: str) -> bytes | Outcome:
-    too_large = RequestTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    """The body, or a 413 outcome as soon as it is known to exceed `limit`."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        return Outcome(too_large.status, too_large.body(request_id), error_code=too_large.code)
+        return _too_large(limit, request_id)
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            return Outcome(too_large.status, too_large.body(request_id), error_code=too_large.code)
+            return _too_large(limit, request_id)
         chunks.append(chunk)
     return b"".join(chunks)
 
