@@ -59,6 +59,7 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
     page_req = ctx.page_tokens.request("ListCaseTopics", req.PageToken, config.Limit, filters)
     fl = page_req.filter
     query = SQL["list_topics_after" if page_req.forward else "list_topics_before"]
+    staff = not ctx.caller.user_type & UserType.CUSTOMER
     rows = await ctx.conn.fetch(
         query,
         page_req.id_key(),
@@ -67,9 +68,9 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
         fl.get("ParentID"),
         bool(fl.get("RootOnly")),
         page_req.limit + 1,
+        staff,
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
-    staff = not ctx.caller.user_type & UserType.CUSTOMER
     results = [
         CaseTopicDto(
             ID=r["id"],
@@ -77,7 +78,7 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
             Description=r["description"],
             ParentID=r["parent_id"],
             BackendID=r["backend_id"] if staff else None,
-            DisplayName=r["display_name"] if staff else None,
+            DisplayName=r["display_name"],
         )
         for r in page.rows
     ]
