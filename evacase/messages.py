@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 import msgspec
 
@@ -63,8 +63,12 @@ def user_name(first: str | None, last: str | None) -> UserName | None:
     return UserName(FirstName=first, LastName=last, FullName=full or None)
 
 
+@overload
+def iso_ms(value: dt.datetime) -> str: ...
+@overload
+def iso_ms(value: None) -> None: ...
 def iso_ms(value: dt.datetime | None) -> str | None:
-    """EVA's timestamps: UTC, ISO 8601, milliseconds, `Z` (2023-03-30T16:30:57.947Z)."""
+    """EVA's timestamps: UTC, ISO 8601, milliseconds, `Z` (2023-03-30T16:30:57.947Z); None stays None."""
     if value is None:
         return None
     if value.tzinfo is not None:

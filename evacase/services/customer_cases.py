@@ -81,7 +81,7 @@ def case_summary(row: asyncpg.Record) -> dict[str, Any]:
         "Priority": row["priority"],
         "Title": row["title"],
         "OrderID": row["order_id"],
-        "ReportingTime": iso_ms(row["reporting_time"]) or "",
+        "ReportingTime": iso_ms(row["reporting_time"]),
     }
 
 

@@ -52,7 +52,7 @@ def interaction_fields(row: asyncpg.Record, case_id: int, caller_id: int, case_c
         "Type": row["type"],
         "CanBeModified": can_modify(caller_id, row["type"], row["created_by"], case_closed),
         "Text": row["text"],
-        "CreationTime": iso_ms(row["creation_time"]) or "",
+        "CreationTime": iso_ms(row["creation_time"]),
         "LastModificationTime": iso_ms(row["last_modification_time"]),
     }
 
