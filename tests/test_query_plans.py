@@ -1,0 +1,117 @@
+"""Every list reads one page from its index, in order, however many rows its key holds.
+
+Checked on the plans PostgreSQL runs for evacase's own pool connections, on a skewed data set (one customer
+with thousands of cases, one case with thousands of interactions), for custom plans and for the generic plan
+a prepared statement switches to after five executions. Without the pool's settings (db.SERVER_SETTINGS) the
+generic plans read every row of the key and sort them: the page cost would grow with the customer's size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from evacase.db import create_pool, load_queries
+
+HEAVY_CUSTOMER, HEAVY_CASE = 1, 1
+PAGE = 26  # a page of 25 and the row that tells whether there is a next page
+FAR = "'9999-12-31 23:59:59.999999+00'::timestamptz"
+BIGINT_MAX = 2**63 - 1
+
+# Rows of the heavy customer and of the busy case are spread over the whole table, as in production: their
+# index order does not follow the heap's.
+SKEWED = """
+INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 300) g;
+INSERT INTO cases (customer_id, topic_id, status_id, title, reporting_time)
+SELECT CASE WHEN g % 5 = 0 THEN 1 ELSE 2 + g % 299 END, 1 + g % 7, 1, 'Case ' || g,
+       now() - ((g * 7919) % 20000) * interval '1 minute'
+FROM generate_series(1, 20000) g;
+INSERT INTO interactions (case_id, type, text, created_by, creation_time)
+SELECT CASE WHEN g % 5 = 0 THEN 1 ELSE 2 + g % 19000 END, g % 4, 'Text ' || g, 1 + g % 300,
+       now() - ((g * 7919) % 30000) * interval '1 second'
+FROM generate_series(1, 30000) g;
+ANALYZE;
+"""
+
+# (domain, query, parameter types, arguments as SQL literals: first page, then a page 2,000 rows deep)
+LISTS = [
+    (
+        "customer_cases",
+        "list_cases_after",
+        "bigint, timestamptz, bigint, text, integer",
+        ["1, {far}, {big}, NULL, 26", "1, {case_time}, {case_id}, NULL, 26"],
+    ),
+    (
+        "customer_cases",
+        "list_cases_before",
+        "bigint, timestamptz, bigint, text, integer",
+        ["1, {case_time}, {case_id}, NULL, 26"],
+    ),
+    (
+        "customer_interactions",
+        "list_interactions_after",
+        "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
+        [
+            "1, 1, '{{0,2,3}}', {far}, {big}, NULL, NULL, 26",
+            "1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, NULL, 26",
+        ],
+    ),
+    (
+        "customer_interactions",
+        "list_interactions_before",
+        "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
+        ["1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, NULL, 26"],
+    ),
+]
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+@pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
+@pytest.mark.parametrize(("domain", "name", "types", "arguments"), LISTS, ids=[f"{d}.{n}" for d, n, _, _ in LISTS])
+async def test_a_list_page_reads_one_page_of_its_index(
+    db_dsn: str, db: asyncpg.Connection, plan_mode: str, domain: str, name: str, types: str, arguments: list[str]
+) -> None:
+    await db.execute(SKEWED)
+    case = await db.fetchrow(
+        "SELECT reporting_time::text, id FROM cases WHERE customer_id = 1"
+        " ORDER BY reporting_time DESC, id DESC OFFSET 2000 LIMIT 1"
+    )
+    interaction = await db.fetchrow(
+        "SELECT creation_time::text, id FROM interactions WHERE case_id = 1"
+        " ORDER BY creation_time DESC, id DESC OFFSET 2000 LIMIT 1"
+    )
+    values = {
+        "far": FAR,
+        "big": BIGINT_MAX,
+        "case_time": f"'{case[0]}'::timestamptz",
+        "case_id": case[1],
+        "interaction_time": f"'{interaction[0]}'::timestamptz",
+        "interaction_id": interaction[1],
+    }
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(f"SET plan_cache_mode = {plan_mode}")
+            await conn.execute(f"PREPARE q ({types}) AS {load_queries(domain)[name]}")
+            for args in arguments:
+                explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({args.format(**values)})")
+                plan = json.loads(explained)[0]["Plan"]
+                scans = [n for n in nodes(plan) if n.get("Relation Name") in ("cases", "interactions")]
+                assert scans, plan
+                assert not [n for n in nodes(plan) if "Bitmap" in n["Node Type"]], plan
+                assert not [n for n in nodes(plan) if n["Node Type"] == "Seq Scan" and n in scans], plan
+                for scan in scans:
+                    touched = scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0)
+                    assert touched * scan["Actual Loops"] <= 2 * PAGE, (name, args, scan)
+            await conn.execute("DEALLOCATE q")
+            await conn.execute("RESET plan_cache_mode")
+    finally:
+        await pool.close()
