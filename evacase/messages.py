@@ -72,8 +72,10 @@ def iso_ms(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+        if value.tzinfo is not dt.UTC:  # asyncpg hands out UTC already: skip the conversion on the hot path
+            value = value.astimezone(dt.UTC)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"  # C code: a third of the cost of strftime
 
 
 def stringify_ids(value: Any) -> Any:
