@@ -95,7 +95,7 @@ async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming
     try:
         async with rt.pool.acquire() as conn:
             ctx = Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
-            if op.writes or needs_user_write:
+            if (op.writes and not op.one_statement) or needs_user_write:
                 async with conn.transaction():
                     if needs_user_write:
                         await record_user(conn, caller)

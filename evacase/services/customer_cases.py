@@ -99,7 +99,7 @@ class CustomerCreateCaseResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@registry.operation(CUSTOMER_ACCESS, writes=True, one_statement=True)
 async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
     if req.TopicID is None:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")

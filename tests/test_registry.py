@@ -1,0 +1,60 @@
+"""The registry's promises about handlers, checked against a real database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+
+from evacase.auth import Caller, UserType
+from evacase.context import Context
+from evacase.paging import PageTokens
+from evacase.registry import load_services
+from evacase.users import record_user
+
+REGISTRY = load_services()
+
+# A request that succeeds, for every operation registered with one_statement=True (a new one must add its own).
+ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
+    "CustomerCreateCase": {"Title": "My parcel is late", "Description": "Ordered a week ago.", "TopicID": 2},
+}
+
+
+class CountingConnection:
+    """The real connection, counting the statements sent through it."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._conn, name)
+        if name in ("execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table"):
+
+            async def counted(query: str, *args: Any, **kwargs: Any) -> Any:
+                self.statements.append(query)
+                return await attr(query, *args, **kwargs)
+
+            return counted
+        return attr
+
+
+def test_every_one_statement_operation_has_a_request_here() -> None:
+    one_statement = {name for name in REGISTRY.names() if REGISTRY.get(name).one_statement}  # type: ignore[union-attr]
+    assert one_statement == set(ONE_STATEMENT_REQUESTS)
+
+
+@pytest.mark.parametrize("name", sorted(ONE_STATEMENT_REQUESTS))
+async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, db: asyncpg.Connection) -> None:
+    op = REGISTRY.get(name)
+    assert op is not None and op.one_statement and op.writes
+    caller = Caller(user_id=7, user_type=UserType.CUSTOMER, functionalities={}, first_name="Jane", last_name="Doe")
+    await record_user(db, caller)
+    conn = CountingConnection(db)
+    ctx = Context(conn, caller, "request", PageTokens(b"k" * 32))  # type: ignore[arg-type]
+    request = op.decoder.decode(json.dumps(ONE_STATEMENT_REQUESTS[name]).encode())
+    await op.handler(ctx, request)
+    assert len(conn.statements) == 1, conn.statements
+    assert not db.is_in_transaction()
