@@ -143,7 +143,9 @@ def create_app(dsn: str | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10, reset=no_reset)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=2, max_size=10, reset=no_reset, server_settings={"enable_bitmapscan": "off"}
+        )
         assert pool is not None
         pools.append(pool)
         try:
