@@ -4,6 +4,7 @@ Knows nothing of HTTP frameworks: app.py hands it the service name, the body and
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,12 @@ class Runtime:
     page_tokens: PageTokens
     registry: Registry
     known_users: KnownUsers = field(default_factory=KnownUsers)
+    # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
+    # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
+    gate: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = asyncio.Semaphore(self.pool.get_max_size())
 
 
 @dataclass(slots=True)
@@ -93,7 +100,7 @@ def decode(op: Operation, body: bytes) -> Any:
 async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
     needs_user_write = rt.known_users.needs_write(caller)
     try:
-        async with rt.pool.acquire() as conn:
+        async with rt.gate, rt.pool.acquire() as conn:
             ctx = Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
             if (op.writes and not op.one_statement) or needs_user_write:
                 async with conn.transaction():
