@@ -59,7 +59,7 @@ class UserName(Message, kw_only=True):
 def user_name(first: str | None, last: str | None) -> UserName | None:
     if first is None and last is None:
         return None
-    full = " ".join(part for part in (first, last) if part)
+    full = f"{first} {last}" if first and last else first or last
     return UserName(FirstName=first, LastName=last, FullName=full or None)
 
 
@@ -71,11 +71,10 @@ def iso_ms(value: dt.datetime | None) -> str | None:
     """EVA's timestamps: UTC, ISO 8601, milliseconds, `Z` (2023-03-30T16:30:57.947Z); None stays None."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        if value.tzinfo is not dt.UTC:  # asyncpg hands out UTC already: skip the conversion on the hot path
-            value = value.astimezone(dt.UTC)
-        value = value.replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"  # C code: a third of the cost of strftime
+    if value.tzinfo is not dt.UTC:  # asyncpg hands out UTC already: no conversion on the hot path
+        value = value.astimezone(dt.UTC) if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    # isoformat is C code (a third of strftime's cost); its first 23 characters are YYYY-MM-DDTHH:MM:SS.mmm.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def stringify_ids(value: Any) -> Any:
