@@ -165,12 +165,12 @@ def create_app(dsn: str | None = None) -> Starlette:
         rows = await pools[0].fetch(
             LIST_CASES, req.CustomerID, req.BeforeTime or FAR_FUTURE, req.BeforeID or BIGINT_MAX
         )
-        return _json({"Result": [CaseSummary(*r.values()) for r in rows]})
+        return _json({"Results": [CaseSummary(*r.values()) for r in rows]})
 
     async def list_interactions(request: Request) -> Response:
         req = list_interactions_decoder.decode(await request.body())
         rows = await pools[0].fetch(LIST_INTERACTIONS, req.CaseID)
-        return _json({"Result": [InteractionRow(*r.values()) for r in rows]})
+        return _json({"Results": [InteractionRow(*r.values()) for r in rows]})
 
     async def create_case(request: Request) -> Response:
         req = create_decoder.decode(await request.body())

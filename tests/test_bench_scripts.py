@@ -1,0 +1,198 @@
+"""The benchmark's parts that need no load generator: the data loader, the limit app, the budget report.
+
+The loader runs for real (a small load into a database of its own on the test server); evacase and the limit app
+then answer from that data, and must agree with each other on what they return."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import dsn_for, make_settings, serving
+from tests.helpers import customer
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+sys.path.insert(0, str(SCRIPTS / "bench"))
+load_data: Any = importlib.import_module("load_data")
+limit_app: Any = importlib.import_module("limit_app")
+_spec = importlib.util.spec_from_file_location("bench_run", SCRIPTS / "bench" / "run.py")
+assert _spec and _spec.loader
+bench: Any = importlib.util.module_from_spec(_spec)
+sys.modules["bench_run"] = bench  # dataclasses look their module up while the module runs
+_spec.loader.exec_module(bench)
+
+CASES = 1000
+DATABASE = "evacase_bench_test"
+
+
+def load_args(**overrides: Any) -> argparse.Namespace:
+    args = load_data.build_parser().parse_args(["--cases", str(CASES), "--database", DATABASE])
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return load_data.resolve(args)
+
+
+@pytest.fixture(scope="module")
+async def loaded(pg_admin_dsn: str) -> AsyncIterator[str]:
+    dsn = await load_data.prepare(pg_admin_dsn, load_args(force=True))
+    assert dsn == dsn_for(pg_admin_dsn, DATABASE)
+    yield dsn
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def fetch(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+async def test_the_loader_writes_the_volume_asked_for_with_skew(loaded: str) -> None:
+    (counts,) = await fetch(
+        loaded,
+        """SELECT (SELECT count(*) FROM cases) AS cases, (SELECT count(*) FROM interactions) AS interactions,
+                  (SELECT count(*) FROM users WHERE user_type = 2) AS customers,
+                  (SELECT count(*) FROM users WHERE user_type = 1) AS employees,
+                  (SELECT count(*) FROM case_topics) AS topics, (SELECT count(*) FROM case_statuses) AS statuses""",
+    )
+    assert dict(counts) == {
+        "cases": CASES,
+        "interactions": 5 * CASES,
+        "customers": 20,
+        "employees": 20,
+        "topics": 15,
+        "statuses": 6,
+    }
+    per_customer = [
+        r["n"] for r in await fetch(loaded, "SELECT count(*) AS n FROM cases GROUP BY customer_id ORDER BY 1 DESC")
+    ]
+    assert per_customer[0] > 5 * per_customer[len(per_customer) // 2]  # a heavy customer, a long tail
+    heavy = await fetch(loaded, "SELECT customer_id FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    assert heavy[0]["customer_id"] == 1
+    # Every case opens with its two ledger lines; the heavy customer's newest case is the busy one.
+    (ledger,) = await fetch(
+        loaded,
+        """SELECT count(*) FILTER (WHERE n < 2) AS without_ledger FROM (
+               SELECT c.id, count(i.id) AS n FROM cases c
+               LEFT JOIN interactions i ON i.case_id = c.id AND i.type = 2 GROUP BY c.id) x""",
+    )
+    assert ledger["without_ledger"] == 0
+    (busy,) = await fetch(loaded, "SELECT case_id, count(*) AS n FROM interactions GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+    newest = await fetch(loaded, "SELECT max(id) AS id FROM cases WHERE customer_id = 1")
+    assert busy["case_id"] == newest[0]["id"] and busy["n"] >= 2000
+    # Closed statuses have a closing time, open ones none.
+    (closing,) = await fetch(
+        loaded,
+        """SELECT count(*) FILTER (WHERE s.is_closed <> (c.closing_time IS NOT NULL)) AS wrong
+           FROM cases c JOIN case_statuses s ON s.id = c.status_id""",
+    )
+    assert closing["wrong"] == 0
+
+
+async def test_the_loader_restores_the_schemas_indexes_and_sequences(loaded: str, template_dsn: str) -> None:
+    query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+    assert [tuple(r) for r in await fetch(loaded, query)] == [tuple(r) for r in await fetch(template_dsn, query)]
+    conn = await asyncpg.connect(loaded)
+    try:
+        new_id = await conn.fetchval(
+            "INSERT INTO cases (customer_id, topic_id, status_id, title)"
+            " VALUES (1, 1, 1, 'After the load') RETURNING id"
+        )
+        assert new_id == CASES + 1
+        await conn.execute("DELETE FROM cases WHERE id = $1", new_id)
+    finally:
+        await conn.close()
+
+
+async def test_a_second_load_with_the_same_parameters_keeps_the_data(pg_admin_dsn: str, loaded: str) -> None:
+    marker = "kept " + str(id(loaded))
+    conn = await asyncpg.connect(loaded)
+    try:
+        await conn.execute("UPDATE cases SET summary = $1 WHERE id = 1", marker)
+    finally:
+        await conn.close()
+    assert await load_data.prepare(pg_admin_dsn, load_args()) == loaded
+    assert (await fetch(loaded, "SELECT summary FROM cases WHERE id = 1"))[0]["summary"] == marker
+
+
+async def limit_call(app: Any, path: str, body: dict[str, Any]) -> Any:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://limit.test") as client:
+        r = await client.post(path, content=json.dumps(body))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loaded: str) -> None:
+    app = limit_app.create_app(loaded)
+    busy = (await fetch(loaded, "SELECT max(id) AS id FROM cases WHERE customer_id = 1"))[0]["id"]
+    async with app.router.lifespan_context(app), serving(make_settings(loaded)) as api:
+        token = customer(1, "Customer", "1")
+        case = await api.ok("CustomerGetCaseByID", {"ID": busy}, token)
+        row = await limit_call(app, "/lookup", {"ID": busy})
+        assert (row["ID"], row["Title"], row["StatusID"], row["TopicID"]) == (
+            case["ID"],
+            case["Title"],
+            case["StatusID"],
+            case["TopicID"],
+        )
+        evacase_page = await api.ok("CustomerListCases", {}, token)
+        limit_page = await limit_call(app, "/list_cases", {"CustomerID": 1})
+        assert [c["ID"] for c in evacase_page["Results"]] == [c["ID"] for c in limit_page["Results"]]
+        assert len(limit_page["Results"]) == 25
+        evacase_lines = await api.ok("CustomerListCaseInteractions", {"CaseID": busy}, token)
+        limit_lines = await limit_call(app, "/list_interactions", {"CaseID": busy})
+        assert [i["ID"] for i in evacase_lines["Results"]] == [i["ID"] for i in limit_lines["Results"]]
+        created = await limit_call(
+            app, "/create_case", {"CustomerID": 1, "TopicID": 2, "Title": "Bench case", "Description": "Bench"}
+        )
+        ledger = await fetch(loaded, "SELECT text FROM interactions WHERE case_id = $1 ORDER BY id", created["ID"])
+        assert [r["text"] for r in ledger] == ["Case created with priority `Low`", "Case status set to `New`"]
+        added = await limit_call(app, "/add_interaction", {"CaseID": created["ID"], "CustomerID": 1, "Text": "Hi"})
+        assert added["ID"] > 0
+    conn = await asyncpg.connect(loaded)
+    try:
+        await conn.execute("DELETE FROM cases WHERE id = $1", created["ID"])
+    finally:
+        await conn.close()
+
+
+def run_of(rps: float, p99: float) -> Any:
+    return bench.Run(rps=rps, p50_ms=p99 / 2, p99_ms=p99, errors=0)
+
+
+def test_the_budget_report_checks_each_line() -> None:
+    results = [
+        bench.Result("get", "CustomerGetCaseByID", 64, [run_of(850, 30)] * 2, [run_of(1000, 25)] * 2),
+        bench.Result("create", "CustomerCreateCase", 64, [run_of(600, 30)] * 2, [run_of(1000, 25)] * 2),
+        bench.Result("list_first", "CustomerListCases page 1", 64, [run_of(1000, 20)] * 2, [run_of(1000, 20)] * 2),
+        bench.Result("list_deep", "CustomerListCases page 1000", 64, [run_of(900, 20)] * 2, [run_of(1000, 20)] * 2),
+    ]
+    memory = [(float(t), 100_000 + (4_000 if t > 40 else 0)) for t in range(60)]
+    lines = bench.budget(results, 64, memory, read_xids=0)
+    assert lines == [
+        "- [x] CustomerGetCaseByID at c64: 0.85x the limit app's requests/s (>= 0.8)",
+        "- [x] CustomerGetCaseByID at c64: p99 1.20x the limit app's (<= 1.5)",
+        "- [ ] CustomerCreateCase at c64: 0.60x the bare insert transaction (>= 0.7)",
+        "- [x] CustomerListCases page 1000 costs 1.11x page 1 (requests/s, <= 1.3)",
+        "- [x] read paths wrote nothing: 0 transaction IDs used during the read runs",
+        "- [x] RSS under load: last 10 s 1.040x the 5-15 s level (flat: <= 1.05)",
+    ]
+    table = bench.table(results)
+    assert table[2] == "| CustomerGetCaseByID | 64 | 850 | 15.0 | 30.0 | 1,000 | 12.5 | 25.0 | 0.85 | 1.20 |"
