@@ -74,6 +74,11 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
         "A case with this BackendSystemID and BackendID already exists.",
     ),
     "cases_topic_fk": (NotFound, "CaseTopic:NotFound", "The case topic does not exist."),
+    "case_topics_sibling_name_unique": (
+        Conflict,
+        "CaseTopic:TopicNameAlreadyExists",
+        "A topic with this name already exists under the same parent.",
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from evacase.auth import ANY_USER, Scope
+from evacase.auth import ANY_USER, Scope, UserType
 from evacase.validation import ConstraintTexts
 
 if TYPE_CHECKING:
@@ -29,6 +29,11 @@ class Access:
     user_types: int = ANY_USER
     functionality: tuple[str, Scope] | None = None
     exempt: int = 0
+
+
+def staff(functionality: str, scope: Scope) -> Access:
+    """The employee-side rule of EVA's contract: an Employee or Api user holding `functionality:scope`."""
+    return Access(user_types=UserType.EMPLOYEE | UserType.API, functionality=(functionality, scope))
 
 
 @dataclass(frozen=True)

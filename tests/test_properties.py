@@ -223,7 +223,12 @@ async def test_customers_see_exactly_their_own_cases(api: Api, db: asyncpg.Conne
 async def test_paging_through_topics_returns_each_topic_once_highest_id_first(
     api: Api, db: asyncpg.Connection, count: int, limit: int
 ) -> None:
-    await db.execute("INSERT INTO case_topics (name) SELECT 'Topic ' || g FROM generate_series(1, $1) g", count)
+    # Examples share the database: names stay unique among root topics.
+    await db.execute(
+        "INSERT INTO case_topics (name)"
+        " SELECT 'Topic ' || ((SELECT max(id) FROM case_topics) + g) FROM generate_series(1, $1) g",
+        count,
+    )
     expected = [r["id"] for r in await db.fetch("SELECT id FROM case_topics WHERE NOT is_deleted ORDER BY id DESC")]
     seen: list[int] = []
     body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit}}

@@ -19,6 +19,10 @@ REGISTRY = load_services()
 # A request that succeeds, for every operation registered with one_statement=True (a new one must add its own).
 ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "CustomerCreateCase": {"Title": "My parcel is late", "Description": "Ordered a week ago.", "TopicID": 2},
+    "CreateCaseStatus": {"Name": "WaitingForCustomer"},
+    "CreateCaseTopic": {"Name": "Late delivery", "ParentID": 2},
+    "UpdateCaseTopic": {"ID": 3, "Name": "Payments", "Description": None},
+    "DeleteCaseTopic": {"ID": 7},
 }
 
 

@@ -1,15 +1,65 @@
-"""Case topics: ListCaseTopics (customers pick a topic with it; employees need CaseTopics:View)."""
+"""Case topics: ListCaseTopics (customers pick a topic with it; staff need CaseTopics:View), and the employee
+catalogue CreateCaseTopic, GetCaseTopic, UpdateCaseTopic, DeleteCaseTopic.
+
+Topics form a tree (ParentID, set on creation only, at most MAX_DEPTH levels); names are unique among the live
+children of one parent. Deleting a topic soft-deletes it and everything below it: they leave the catalogue and
+can no longer be picked, but cases filed under them keep them (shown with IsDeleted: true on the case)."""
 
 from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+import msgspec
 
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.errors import ValidationFailed
-from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
-from evacase.registry import Access, registry
+from evacase.errors import NotFound, ValidationFailed
+from evacase.messages import (
+    EmptyResponse,
+    FilterText,
+    Id,
+    Message,
+    PageConfig,
+    PagedRequest,
+    PagedResponse,
+)
+from evacase.registry import Access, registry, staff
 
 SQL = load_queries("topics")
+
+MAX_DEPTH = 10  # levels, the root topics being the first
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+Description = Annotated[str, msgspec.Meta(max_length=1000)]
+BackendID = Annotated[str, msgspec.Meta(max_length=256)]
+
+
+def topic_not_found() -> NotFound:
+    return NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+
+
+class CaseTopicDto(Message, kw_only=True):
+    ID: int
+    Name: str | None = None
+    Description: str | None = None
+    ParentID: int | None = None
+    BackendID: str | None = None
+    DisplayName: str | None = None
+
+
+def topic_dto(row: asyncpg.Record, staff_view: bool = True) -> CaseTopicDto:
+    return CaseTopicDto(
+        ID=row["id"],
+        Name=row["name"],
+        Description=row["description"],
+        ParentID=row["parent_id"],
+        BackendID=row["backend_id"] if staff_view else None,
+        DisplayName=row["display_name"],
+    )
+
+
+# --- ListCaseTopics -------------------------------------------------------------------------------------
 
 
 class CaseTopicFilter(Message, kw_only=True):
@@ -25,15 +75,6 @@ class ListCaseTopicsPageConfig(PageConfig, kw_only=True):
 
 class ListCaseTopics(PagedRequest, kw_only=True):
     InitialPageConfig: ListCaseTopicsPageConfig | None = None
-
-
-class CaseTopicDto(Message, kw_only=True):
-    ID: int
-    Name: str | None = None
-    Description: str | None = None
-    ParentID: int | None = None
-    BackendID: str | None = None
-    DisplayName: str | None = None
 
 
 class ListCaseTopicsResponse(PagedResponse, kw_only=True):
@@ -58,28 +99,103 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
     filters = {"Name": f.Name, "Description": f.Description, "ParentID": f.ParentID, "RootOnly": f.RootOnly}
     page_req = ctx.page_tokens.request("ListCaseTopics", req.PageToken, config.Limit, filters)
     fl = page_req.filter
-    query = SQL["list_topics_after" if page_req.forward else "list_topics_before"]
-    staff = not ctx.caller.user_type & UserType.CUSTOMER
     rows = await ctx.conn.fetch(
-        query,
+        SQL["list_topics_after" if page_req.forward else "list_topics_before"],
         page_req.id_key(),
         contains_pattern(fl.get("Name")),
         contains_pattern(fl.get("Description")),
         fl.get("ParentID"),
         bool(fl.get("RootOnly")),
         page_req.limit + 1,
-        staff,
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
-    results = [
-        CaseTopicDto(
-            ID=r["id"],
-            Name=r["name"],
-            Description=r["description"],
-            ParentID=r["parent_id"],
-            BackendID=r["backend_id"] if staff else None,
-            DisplayName=r["display_name"],
+    staff_view = not ctx.caller.user_type & UserType.CUSTOMER  # BackendIDs are internal
+    return ListCaseTopicsResponse(Results=[topic_dto(r, staff_view) for r in page.rows], **page.tokens())
+
+
+# --- CreateCaseTopic ------------------------------------------------------------------------------------
+
+
+class CreateCaseTopic(Message, kw_only=True):
+    Name: Name
+    Description: Description | None = None
+    BackendID: BackendID | None = None
+    ParentID: Id | None = None
+
+
+class CreateCaseTopicResponse(Message, kw_only=True):
+    ID: int
+
+
+@registry.operation(staff("CaseTopics", Scope.CREATE), writes=True, one_statement=True)
+async def create_case_topic(ctx: Context, req: CreateCaseTopic) -> CreateCaseTopicResponse:
+    row = await ctx.conn.fetchrow(
+        SQL["create_topic"], req.Name, req.ParentID, req.Description, req.BackendID, MAX_DEPTH
+    )
+    if not row["parent_ok"]:
+        raise NotFound("The parent topic does not exist.", "CaseTopic:ParentNotFound")
+    if row["id"] is None:
+        raise ValidationFailed(
+            f"Topics can be nested at most {MAX_DEPTH} levels deep.", "CaseTopic:MaximumDepthExceeded"
         )
-        for r in page.rows
-    ]
-    return ListCaseTopicsResponse(Results=results, **page.tokens())
+    return CreateCaseTopicResponse(ID=row["id"])
+
+
+# --- GetCaseTopic ---------------------------------------------------------------------------------------
+
+
+class GetCaseTopic(Message, kw_only=True):
+    ID: Id
+
+
+class GetCaseTopicResponse(CaseTopicDto, kw_only=True):
+    pass
+
+
+@registry.operation(staff("CaseTopics", Scope.VIEW), writes=False)
+async def get_case_topic(ctx: Context, req: GetCaseTopic) -> GetCaseTopicResponse:
+    row = await ctx.conn.fetchrow(SQL["get_topic"], req.ID)
+    if row is None:
+        raise topic_not_found()
+    return GetCaseTopicResponse(**msgspec.structs.asdict(topic_dto(row)))
+
+
+# --- UpdateCaseTopic ------------------------------------------------------------------------------------
+
+
+class UpdateCaseTopic(Message, kw_only=True):
+    ID: Id
+    Name: Name | msgspec.UnsetType = msgspec.UNSET
+    Description: Description | msgspec.UnsetType | None = msgspec.UNSET
+    BackendID: BackendID | msgspec.UnsetType | None = msgspec.UNSET
+
+
+@registry.operation(staff("CaseTopics", Scope.EDIT), writes=True, one_statement=True)
+async def update_case_topic(ctx: Context, req: UpdateCaseTopic) -> EmptyResponse:
+    updated = await ctx.conn.fetchval(
+        SQL["update_topic"],
+        req.ID,
+        None if req.Name is msgspec.UNSET else req.Name,
+        req.Description is not msgspec.UNSET,
+        None if req.Description is msgspec.UNSET else req.Description,
+        req.BackendID is not msgspec.UNSET,
+        None if req.BackendID is msgspec.UNSET else req.BackendID,
+    )
+    if updated is None:
+        raise topic_not_found()
+    return EmptyResponse()
+
+
+# --- DeleteCaseTopic ------------------------------------------------------------------------------------
+
+
+class DeleteCaseTopic(Message, kw_only=True):
+    ID: Id
+
+
+@registry.operation(staff("CaseTopics", Scope.DELETE), writes=True, one_statement=True)
+async def delete_case_topic(ctx: Context, req: DeleteCaseTopic) -> EmptyResponse:
+    deleted = await ctx.conn.fetch(SQL["delete_topic"], req.ID)
+    if not deleted:
+        raise topic_not_found()
+    return EmptyResponse()

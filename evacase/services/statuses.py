@@ -1,0 +1,218 @@
+"""Case statuses, the employee-side catalogue: CreateCaseStatus, GetCaseStatus, UpdateCaseStatus,
+DeleteCaseStatus, ListCaseStatuses.
+
+The four system statuses (New, InProgress, Completed, Cancelled) cannot be deleted, renamed or opened/closed;
+a status cases use cannot be deleted, nor switch between open and closed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+import msgspec
+
+from evacase.auth import Scope
+from evacase.context import Context
+from evacase.db import contains_pattern, load_queries
+from evacase.errors import Conflict, NotFound
+from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
+from evacase.registry import registry, staff
+
+SQL = load_queries("statuses")
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+Color = Annotated[str, msgspec.Meta(min_length=1, max_length=7, pattern=r"^#([A-Fa-f0-9]{6}|[A-Fa-f0-9]{3})$")]
+Action = Annotated[int, msgspec.Meta(ge=0, le=2)]  # 0 None, 1 CreateRepair, 2 CreateOrder
+Description = Annotated[str, msgspec.Meta(max_length=1000)]
+BackendID = Annotated[str, msgspec.Meta(max_length=256)]
+
+
+def status_not_found() -> NotFound:
+    return NotFound("The case status does not exist.", "CaseStatus:NotFound")
+
+
+class CaseStatusDto(Message, kw_only=True):
+    ID: int
+    Name: str | None = None
+    Description: str | None = None
+    BackendID: str | None = None
+    Color: str | None = None
+    Action: int
+    IsClosed: bool
+    IsSystem: bool
+    ScriptID: int | None = None
+
+
+def status_dto(row: asyncpg.Record) -> CaseStatusDto:
+    return CaseStatusDto(
+        ID=row["id"],
+        Name=row["name"],
+        Description=row["description"],
+        BackendID=row["backend_id"],
+        Color=row["color"],
+        Action=row["action"],
+        IsClosed=row["is_closed"],
+        IsSystem=row["is_system"],
+        ScriptID=row["script_id"],
+    )
+
+
+# --- CreateCaseStatus -----------------------------------------------------------------------------------
+
+
+class CreateCaseStatus(Message, kw_only=True):
+    Name: Name
+    Description: Description | None = None
+    BackendID: BackendID | None = None
+    Color: Color | None = None
+    Action: Action = 0
+    IsClosed: bool = False
+    ScriptID: Id | None = None
+
+
+class CreateCaseStatusResponse(Message, kw_only=True):
+    ID: int
+
+
+@registry.operation(staff("CaseStatuses", Scope.CREATE), writes=True, one_statement=True)
+async def create_case_status(ctx: Context, req: CreateCaseStatus) -> CreateCaseStatusResponse:
+    status_id = await ctx.conn.fetchval(
+        SQL["create_status"],
+        req.Name,
+        req.Description,
+        req.BackendID,
+        req.Color,
+        req.Action,
+        req.IsClosed,
+        req.ScriptID,
+    )
+    return CreateCaseStatusResponse(ID=status_id)
+
+
+# --- GetCaseStatus --------------------------------------------------------------------------------------
+
+
+class GetCaseStatus(Message, kw_only=True):
+    ID: Id
+
+
+class GetCaseStatusResponse(CaseStatusDto, kw_only=True):
+    pass
+
+
+@registry.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
+async def get_case_status(ctx: Context, req: GetCaseStatus) -> GetCaseStatusResponse:
+    row = await ctx.conn.fetchrow(SQL["get_status"], req.ID)
+    if row is None:
+        raise status_not_found()
+    return GetCaseStatusResponse(**msgspec.structs.asdict(status_dto(row)))
+
+
+# --- UpdateCaseStatus -----------------------------------------------------------------------------------
+
+
+class UpdateCaseStatus(Message, kw_only=True):
+    ID: Id
+    Name: Name | msgspec.UnsetType = msgspec.UNSET
+    Description: Description | msgspec.UnsetType | None = msgspec.UNSET
+    BackendID: BackendID | msgspec.UnsetType | None = msgspec.UNSET
+    Color: Color | msgspec.UnsetType | None = msgspec.UNSET
+    Action: Action | msgspec.UnsetType = msgspec.UNSET
+    IsClosed: bool | msgspec.UnsetType = msgspec.UNSET
+    ScriptID: Id | msgspec.UnsetType | None = msgspec.UNSET
+
+
+@registry.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
+async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
+    row = await ctx.conn.fetchrow(SQL["lock_status"], req.ID)
+    if row is None:
+        raise status_not_found()
+    current = status_dto(row)
+    merged = msgspec.structs.replace(
+        current, **{k: v for k, v in msgspec.structs.asdict(req).items() if k != "ID" and v is not msgspec.UNSET}
+    )
+    if current.IsSystem and merged.Name != current.Name:
+        raise Conflict(
+            "The name of a system status cannot be changed.", "CaseStatus:NameOfInternalStatusCannotBeModified"
+        )
+    if merged.IsClosed != current.IsClosed:
+        if current.IsSystem:
+            raise Conflict(
+                "A system status cannot be switched between open and closed.",
+                "CaseStatus:IsClosedOfInternalStatusCannotBeModified",
+            )
+        if row["in_use"]:
+            raise Conflict(
+                "Cases use this status: it cannot be switched between open and closed.",
+                "CaseStatus:CannotChangeIsClosedOfStatusInUse",
+            )
+    await ctx.conn.execute(
+        SQL["update_status"],
+        req.ID,
+        merged.Name,
+        merged.Description,
+        merged.BackendID,
+        merged.Color,
+        merged.Action,
+        merged.IsClosed,
+        merged.ScriptID,
+    )
+    return EmptyResponse()
+
+
+# --- DeleteCaseStatus -----------------------------------------------------------------------------------
+
+
+class DeleteCaseStatus(Message, kw_only=True):
+    ID: Id
+
+
+@registry.operation(staff("CaseStatuses", Scope.DELETE), writes=True)
+async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyResponse:
+    row = await ctx.conn.fetchrow(SQL["lock_status"], req.ID)
+    if row is None:
+        raise status_not_found()
+    if row["is_system"]:
+        raise Conflict("A system status cannot be deleted.", "CaseStatus:InternalStatusCannotBeDeleted")
+    if row["in_use"]:
+        raise Conflict("Cases use this status: move them to another status first.", "CaseStatus:StatusInUse")
+    await ctx.conn.execute(SQL["delete_status"], req.ID)
+    return EmptyResponse()
+
+
+# --- ListCaseStatuses -----------------------------------------------------------------------------------
+
+
+class CaseStatusFilter(Message, kw_only=True):
+    Name: FilterText | None = None
+    Description: FilterText | None = None
+
+
+class ListCaseStatusesPageConfig(PageConfig, kw_only=True):
+    Filter: CaseStatusFilter | None = None
+
+
+class ListCaseStatuses(PagedRequest, kw_only=True):
+    InitialPageConfig: ListCaseStatusesPageConfig | None = None
+
+
+class ListCaseStatusesResponse(PagedResponse, kw_only=True):
+    Results: list[CaseStatusDto]
+
+
+@registry.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
+async def list_case_statuses(ctx: Context, req: ListCaseStatuses) -> ListCaseStatusesResponse:
+    config = req.InitialPageConfig or ListCaseStatusesPageConfig()
+    f = config.Filter or CaseStatusFilter()
+    page_req = ctx.page_tokens.request(
+        "ListCaseStatuses", req.PageToken, config.Limit, {"Name": f.Name, "Description": f.Description}
+    )
+    rows = await ctx.conn.fetch(
+        SQL["list_statuses_after" if page_req.forward else "list_statuses_before"],
+        page_req.id_key(),
+        contains_pattern(page_req.filter.get("Name")),
+        contains_pattern(page_req.filter.get("Description")),
+        page_req.limit + 1,
+    )
+    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
+    return ListCaseStatusesResponse(Results=[status_dto(r) for r in page.rows], **page.tokens())

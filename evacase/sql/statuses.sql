@@ -1,0 +1,50 @@
+-- create_status --
+-- A new case status; a taken name violates case_statuses_name_unique.
+INSERT INTO case_statuses (name, description, backend_id, color, action, is_closed, script_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id
+
+-- get_status --
+-- One case status.
+SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
+FROM case_statuses
+WHERE id = $1
+
+-- lock_status --
+-- One case status, locked for the rest of the transaction (a case moving to it waits), and whether cases use it.
+SELECT s.id, s.name, s.description, s.backend_id, s.color, s.action, s.is_closed, s.is_system, s.script_id,
+       EXISTS (SELECT 1 FROM cases c WHERE c.status_id = s.id) AS in_use
+FROM case_statuses s
+WHERE s.id = $1
+FOR UPDATE
+
+-- update_status --
+-- Every editable field of a status, as merged by the handler.
+UPDATE case_statuses
+SET name = $2, description = $3, backend_id = $4, color = $5, action = $6, is_closed = $7, script_id = $8
+WHERE id = $1
+
+-- delete_status --
+-- Remove a status no case uses (the handler checked, under lock_status).
+DELETE FROM case_statuses WHERE id = $1
+
+-- list_statuses_after --
+-- A page of statuses in list order (highest ID first), after the keyset bound $1; $2 name contains,
+-- $3 description contains (case-insensitive LIKE patterns).
+SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
+FROM case_statuses
+WHERE id < $1
+  AND ($2::text IS NULL OR name ILIKE $2)
+  AND ($3::text IS NULL OR description ILIKE $3)
+ORDER BY id DESC
+LIMIT $4
+
+-- list_statuses_before --
+-- The same list, the rows before the keyset bound $1 (read backwards; the caller reverses them).
+SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
+FROM case_statuses
+WHERE id > $1
+  AND ($2::text IS NULL OR name ILIKE $2)
+  AND ($3::text IS NULL OR description ILIKE $3)
+ORDER BY id ASC
+LIMIT $4
