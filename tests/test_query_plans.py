@@ -115,3 +115,72 @@ async def test_a_list_page_reads_one_page_of_its_index(
             await conn.execute("RESET plan_cache_mode")
     finally:
         await pool.close()
+
+
+# ListCases: each filter alone, with a value 100 of the 20,000 cases hold (a page needs 26): read from the
+# filter's own index, a page costs one page; read in ID order and filtered, it would cost 200 pages.
+LIST_FILTERS = {
+    "ID": ("bigint", "200"),
+    "BackendID": ("text", "'B200'"),
+    "TopicID": ("bigint", "7"),
+    "StatusID": ("bigint", "2"),
+    "Priority": ("integer", "2"),
+    "CustomerID": ("bigint", "300"),
+    "AssigneeID": ("bigint", "300"),
+    "AssignedOrganizationUnitID": ("bigint", "1"),
+    "OriginatingOrganizationUnitID": ("bigint", "1"),
+    "OrderID": ("bigint", "1"),
+    "ExternalOrderIdentifier": ("text", "'E0'"),
+}
+# Orders and units need no rows of their own (cases reference them).
+RARE = """
+UPDATE cases SET
+    status_id = CASE WHEN id % 200 = 0 THEN 2 ELSE 1 END,
+    priority = CASE WHEN id % 200 = 0 THEN 2 ELSE 0 END,
+    customer_id = CASE WHEN id % 200 = 0 THEN 300 ELSE 2 + id % 298 END,
+    assignee_id = CASE WHEN id % 200 = 0 THEN 300 ELSE 2 + id % 298 END,
+    backend_id = 'B' || id,
+    external_order_identifier = 'E' || CASE WHEN id % 200 = 0 THEN 0 ELSE id END,
+    assigned_organization_unit_id = CASE WHEN id % 200 = 0 THEN 1 ELSE 2 + id % 99 END,
+    originating_organization_unit_id = CASE WHEN id % 200 = 0 THEN 1 ELSE 2 + id % 99 END,
+    order_id = CASE WHEN id % 200 = 0 THEN 1 ELSE id END,
+    topic_id = CASE WHEN id % 200 = 0 THEN 7 ELSE 1 + id % 6 END;
+VACUUM ANALYZE cases;
+"""
+
+
+async def test_each_list_cases_filter_reads_one_page_of_its_index(db_dsn: str, db: asyncpg.Connection) -> None:
+    from evacase.services.case_list import CUSTOM_PLANS, list_query
+
+    await db.execute(
+        "INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 300) g;"
+        "INSERT INTO cases (customer_id, topic_id, status_id, title)"
+        " SELECT 1, 1, 1, 'Case ' || g FROM generate_series(1, 20000) g"
+    )
+    for statement in RARE.strip().split(";\n"):
+        await db.execute(statement)
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    touched_by: dict[tuple[str, str], float] = {}
+    try:
+        async with pool.acquire() as conn:
+            # ListCases plans each query for its values (case_list.CUSTOM_PLANS), within its transaction.
+            for plan_mode in ("force_custom_plan",):
+                await conn.execute(CUSTOM_PLANS.replace("SET LOCAL", "SET"))
+                for field, (type_name, literal) in LIST_FILTERS.items():
+                    sql, _ = list_query({field: "x"}, None, forward=True)
+                    await conn.execute(f"PREPARE q (bigint, integer, {type_name}) AS {sql}")
+                    explained = await conn.fetchval(
+                        f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({BIGINT_MAX}, 26, {literal})"
+                    )
+                    await conn.execute("DEALLOCATE q")
+                    plan = json.loads(explained)[0]["Plan"]
+                    scans = [n for n in nodes(plan) if n.get("Relation Name") == "cases"]
+                    assert scans, (field, plan)
+                    assert not [n for n in scans if n["Node Type"] == "Seq Scan" or "Bitmap" in n["Node Type"]], plan
+                    touched_by[(plan_mode, field)] = max(
+                        (n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans
+                    )
+            await conn.execute("RESET plan_cache_mode")
+    finally:
+        await pool.close()
+    assert {key: rows for key, rows in touched_by.items() if rows > 2 * PAGE} == {}

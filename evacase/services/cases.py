@@ -1,0 +1,465 @@
+"""Employee-side cases: CreateCase, GetCaseByID, UpdateCase, UpdateCaseState, UpdateCaseSummary, ArchiveCase.
+
+Employees and API users act within their functionalities (Cases:Create/View/Edit/Delete). A caller whose token
+names organization units sees only cases assigned to none of them or to one of those; other cases are not
+found. Every change writes ledger lines in the same transaction; closed and archived cases are read-only
+(UpdateCaseState may reopen a closed one)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+
+from evacase.auth import Caller, Scope, UserType
+from evacase.context import Context
+from evacase.db import load_queries
+from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from evacase.ledger import PRIORITY_NAMES, write_ledger
+from evacase.messages import EmptyResponse, Id, Message, UserName, iso_ms, user_name
+from evacase.registry import registry, staff
+
+SQL = load_queries("cases")
+
+NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"\S")]
+Description = Annotated[str, msgspec.Meta(max_length=10_000)]
+Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
+ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+BackendID = Annotated[str, msgspec.Meta(max_length=256)]
+Summary = Annotated[str, msgspec.Meta(max_length=10_000)]
+
+
+class CustomFieldKeyValue(Message, kw_only=True):
+    """A custom field value (custom fields come with their own issue: until then none exists)."""
+
+    CustomFieldID: Id
+
+
+def case_not_found() -> NotFound:
+    return NotFound("The case does not exist.", "Case:NotFound")
+
+
+def visible_units(caller: Caller) -> list[int] | None:
+    """The organization units whose cases the caller may see (plus unassigned ones); None: every case."""
+    return None if caller.organization_units is None else list(caller.organization_units)
+
+
+def check_priority(priority: int) -> None:
+    if priority not in PRIORITY_NAMES:
+        raise ValidationFailed(
+            "Priority must be 0 (Low), 1 (Medium), 2 (High) or 9 (Critical).",
+            "Case:InvalidPriority",
+            data={"Field": "Priority"},
+        )
+
+
+def check_unit(caller: Caller, unit_id: int | None) -> None:
+    """A caller limited to some organization units cannot hand a case to another unit."""
+    if unit_id is not None and caller.organization_units is not None and unit_id not in caller.organization_units:
+        raise Forbidden(
+            "You cannot assign a case to an organization unit outside your own.", "Case:OrganizationUnitNotAllowed"
+        )
+
+
+def refuse_custom_fields(fields: list[CustomFieldKeyValue] | None) -> None:
+    if fields:
+        raise ValidationFailed(
+            f"Custom field {fields[0].CustomFieldID} does not exist for cases.",
+            "CustomFields:UnknownFieldForType",
+            data={"CustomFieldID": fields[0].CustomFieldID},
+        )
+
+
+async def assignee_line(ctx: Context, assignee_id: int) -> str:
+    """The ledger line of an assignment, after checking the assignee is an Employee or System user."""
+    user = await ctx.conn.fetchrow(SQL["get_user"], assignee_id)
+    if user is None:
+        raise NotFound("The assignee does not exist.", "User:NotFound")
+    if not user["user_type"] & UserType.EMPLOYEE:  # Employee (1) and System (17) share the bit
+        raise ValidationFailed(
+            "Only employees and system users can be assigned to a case.", "Case:AssigneeIsInvalidUserTypeToAssignToCase"
+        )
+    name = user_name(user["first_name"], user["last_name"])
+    return f"Case assigned to `{name.FullName if name and name.FullName else assignee_id}`"
+
+
+async def lock_case(ctx: Context, case_id: int, *, reopening: bool = False) -> asyncpg.Record:
+    """The case, locked, if the caller may see it and it may be changed (closed cases only by UpdateCaseState)."""
+    case = await ctx.conn.fetchrow(SQL["lock_case"], case_id, visible_units(ctx.caller))
+    if case is None:
+        raise case_not_found()
+    if case["is_archived"]:
+        raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
+    if case["is_closed"] and not reopening:
+        raise Conflict("The case is closed: reopen it with UpdateCaseState first.", "Case:CaseAlreadyClosed")
+    return case
+
+
+# --- CreateCase -----------------------------------------------------------------------------------------
+
+
+class CreateCase(Message, kw_only=True):
+    Title: Title
+    Description: Description
+    TopicID: Id | None = None
+    CustomerID: Id | None = None
+    Priority: Priority = 0
+    AssigneeID: Id | None = None
+    BackendID: BackendID | None = None
+    ExternalOrderIdentifier: ExternalOrderIdentifier | None = None
+    AssignedOrganizationUnitID: Id | None = None
+    OriginatingOrganizationUnitID: Id | None = None
+    CustomFields: list[CustomFieldKeyValue] | None = None
+
+
+class CreateCaseResponse(Message, kw_only=True):
+    ID: int
+
+
+@registry.operation(staff("Cases", Scope.CREATE), writes=True)
+async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
+    if req.TopicID is None:
+        raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
+    check_priority(req.Priority)
+    check_unit(ctx.caller, req.AssignedOrganizationUnitID)
+    refuse_custom_fields(req.CustomFields)
+    ledger = [f"Case created with priority `{PRIORITY_NAMES[req.Priority]}`", f"Case status set to `{NEW_STATUS_NAME}`"]
+    if req.AssigneeID is not None:
+        ledger.append(await assignee_line(ctx, req.AssigneeID))
+    row = await ctx.conn.fetchrow(
+        SQL["create_case"],
+        ctx.caller.user_id,
+        req.TopicID,
+        req.CustomerID,
+        req.Title,
+        req.Description,
+        req.Priority,
+        NEW_STATUS_ID,
+        req.BackendID,
+        req.ExternalOrderIdentifier,
+        req.AssigneeID,
+        req.AssignedOrganizationUnitID,
+        req.OriginatingOrganizationUnitID,
+        ledger,
+    )
+    if not row["topic_ok"]:
+        raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+    if not row["customer_ok"]:
+        raise NotFound("The customer does not exist.", "User:NotFound")
+    return CreateCaseResponse(ID=row["case_id"])
+
+
+# --- GetCaseByID ----------------------------------------------------------------------------------------
+
+
+class GetCaseByID(Message, kw_only=True):
+    ID: Id
+
+
+class UserRef(UserName, kw_only=True):
+    ID: int | None = None
+
+
+class CaseCustomer(UserName, kw_only=True):
+    ID: int
+    EmailAddress: str | None = None
+    BackendID: str | None = None
+
+
+class CaseTopicData(Message, kw_only=True):
+    TopicID: int | None = None
+    TopicName: str | None = None
+    TopicBackendID: str | None = None
+    TopicDisplayName: str | None = None
+    IsDeleted: bool
+    CaseTopic: CaseTopicData | None = None  # the parent topic
+
+
+class CaseBlob(Message, kw_only=True):
+    ID: str
+    Url: str | None = None
+
+
+class GetCaseByIDResponse(Message, kw_only=True):
+    ID: int
+    Title: str | None = None
+    Description: str | None = None
+    Priority: int
+    StatusID: int
+    StatusName: str | None = None
+    StatusColor: str | None = None
+    CaseTopic: CaseTopicData | None = None
+    Customer: CaseCustomer | None = None
+    AssigneeID: int | None = None
+    AssigneeName: str | None = None
+    AssigneeEmail: str | None = None
+    AssignedOn: str | None = None
+    AssignedOrganizationUnitID: int | None = None
+    AssignedOrganizationUnitName: str | None = None
+    OriginatingOrganizationUnitID: int | None = None
+    OriginatingOrganizationUnitName: str | None = None
+    BackendID: str | None = None
+    ExternalOrderIdentifier: str | None = None
+    OrderID: int | None = None
+    Summary: str | None = None
+    SummaryLastModificationDate: str | None = None
+    SummaryLastModifiedByID: int | None = None
+    Solution: str | None = None
+    IsWarranty: bool
+    IsArchived: bool  # an evacase extension: archived cases stay readable by ID
+    IsTitleEditable: bool
+    IsDescriptionEditable: bool
+    BlobIDs: list[str] | None = None
+    Blobs: list[CaseBlob] | None = None
+    ReportingTime: str
+    ClosingTime: str | None = None
+    LastInteractionTime: str | None = None
+    CreationTime: str
+    CreatedBy: UserRef | None = None
+    LastModificationTime: str | None = None
+    LastModifiedBy: UserRef | None = None
+
+
+def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
+    if user_id is None:
+        return None
+    name = user_name(first, last)
+    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=name.FullName if name else None)
+
+
+def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
+    """The topic and, nested, its parents (the chain comes topic first)."""
+    data = None
+    for t in reversed(chain):
+        data = CaseTopicData(
+            TopicID=t["id"],
+            TopicName=t["name"],
+            TopicBackendID=t["backend_id"],
+            TopicDisplayName=t["display_name"],
+            IsDeleted=t["is_deleted"],
+            CaseTopic=data,
+        )
+    return data
+
+
+@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
+    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller))
+    if c is None:
+        raise case_not_found()
+    chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
+    customer = None
+    if c["customer_id"] is not None:
+        name = user_name(c["customer_first_name"], c["customer_last_name"])
+        customer = CaseCustomer(
+            ID=c["customer_id"],
+            FirstName=c["customer_first_name"],
+            LastName=c["customer_last_name"],
+            FullName=name.FullName if name else None,
+            EmailAddress=c["customer_email"],
+            BackendID=c["customer_backend_id"],
+        )
+    assignee = user_name(c["assignee_first_name"], c["assignee_last_name"])
+    editable = not c["is_closed"] and not c["is_archived"]
+    blob_ids = [str(b) for b in c["blob_ids"]]
+    return GetCaseByIDResponse(
+        ID=c["id"],
+        Title=c["title"],
+        Description=c["description"],
+        Priority=c["priority"],
+        StatusID=c["status_id"],
+        StatusName=c["status_name"],
+        StatusColor=c["status_color"],
+        CaseTopic=topic_data(chain),
+        Customer=customer,
+        AssigneeID=c["assignee_id"],
+        AssigneeName=assignee.FullName if assignee else None,
+        AssigneeEmail=c["assignee_email"],
+        AssignedOn=iso_ms(c["assigned_on"]),
+        AssignedOrganizationUnitID=c["assigned_organization_unit_id"],
+        AssignedOrganizationUnitName=c["assigned_unit_name"],
+        OriginatingOrganizationUnitID=c["originating_organization_unit_id"],
+        OriginatingOrganizationUnitName=c["originating_unit_name"],
+        BackendID=c["backend_id"],
+        ExternalOrderIdentifier=c["external_order_identifier"],
+        OrderID=c["order_id"],
+        Summary=c["summary"],
+        SummaryLastModificationDate=iso_ms(c["summary_last_modification_time"]),
+        SummaryLastModifiedByID=c["summary_last_modified_by"],
+        Solution=c["solution"],
+        IsWarranty=c["is_warranty"],
+        IsArchived=c["is_archived"],
+        IsTitleEditable=editable,
+        IsDescriptionEditable=editable,
+        BlobIDs=blob_ids or None,
+        Blobs=[CaseBlob(ID=b, Url=u) for b, u in zip(blob_ids, c["blob_urls"], strict=True)] or None,
+        ReportingTime=iso_ms(c["reporting_time"]),
+        ClosingTime=iso_ms(c["closing_time"]),
+        LastInteractionTime=iso_ms(c["last_interaction_time"]),
+        CreationTime=iso_ms(c["creation_time"]),
+        CreatedBy=user_ref(c["created_by"], c["created_by_first_name"], c["created_by_last_name"]),
+        LastModificationTime=iso_ms(c["last_modification_time"]),
+        LastModifiedBy=user_ref(c["last_modified_by"], c["modified_by_first_name"], c["modified_by_last_name"]),
+    )
+
+
+# --- UpdateCase -----------------------------------------------------------------------------------------
+
+
+class UpdateCase(Message, kw_only=True):
+    ID: Id
+    Title: Title | msgspec.UnsetType = msgspec.UNSET
+    Description: Description | msgspec.UnsetType = msgspec.UNSET
+    TopicID: Id | msgspec.UnsetType = msgspec.UNSET
+    CustomerID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    BackendID: BackendID | msgspec.UnsetType | None = msgspec.UNSET
+    ExternalOrderIdentifier: ExternalOrderIdentifier | msgspec.UnsetType | None = msgspec.UNSET
+    AssignedOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    OriginatingOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    CustomFields: list[CustomFieldKeyValue] | msgspec.UnsetType | None = msgspec.UNSET
+
+
+def merged(req: msgspec.Struct, case: asyncpg.Record, fields: dict[str, str]) -> dict[str, Any]:
+    """Request field -> new value: the request's where it sent one (null included), else the case's."""
+    return {
+        field: case[column] if getattr(req, field) is msgspec.UNSET else getattr(req, field)
+        for field, column in fields.items()
+    }
+
+
+UPDATE_CASE_FIELDS = {
+    "Title": "title",
+    "Description": "description",
+    "TopicID": "topic_id",
+    "CustomerID": "customer_id",
+    "BackendID": "backend_id",
+    "ExternalOrderIdentifier": "external_order_identifier",
+    "AssignedOrganizationUnitID": "assigned_organization_unit_id",
+    "OriginatingOrganizationUnitID": "originating_organization_unit_id",
+}
+
+
+@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
+    refuse_custom_fields(req.CustomFields or None)
+    case = await lock_case(ctx, req.ID)
+    new = merged(req, case, UPDATE_CASE_FIELDS)
+    lines = []
+    if new["Title"] != case["title"]:
+        lines.append(f"Case title set to `{new['Title']}`")
+    if new["Description"] != case["description"]:
+        lines.append("Case description updated")
+    if new["TopicID"] != case["topic_id"]:
+        topic = await ctx.conn.fetchrow(SQL["get_topic"], new["TopicID"])
+        if topic is None:
+            raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+        lines.append(f"Case topic set to `{topic['name']}`")
+    if new["CustomerID"] != case["customer_id"]:
+        if new["CustomerID"] is not None and await ctx.conn.fetchrow(SQL["get_user"], new["CustomerID"]) is None:
+            raise NotFound("The customer does not exist.", "User:NotFound")
+        lines.append("Case customer changed" if new["CustomerID"] is not None else "Case customer removed")
+    if new["BackendID"] != case["backend_id"]:
+        lines.append(f"Case backend ID set to `{new['BackendID']}`" if new["BackendID"] else "Case backend ID removed")
+    if new["ExternalOrderIdentifier"] != case["external_order_identifier"]:
+        lines.append("Case external order identifier updated")
+    if new["AssignedOrganizationUnitID"] != case["assigned_organization_unit_id"]:
+        check_unit(ctx.caller, new["AssignedOrganizationUnitID"])
+        unit = new["AssignedOrganizationUnitID"]
+        lines.append(f"Case assigned to organization unit `{unit}`" if unit else "Case organization unit removed")
+    if new["OriginatingOrganizationUnitID"] != case["originating_organization_unit_id"]:
+        if case["originating_organization_unit_id"] is not None:
+            raise Conflict(
+                "The originating organization unit can only be set once.",
+                "Case:OriginatingOrganizationUnitCanOnlyBeSetOnce",
+            )
+        lines.append(f"Case originating organization unit set to `{new['OriginatingOrganizationUnitID']}`")
+    if lines:
+        await ctx.conn.execute(SQL["update_case"], req.ID, *new.values())
+        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, lines)
+    return EmptyResponse()
+
+
+# --- UpdateCaseState ------------------------------------------------------------------------------------
+
+
+class UpdateCaseState(Message, kw_only=True):
+    ID: Id
+    StatusID: Id | msgspec.UnsetType = msgspec.UNSET
+    Priority: Priority | msgspec.UnsetType = msgspec.UNSET
+    AssigneeID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    Solution: Description | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class UpdateCaseStateResponse(Message, kw_only=True):
+    StatusAction: int
+
+
+@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
+    if req.Priority is not msgspec.UNSET:
+        check_priority(req.Priority)
+    case = await lock_case(ctx, req.ID, reopening=True)
+    new = merged(req, case, {"StatusID": "status_id", "Priority": "priority", "AssigneeID": "assignee_id"})
+    solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
+    status = await ctx.conn.fetchrow(SQL["get_status"], new["StatusID"])
+    if status is None:
+        raise NotFound("The case status does not exist.", "CaseStatus:NotFound")
+    lines = []
+    if new["StatusID"] != case["status_id"]:
+        if new["StatusID"] == NEW_STATUS_ID:
+            raise Conflict("A case cannot go back to the New status.", "Case:CannotRevertCaseStatusToNewStatus")
+        lines.append(f"Case status set to `{status['name']}`")
+    if new["Priority"] != case["priority"]:
+        lines.append(f"Case priority set to `{PRIORITY_NAMES[new['Priority']]}`")
+    if new["AssigneeID"] != case["assignee_id"]:
+        lines.append(await assignee_line(ctx, new["AssigneeID"]) if new["AssigneeID"] else "Case unassigned")
+    if solution != case["solution"]:
+        lines.append("Case solution updated" if solution is not None else "Case solution removed")
+    if lines:
+        await ctx.conn.execute(
+            SQL["update_state"],
+            req.ID,
+            new["StatusID"],
+            new["Priority"],
+            new["AssigneeID"],
+            solution,
+            status["is_closed"],
+        )
+        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, lines)
+    return UpdateCaseStateResponse(StatusAction=status["action"])
+
+
+# --- UpdateCaseSummary ----------------------------------------------------------------------------------
+
+
+class UpdateCaseSummary(Message, kw_only=True):
+    ID: Id
+    Summary: Summary
+
+
+@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+async def update_case_summary(ctx: Context, req: UpdateCaseSummary) -> EmptyResponse:
+    case = await lock_case(ctx, req.ID)
+    if req.Summary != case["summary"]:
+        await ctx.conn.execute(SQL["update_summary"], req.ID, req.Summary, ctx.caller.user_id)
+        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ["Case summary updated"])
+    return EmptyResponse()
+
+
+# --- ArchiveCase ----------------------------------------------------------------------------------------
+
+
+class ArchiveCase(Message, kw_only=True):
+    ID: Id
+
+
+@registry.operation(staff("Cases", Scope.DELETE), writes=True)
+async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
+    case = await lock_case(ctx, req.ID, reopening=True)
+    if not case["is_closed"]:
+        raise Conflict("Only closed cases can be archived.", "Case:CanOnlyArchiveClosedCases")
+    await ctx.conn.execute(SQL["archive_case"], req.ID)
+    await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ["Case archived"])
+    return EmptyResponse()

@@ -1,0 +1,108 @@
+-- create_case --
+-- An employee's new case with its opening ledger lines ($13), in one statement. Nothing is written when the
+-- topic is not a live topic (topic_ok) or the customer is unknown (customer_ok).
+WITH topic AS (
+    SELECT id FROM case_topics WHERE id = $2 AND NOT is_deleted
+), customer AS (
+    SELECT id FROM users WHERE id = $3
+), new_case AS (
+    INSERT INTO cases (created_by, last_modified_by, topic_id, customer_id, title, description, priority,
+                       status_id, backend_id, external_order_identifier, assignee_id, assigned_on,
+                       assigned_organization_unit_id, originating_organization_unit_id)
+    SELECT $1, $1, topic.id, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $10::bigint IS NOT NULL THEN now() END,
+           $11, $12
+    FROM topic
+    WHERE $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer)
+    RETURNING id
+), ledger AS (
+    INSERT INTO interactions (case_id, type, text, created_by)
+    SELECT new_case.id, 2, l.text, $1
+    FROM new_case, unnest($13::text[]) WITH ORDINALITY AS l (text, n)
+    ORDER BY l.n
+)
+SELECT (SELECT id FROM new_case) AS case_id,
+       EXISTS (SELECT 1 FROM topic) AS topic_ok,
+       $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer) AS customer_ok
+
+-- get_user --
+-- A user evacase knows (callers are recorded just in time, pushed customers when pushed).
+SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id = $1
+
+-- get_case --
+-- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all).
+SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
+       s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
+       cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
+       c.assignee_id, a.first_name AS assignee_first_name, a.last_name AS assignee_last_name,
+       a.email_address AS assignee_email, c.assigned_on,
+       c.assigned_organization_unit_id, au.name AS assigned_unit_name,
+       c.originating_organization_unit_id, ou.name AS originating_unit_name,
+       c.backend_id, c.external_order_identifier, c.order_id, c.summary, c.summary_last_modification_time,
+       c.summary_last_modified_by, c.solution, c.is_warranty, c.is_archived, c.reporting_time, c.closing_time,
+       c.last_interaction_time, c.creation_time, c.created_by, cb.first_name AS created_by_first_name,
+       cb.last_name AS created_by_last_name, c.last_modification_time, c.last_modified_by,
+       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
+       ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_ids,
+       ARRAY (SELECT b.url FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_urls
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN users a ON a.id = c.assignee_id
+LEFT JOIN users cb ON cb.id = c.created_by
+LEFT JOIN users mb ON mb.id = c.last_modified_by
+LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
+LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+
+-- topic_chain --
+-- A topic and its ancestors, the topic first, with what a case shows of each.
+SELECT t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id) AS display_name
+FROM topic_ancestry($1) a
+JOIN case_topics t ON t.id = a.id
+ORDER BY a.depth
+
+-- lock_case --
+-- Case $1 for a change, locked for the rest of the transaction, if the caller may see it ($2 as in get_case).
+SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
+       c.customer_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
+       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+FOR UPDATE OF c
+
+-- get_topic --
+-- A topic a case may be filed under (live).
+SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
+
+-- get_status --
+-- A status a case may move to.
+SELECT id, name, is_closed, action FROM case_statuses WHERE id = $1
+
+-- update_case --
+-- The fields UpdateCase edits, as merged by the handler.
+UPDATE cases
+SET title = $2, description = $3, topic_id = $4, customer_id = $5, backend_id = $6,
+    external_order_identifier = $7, assigned_organization_unit_id = $8, originating_organization_unit_id = $9
+WHERE id = $1
+
+-- update_state --
+-- Status, priority, assignee and solution, as merged by the handler; closing and assignment times follow.
+UPDATE cases
+SET status_id = $2, priority = $3, solution = $5,
+    closing_time = CASE WHEN NOT $6 THEN NULL WHEN closing_time IS NULL THEN now() ELSE closing_time END,
+    assigned_on = CASE WHEN $4::bigint IS NULL THEN NULL
+                       WHEN assignee_id IS DISTINCT FROM $4 THEN now() ELSE assigned_on END,
+    assignee_id = $4
+WHERE id = $1
+
+-- update_summary --
+-- A new summary, with who wrote it and when.
+UPDATE cases SET summary = $2, summary_last_modification_time = now(), summary_last_modified_by = $3
+WHERE id = $1
+
+-- archive_case --
+-- Archive a case: it leaves ListCases and becomes read-only.
+UPDATE cases SET is_archived = true WHERE id = $1
