@@ -151,6 +151,8 @@ CREATE TABLE interactions (
 );
 -- CustomerListCaseInteractions: a case's interactions, newest first (keyset on creation_time, id).
 CREATE INDEX interactions_case_creation_idx ON interactions (case_id, creation_time DESC, id DESC);
+-- An interaction's BackendID is unique within its case (PushCase upserts interactions by it).
+CREATE UNIQUE INDEX interactions_backend_id_unique ON interactions (case_id, backend_id) WHERE backend_id IS NOT NULL;
 
 -- Blobs are references to EVA blobs (a GUID, optionally the URL it was given as); no file is stored.
 CREATE TABLE case_blobs (

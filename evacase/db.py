@@ -74,6 +74,11 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
         "A case with this BackendSystemID and BackendID already exists.",
     ),
     "cases_topic_fk": (NotFound, "CaseTopic:NotFound", "The case topic does not exist."),
+    "interactions_backend_id_unique": (
+        Conflict,
+        "CaseInteraction:BackendIDAlreadyExists",
+        "An interaction with this BackendID already exists on the case.",
+    ),
     "case_topics_sibling_name_unique": (
         Conflict,
         "CaseTopic:TopicNameAlreadyExists",

@@ -23,6 +23,7 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "CreateCaseTopic": {"Name": "Late delivery", "ParentID": 2},
     "UpdateCaseTopic": {"ID": 3, "Name": "Payments", "Description": None},
     "DeleteCaseTopic": {"ID": 7},
+    "CreateCaseInteraction": {"CaseID": 1, "InteractionType": 1, "Text": "A private note"},
 }
 
 
@@ -56,6 +57,7 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
     assert op is not None and op.one_statement and op.writes
     caller = Caller(user_id=7, user_type=UserType.CUSTOMER, functionalities={}, first_name="Jane", last_name="Doe")
     await record_user(db, caller)
+    await db.execute("INSERT INTO cases (customer_id, topic_id, status_id, title) VALUES (7, 1, 1, 'A case')")
     conn = CountingConnection(db)
     ctx = Context(conn, caller, "request", PageTokens(b"k" * 32))  # type: ignore[arg-type]
     request = op.decoder.decode(json.dumps(ONE_STATEMENT_REQUESTS[name]).encode())

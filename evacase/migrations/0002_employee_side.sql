@@ -33,3 +33,5 @@ CREATE INDEX cases_list_originating_unit_idx ON cases (originating_organization_
 CREATE INDEX cases_list_order_idx ON cases (order_id, id DESC) WHERE NOT is_archived;
 CREATE INDEX cases_list_backend_idx ON cases (backend_id, id DESC) WHERE NOT is_archived;
 CREATE INDEX cases_list_external_order_idx ON cases (external_order_identifier, id DESC) WHERE NOT is_archived;
+-- An interaction's BackendID is unique within its case (PushCase upserts interactions by it).
+CREATE UNIQUE INDEX interactions_backend_id_unique ON interactions (case_id, backend_id) WHERE backend_id IS NOT NULL;

@@ -1,0 +1,95 @@
+-- create_interaction --
+-- An employee's interaction ($2 type, $3 text, $4 backend ID, $5 author) on case $1 when the caller may see it
+-- ($6: the caller's organization units, null for all) and it is not archived, in one statement; the case's
+-- last interaction time follows it.
+WITH c AS (
+    SELECT id, is_archived FROM cases
+    WHERE id = $1
+      AND ($6::bigint[] IS NULL OR assigned_organization_unit_id IS NULL OR assigned_organization_unit_id = ANY ($6))
+), ins AS (
+    INSERT INTO interactions (case_id, type, text, backend_id, created_by)
+    SELECT c.id, $2, $3, $4, $5 FROM c WHERE NOT c.is_archived
+    RETURNING id, case_id, creation_time
+), touched AS (
+    UPDATE cases SET last_interaction_time = ins.creation_time FROM ins WHERE cases.id = ins.case_id
+)
+SELECT (SELECT id FROM ins) AS id, EXISTS (SELECT 1 FROM c) AS case_ok
+
+-- get_interaction --
+-- One interaction with its blob IDs, on a case the caller may see ($2 as in create_interaction).
+SELECT i.id, i.case_id, i.type, i.text, i.backend_id, i.created_by, i.creation_time, i.last_modification_time,
+       c.is_archived,
+       ARRAY (SELECT b.blob_id FROM interaction_blobs b WHERE b.interaction_id = i.id ORDER BY b.position) AS blob_ids
+FROM interactions i
+JOIN cases c ON c.id = i.case_id
+WHERE i.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+
+-- lock_interaction --
+-- The same, the interaction and its case locked for the rest of the transaction.
+SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived
+FROM interactions i
+JOIN cases c ON c.id = i.case_id
+WHERE i.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+FOR UPDATE OF i, c
+
+-- update_interaction --
+-- New text ($2) and, when $3, a new backend ID ($4).
+UPDATE interactions
+SET text = $2, backend_id = CASE WHEN $3 THEN $4 ELSE backend_id END, last_modification_time = now()
+WHERE id = $1
+
+-- delete_interaction --
+-- Remove interaction $1 of case $2; the case's last interaction time falls back to its latest other
+-- non-ledger interaction.
+WITH gone AS (
+    DELETE FROM interactions WHERE id = $1
+)
+UPDATE cases
+SET last_interaction_time = (
+    SELECT max(i.creation_time) FROM interactions i WHERE i.case_id = $2 AND i.type <> 2 AND i.id <> $1
+)
+WHERE id = $2
+
+-- list_interactions_after --
+-- Whether case $1 exists for the caller ($2 as above; no row: it does not) and a page of its interactions of a
+-- type in $3, newest first, after the keyset bound ($4, $5); $6 text contains. The page comes from the index
+-- before its rows are joined to their authors.
+SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
+       i.last_modification_time, u.first_name, u.last_name
+FROM cases c
+LEFT JOIN LATERAL (
+    SELECT i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time, i.last_modification_time
+    FROM interactions i
+    WHERE i.case_id = c.id
+      AND i.type = ANY ($3::integer[])
+      AND (i.creation_time, i.id) < ($4, $5)
+      AND ($6::text IS NULL OR i.text ILIKE $6)
+    ORDER BY i.creation_time DESC, i.id DESC
+    LIMIT $7
+) i ON true
+LEFT JOIN users u ON u.id = i.created_by
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+ORDER BY i.creation_time DESC, i.id DESC
+
+-- list_interactions_before --
+-- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
+       i.last_modification_time, u.first_name, u.last_name
+FROM cases c
+LEFT JOIN LATERAL (
+    SELECT i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time, i.last_modification_time
+    FROM interactions i
+    WHERE i.case_id = c.id
+      AND i.type = ANY ($3::integer[])
+      AND (i.creation_time, i.id) > ($4, $5)
+      AND ($6::text IS NULL OR i.text ILIKE $6)
+    ORDER BY i.creation_time ASC, i.id ASC
+    LIMIT $7
+) i ON true
+LEFT JOIN users u ON u.id = i.created_by
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+ORDER BY i.creation_time ASC, i.id ASC
