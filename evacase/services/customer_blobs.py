@@ -25,7 +25,7 @@ from evacase.registry import registry
 from evacase.services.customer_cases import CUSTOMER_ACCESS, lock_open_case
 from evacase.services.customer_interactions import lock_own_interaction
 
-SQL = load_queries("customer_blobs")
+SQL = load_queries("blobs")
 BlobUrls = Annotated[list[BlobUrl], msgspec.Meta(max_length=MAX_URLS_PER_REQUEST)]
 
 

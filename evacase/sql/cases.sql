@@ -66,7 +66,8 @@ ORDER BY a.depth
 -- Case $1 for a change, locked for the rest of the transaction, if the caller may see it ($2 as in get_case).
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
        c.customer_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
-       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived
+       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
+       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1

@@ -27,7 +27,8 @@ WHERE i.id = $1
 
 -- lock_interaction --
 -- The same, the interaction and its case locked for the rest of the transaction.
-SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived
+SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived,
+       (SELECT count(*) FROM interaction_blobs b WHERE b.interaction_id = i.id) AS blob_count
 FROM interactions i
 JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1

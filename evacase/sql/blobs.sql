@@ -17,3 +17,14 @@ FROM unnest($2::uuid[], $3::text[]) AS b (blob_id, url)
 -- remove_interaction_blob --
 -- Detach one blob from interaction $1; no row when it was not attached.
 DELETE FROM interaction_blobs WHERE interaction_id = $1 AND blob_id = $2 RETURNING blob_id
+
+-- list_case_blobs --
+-- The blobs of case $1 in the order they were attached, if the caller may see the case ($2: the caller's
+-- organization units, null for all); no row at all when the case is not there for them, one row with a null
+-- blob when it has none.
+SELECT b.blob_id, b.url, b.creation_time
+FROM cases c
+LEFT JOIN case_blobs b ON b.case_id = c.id
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+ORDER BY b.position
