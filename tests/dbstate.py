@@ -7,7 +7,18 @@ from typing import Any
 
 import asyncpg
 
-TABLES = ("users", "orders", "case_topics", "case_statuses", "cases", "interactions", "case_blobs", "interaction_blobs")
+TABLES = (
+    "users",
+    "organization_units",
+    "orders",
+    "case_topics",
+    "case_statuses",
+    "cases",
+    "interactions",
+    "case_blobs",
+    "interaction_blobs",
+    "case_related_items",
+)
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 

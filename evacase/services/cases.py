@@ -182,6 +182,32 @@ class CaseBlob(Message, kw_only=True):
     Url: str | None = None
 
 
+class CaseRelatedItemDto(Message, kw_only=True):
+    ID: int
+    OrderLineID: int | None = None
+    ProductID: int | None = None
+    SerialNumber: str | None = None
+    IsWarranty: bool
+    WarrantyExpiration: str | None = None
+    WarrantyAdditionalInformation: str | None = None
+
+
+async def related_items(conn: asyncpg.Connection, case_id: int) -> list[CaseRelatedItemDto]:
+    """What GetCaseByID shows of a case's related items."""
+    return [
+        CaseRelatedItemDto(
+            ID=r["id"],
+            OrderLineID=r["order_line_id"],
+            ProductID=r["product_id"],
+            SerialNumber=r["serial_number"],
+            IsWarranty=r["is_warranty"],
+            WarrantyExpiration=iso_ms(r["warranty_expiration"]),
+            WarrantyAdditionalInformation=r["warranty_additional_information"],
+        )
+        for r in await conn.fetch(SQL["related_items"], case_id)
+    ]
+
+
 class GetCaseByIDResponse(Message, kw_only=True):
     ID: int
     Title: str | None = None
@@ -213,6 +239,7 @@ class GetCaseByIDResponse(Message, kw_only=True):
     IsDescriptionEditable: bool
     BlobIDs: list[str] | None = None
     Blobs: list[CaseBlob] | None = None
+    RelatedItems: list[CaseRelatedItemDto] | None = None
     ReportingTime: str
     ClosingTime: str | None = None
     LastInteractionTime: str | None = None
@@ -295,6 +322,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         IsDescriptionEditable=editable,
         BlobIDs=blob_ids or None,
         Blobs=[CaseBlob(ID=b, Url=u) for b, u in zip(blob_ids, c["blob_urls"], strict=True)] or None,
+        RelatedItems=await related_items(ctx.conn, c["id"]) or None,
         ReportingTime=iso_ms(c["reporting_time"]),
         ClosingTime=iso_ms(c["closing_time"]),
         LastInteractionTime=iso_ms(c["last_interaction_time"]),

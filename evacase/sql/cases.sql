@@ -65,7 +65,7 @@ ORDER BY a.depth
 -- lock_case --
 -- Case $1 for a change, locked for the rest of the transaction, if the caller may see it ($2 as in get_case).
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
-       c.customer_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
+       c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
        c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
        (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
@@ -107,3 +107,11 @@ WHERE id = $1
 -- archive_case --
 -- Archive a case: it leaves ListCases and becomes read-only.
 UPDATE cases SET is_archived = true WHERE id = $1
+
+-- related_items --
+-- The related items of a case, oldest first.
+SELECT id, order_line_id, product_id, serial_number, is_warranty, warranty_expiration,
+       warranty_additional_information
+FROM case_related_items
+WHERE case_id = $1
+ORDER BY id

@@ -1,0 +1,112 @@
+"""What a case is about: SetCaseRelatedData (order, external order identifier, related items) and
+RemoveCaseRelatedItems. Related items keep OrderLineID, ProductID, SerialNumber and warranty details as given."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+
+from evacase.auth import Scope
+from evacase.context import Context
+from evacase.db import load_queries
+from evacase.errors import NotFound, ValidationFailed
+from evacase.ledger import write_ledger
+from evacase.messages import EmptyResponse, Id, Message
+from evacase.registry import registry, staff
+from evacase.services.cases import ExternalOrderIdentifier, lock_case
+
+SQL = load_queries("related_items")
+
+MAX_ITEMS_PER_REQUEST = 100
+SerialNumber = Annotated[str, msgspec.Meta(max_length=200)]
+Info = Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class RelatedItem(Message, kw_only=True):
+    OrderLineID: Id | None = None
+    ProductID: Id | None = None
+    SerialNumber: SerialNumber | None = None
+    IsWarranty: bool = False
+    WarrantyExpiration: dt.datetime | None = None
+    WarrantyAdditionalInformation: Info | None = None
+
+
+class SetCaseRelatedData(Message, kw_only=True):
+    CaseID: Id
+    OrderID: Id | None = None
+    ExternalOrderIdentifier: ExternalOrderIdentifier | None = None
+    OverwriteCaseCustomerWithCustomerOfOrder: bool = False
+    RelatedItems: Annotated[list[RelatedItem], msgspec.Meta(max_length=MAX_ITEMS_PER_REQUEST)] | None = None
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time without an offset is UTC."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyResponse:
+    case = await lock_case(ctx, req.CaseID)
+    order_id = req.OrderID if req.OrderID is not None else case["order_id"]
+    external = (
+        req.ExternalOrderIdentifier if req.ExternalOrderIdentifier is not None else case["external_order_identifier"]
+    )
+    customer_id = case["customer_id"]
+    lines = []
+    if req.OverwriteCaseCustomerWithCustomerOfOrder:
+        if order_id is None:
+            raise ValidationFailed(
+                "OverwriteCaseCustomerWithCustomerOfOrder needs an order.", "Case:OrderRequiredToOverwriteCustomer"
+            )
+        order_customer = await ctx.conn.fetchval(SQL["order_customer"], order_id)
+        if order_customer is None:
+            raise NotFound("The order does not exist.", "Order:NotFound")
+        if order_customer != customer_id:
+            customer_id = order_customer
+            lines.append("Case customer set to the customer of the order")
+    if order_id != case["order_id"]:
+        lines.insert(0, f"Case order set to `{order_id}`")
+    if external != case["external_order_identifier"]:
+        lines.append("Case external order identifier updated")
+    if lines:
+        await ctx.conn.execute(SQL["set_order"], req.CaseID, order_id, external, customer_id)
+    items = req.RelatedItems or []
+    if items:
+        await ctx.conn.execute(
+            SQL["add_items"],
+            req.CaseID,
+            [i.OrderLineID for i in items],
+            [i.ProductID for i in items],
+            [i.SerialNumber for i in items],
+            [i.IsWarranty for i in items],
+            [utc(i.WarrantyExpiration) for i in items],
+            [i.WarrantyAdditionalInformation for i in items],
+            ctx.caller.user_id,
+        )
+        lines.append(f"{len(items)} related item{'s' if len(items) > 1 else ''} added to the case")
+    await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
+    return EmptyResponse()
+
+
+class RemoveCaseRelatedItems(Message, kw_only=True):
+    CaseID: Id
+    ItemIDs: list[Id]
+    RemoveAll: bool = False
+
+
+@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -> EmptyResponse:
+    await lock_case(ctx, req.CaseID)
+    removed = await ctx.conn.fetch(SQL["remove_items"], req.CaseID, req.ItemIDs, req.RemoveAll)
+    missing = sorted(set(req.ItemIDs) - {r["id"] for r in removed})
+    if missing and not req.RemoveAll:
+        raise NotFound(
+            "These related items are not on the case.", "CaseRelatedItem:NotFound", data={"ItemIDs": missing}
+        )
+    if removed:
+        count = len(removed)
+        lines = [f"{count} related item{'s' if count > 1 else ''} removed from the case"]
+        await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
+    return EmptyResponse()
