@@ -79,6 +79,11 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
         "CaseInteraction:BackendIDAlreadyExists",
         "An interaction with this BackendID already exists on the case.",
     ),
+    "organization_units_backend_id_unique": (
+        Conflict,
+        "OrganizationUnit:BackendIDAlreadyExists",
+        "Another organization unit has this BackendID.",
+    ),
     "case_topics_sibling_name_unique": (
         Conflict,
         "CaseTopic:TopicNameAlreadyExists",

@@ -285,3 +285,39 @@ async def test_catalogue_services_need_their_functionality(
     after["users"] = before["users"] = []  # callers are recorded just in time
     assert after == before
     await api.ok(service, body, employee(53, [functionality]))
+
+
+# --- organization units ---------------------------------------------------------------------------------
+
+UNIT_ADMIN = employee(42, ["OrganizationUnits:Manage"])
+
+
+async def test_organization_units_are_set_listed_and_named_on_cases(api: Api, db: asyncpg.Connection) -> None:
+    await api.ok("SetOrganizationUnit", {"ID": 10, "Name": "Store Utrecht", "BackendID": "S10"}, UNIT_ADMIN)
+    await api.ok("SetOrganizationUnit", {"ID": 11, "Name": "Store Gouda"}, UNIT_ADMIN)
+    await api.ok("SetOrganizationUnit", {"ID": 10, "Name": "Store Utrecht Centraal", "BackendID": "S10"}, UNIT_ADMIN)
+    assert await api.ok("ListOrganizationUnits", {}, UNIT_ADMIN) == {
+        "Results": [
+            {"ID": 11, "Name": "Store Gouda"},
+            {"ID": 10, "Name": "Store Utrecht Centraal", "BackendID": "S10"},
+        ]
+    }
+    found = await api.ok("ListOrganizationUnits", {"InitialPageConfig": {"Filter": {"Name": "gouda"}}}, UNIT_ADMIN)
+    assert [u["ID"] for u in found["Results"]] == [11]
+    before = await snapshot(db)
+    err = await api.error("SetOrganizationUnit", {"ID": 11, "Name": "Gouda", "BackendID": "S10"}, UNIT_ADMIN, 409)
+    assert err["Code"] == "OrganizationUnit:BackendIDAlreadyExists"
+    err = await api.error("SetOrganizationUnit", {"ID": 12, "Name": "X"}, employee(43, ["OrganizationUnits:View"]), 403)
+    assert err["Type"] == "Forbidden"
+    after = await snapshot(db)
+    after["users"] = before["users"] = []
+    assert after == before
+    agent = employee(44, ["Cases:Manage"])
+    case_id = (
+        await api.ok(
+            "CreateCase", {"Title": "T", "Description": "D", "TopicID": 1, "AssignedOrganizationUnitID": 11}, agent
+        )
+    )["ID"]
+    listed = await api.ok("ListCases", {}, agent)
+    assert listed["Results"][0]["AssignedOrganizationUnitName"] == "Store Gouda"
+    assert (await api.ok("GetCaseByID", {"ID": case_id}, agent))["AssignedOrganizationUnitName"] == "Store Gouda"

@@ -24,6 +24,7 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "UpdateCaseTopic": {"ID": 3, "Name": "Payments", "Description": None},
     "DeleteCaseTopic": {"ID": 7},
     "CreateCaseInteraction": {"CaseID": 1, "InteractionType": 1, "Text": "A private note"},
+    "SetOrganizationUnit": {"ID": 10, "Name": "Store Utrecht", "BackendID": "S10"},
 }
 
 
