@@ -19,6 +19,8 @@ from tests.helpers import Api, customer, token
 from tests.strategies import json_values, request_bodies
 
 REGISTRY = load_services()
+# An employee holding every functionality, so random bodies reach the employee services' handlers.
+STAFF = token(4, UserType.EMPLOYEE, ["Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits"])
 OPERATIONS = REGISTRY.names()
 _customer_ids = itertools.count(10_000)
 PROPERTY_SETTINGS = settings(
@@ -55,8 +57,9 @@ async def test_random_bodies_never_cause_a_server_error(api: Api, db: asyncpg.Co
     assert op is not None
     body = data.draw(request_bodies(field_names(op.request_type)), label="body")
     if data.draw(st.booleans(), label="aim at real rows"):
-        body.update({k: data.draw(st.sampled_from([1, "1", 2])) for k in ("ID", "CaseID", "InteractionID", "TopicID")})
-    tok = data.draw(st.sampled_from([customer(1), customer(2), token(3, UserType.EMPLOYEE, ["CaseTopics"])]))
+        keys = ("ID", "CaseID", "InteractionID", "TopicID", "StatusID", "AssigneeID", "CustomerID")
+        body.update({k: data.draw(st.sampled_from([1, "1", 2, 3])) for k in keys})
+    tok = data.draw(st.sampled_from([customer(1), customer(2), token(3, UserType.EMPLOYEE, ["CaseTopics"]), STAFF]))
     r = await api.call(name, body, tok)
     assert r.status_code < 500, (name, body, r.text)
     if r.status_code != 200:
@@ -257,3 +260,108 @@ async def test_random_page_tokens_are_refused_with_400(
         assert r.status_code == 400 and r.json()["Error"]["Code"] == "InvalidPageToken", r.text
     else:
         assert r.status_code == 200, r.text
+
+
+@PROPERTY_SETTINGS
+@given(steps=st.lists(st.tuples(st.sampled_from([1, 2, 3, 4, 5, 6]), st.booleans()), min_size=1, max_size=8))
+async def test_closing_time_follows_the_status_through_any_sequence_of_state_changes(
+    api: Api, db: asyncpg.Connection, steps: list[tuple[int, bool]]
+) -> None:
+    """Random UpdateCaseState sequences: ClosingTime is set exactly while the status is closed; New is never
+    returned to; a refused step changes nothing."""
+    await db.execute(
+        "INSERT INTO case_statuses (id, name, is_closed) VALUES (5, 'Waiting', false), (6, 'Rejected', true)"
+        " ON CONFLICT DO NOTHING"
+    )
+    await api.ok("Ping", {}, STAFF)
+    case_id = (await api.ok("CreateCase", {"Title": "T", "Description": "D", "TopicID": 1}, STAFF))["ID"]
+    closed = {3, 4, 6}
+    current = 1
+    for status_id, assign in steps:
+        body: dict[str, Any] = {"ID": case_id, "StatusID": status_id}
+        if assign:
+            body["AssigneeID"] = 4
+        r = await api.call("UpdateCaseState", body, STAFF)
+        if status_id == 1 and current != 1:
+            assert r.status_code == 409 and r.json()["Error"]["Code"] == "Case:CannotRevertCaseStatusToNewStatus"
+        else:
+            assert r.status_code == 200, r.text
+            current = status_id
+        row = await db.fetchrow("SELECT status_id, closing_time FROM cases WHERE id = $1", case_id)
+        assert row["status_id"] == current
+        assert (row["closing_time"] is not None) == (current in closed)
+
+
+# The employee services' rule, as EVA's contract states it (auth_description): Employee or Api users holding the
+# functionality with a scope that includes the one named.
+STAFF_RULES: dict[str, tuple[str, Scope]] = {
+    "CreateCase": ("Cases", Scope.CREATE),
+    "GetCaseByID": ("Cases", Scope.VIEW),
+    "ListCases": ("Cases", Scope.VIEW),
+    "UpdateCase": ("Cases", Scope.EDIT),
+    "UpdateCaseState": ("Cases", Scope.EDIT),
+    "UpdateCaseSummary": ("Cases", Scope.EDIT),
+    "ArchiveCase": ("Cases", Scope.DELETE),
+    "SetCaseRelatedData": ("Cases", Scope.EDIT),
+    "RemoveCaseRelatedItems": ("Cases", Scope.EDIT),
+    "CreateCaseInteraction": ("Cases", Scope.EDIT),
+    "GetCaseInteraction": ("Cases", Scope.VIEW),
+    "UpdateCaseInteraction": ("Cases", Scope.EDIT),
+    "DeleteCaseInteraction": ("Cases", Scope.EDIT),
+    "ListCaseInteractions": ("Cases", Scope.VIEW),
+    "AttachBlobToCase": ("Cases", Scope.EDIT),
+    "DeleteCaseBlob": ("Cases", Scope.EDIT),
+    "ListBlobsForCase": ("Cases", Scope.VIEW),
+    "AddBlobToCaseInteraction": ("Cases", Scope.EDIT),
+    "RemoveCaseInteractionBlob": ("Cases", Scope.EDIT),
+    "CreateCaseTopic": ("CaseTopics", Scope.CREATE),
+    "GetCaseTopic": ("CaseTopics", Scope.VIEW),
+    "UpdateCaseTopic": ("CaseTopics", Scope.EDIT),
+    "DeleteCaseTopic": ("CaseTopics", Scope.DELETE),
+    "CreateCaseStatus": ("CaseStatuses", Scope.CREATE),
+    "GetCaseStatus": ("CaseStatuses", Scope.VIEW),
+    "UpdateCaseStatus": ("CaseStatuses", Scope.EDIT),
+    "DeleteCaseStatus": ("CaseStatuses", Scope.DELETE),
+    "ListCaseStatuses": ("CaseStatuses", Scope.VIEW),
+    "SetOrganizationUnit": ("OrganizationUnits", Scope.EDIT),
+    "ListOrganizationUnits": ("OrganizationUnits", Scope.VIEW),
+}
+STAFF_FUNCTIONALITIES = [
+    f"{name}{scope}"
+    for name in ("Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits")
+    for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
+]
+
+
+def may_call(service: str, user_type: int, functionalities: list[str]) -> bool:
+    if not user_type & (UserType.EMPLOYEE | UserType.API):
+        return False
+    name, needed = STAFF_RULES[service]
+    scopes = [parse_functionality(f)[1] for f in functionalities if f.split(":")[0] == name]
+    return any(scope & needed == needed for scope in scopes)
+
+
+def test_every_employee_service_has_its_rule_stated_here() -> None:
+    staff_ops = {
+        n
+        for n in OPERATIONS
+        if not REGISTRY.get(n).access.user_types & UserType.CUSTOMER  # type: ignore[union-attr]
+    }
+    assert staff_ops == set(STAFF_RULES)
+
+
+@PROPERTY_SETTINGS
+@given(
+    service=st.sampled_from(sorted(STAFF_RULES)),
+    user_type=st.sampled_from(USER_TYPES),
+    functionalities=st.lists(st.sampled_from(STAFF_FUNCTIONALITIES), max_size=3, unique=True),
+)
+async def test_employee_services_follow_user_type_and_functionality(
+    api: Api, service: str, user_type: int, functionalities: list[str]
+) -> None:
+    r = await api.call(service, {}, token(next(_customer_ids), user_type, functionalities))
+    assert r.status_code < 500, r.text
+    if may_call(service, user_type, functionalities):
+        assert r.status_code != 403, (service, user_type, functionalities, r.text)
+    else:
+        assert r.status_code == 403 and r.json()["Error"]["Type"] == "Forbidden", r.text
