@@ -6,15 +6,21 @@ import re
 import uuid
 from typing import Annotated
 
+import asyncpg
 import msgspec
 
-from evacase.errors import Conflict, ValidationFailed
+from evacase.db import load_queries
+from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.ledger import write_ledger
 
 MAX_BLOBS_PER_CASE = 50
 MAX_BLOBS_PER_INTERACTION = 20
 MAX_URLS_PER_REQUEST = 20
 
+SQL = load_queries("blobs")
+
 BlobUrl = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+BlobUrls = Annotated[list[BlobUrl], msgspec.Meta(max_length=MAX_URLS_PER_REQUEST)]
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -54,3 +60,58 @@ def blob_to_remove(blob_id: uuid.UUID | None, url: str | None) -> uuid.UUID:
 def check_capacity(current: int, adding: int, limit: int, what: str) -> None:
     if current + adding > limit:
         raise Conflict(f"A {what} can hold at most {limit} blobs.", "Blob:TooManyBlobs", {"Limit": limit})
+
+
+def blob_not_attached() -> NotFound:
+    return NotFound("The blob is not attached here.", "Blob:NotFound")
+
+
+async def attach_to_case(
+    conn: asyncpg.Connection,
+    case_id: int,
+    user_id: int,
+    blob_count: int,
+    blob_id: uuid.UUID | None,
+    urls: list[str] | None,
+) -> None:
+    """Attach the named blobs to a case (locked by the caller) and record them on its ledger."""
+    pairs = blobs_to_add(blob_id, urls)
+    check_capacity(blob_count, len(pairs), MAX_BLOBS_PER_CASE, "case")
+    guids = [guid for guid, _ in pairs]
+    await conn.execute(SQL["add_case_blobs"], case_id, guids, [url for _, url in pairs], user_id)
+    await write_ledger(conn, case_id, user_id, [f"Blob `{g}` added to the case" for g in guids])
+
+
+async def detach_from_case(conn: asyncpg.Connection, case_id: int, user_id: int, guid: uuid.UUID) -> None:
+    if await conn.fetchval(SQL["remove_case_blob"], case_id, guid) is None:
+        raise blob_not_attached()
+    await write_ledger(conn, case_id, user_id, [f"Blob `{guid}` removed from the case"])
+
+
+async def attach_to_interaction(
+    conn: asyncpg.Connection,
+    interaction: asyncpg.Record,
+    user_id: int,
+    blob_id: uuid.UUID | None,
+    urls: list[str] | None,
+    *,
+    ledger: bool,
+) -> None:
+    """Attach the named blobs to an interaction (locked by the caller); a ledger line when `ledger`."""
+    pairs = blobs_to_add(blob_id, urls)
+    check_capacity(interaction["blob_count"], len(pairs), MAX_BLOBS_PER_INTERACTION, "interaction")
+    guids = [guid for guid, _ in pairs]
+    await conn.execute(SQL["add_interaction_blobs"], interaction["id"], guids, [url for _, url in pairs], user_id)
+    if ledger:
+        lines = [f"Blob `{g}` added to interaction {interaction['id']}" for g in guids]
+        await write_ledger(conn, interaction["case_id"], user_id, lines)
+
+
+async def detach_from_interaction(
+    conn: asyncpg.Connection, interaction: asyncpg.Record, user_id: int, guid: uuid.UUID, *, ledger: bool
+) -> None:
+    if await conn.fetchval(SQL["remove_interaction_blob"], interaction["id"], guid) is None:
+        raise blob_not_attached()
+    if ledger:
+        lines = [f"Blob `{guid}` removed from interaction {interaction['id']}"]
+        await write_ledger(conn, interaction["case_id"], user_id, lines)
