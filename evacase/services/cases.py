@@ -85,14 +85,15 @@ async def assignee_line(ctx: Context, assignee_id: int) -> str:
     return f"Case assigned to `{name.FullName if name and name.FullName else assignee_id}`"
 
 
-async def lock_case(ctx: Context, case_id: int, *, reopening: bool = False) -> asyncpg.Record:
-    """The case, locked, if the caller may see it and it may be changed (closed cases only by UpdateCaseState)."""
+async def lock_case(ctx: Context, case_id: int, *, closed_ok: bool = False) -> asyncpg.Record:
+    """The case, locked, if the caller may see it and may change it: never archived, closed only when `closed_ok`
+    (UpdateCaseState reopens, ArchiveCase needs a closed case)."""
     case = await ctx.conn.fetchrow(SQL["lock_case"], case_id, visible_units(ctx.caller))
     if case is None:
         raise case_not_found()
     if case["is_archived"]:
         raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
-    if case["is_closed"] and not reopening:
+    if case["is_closed"] and not closed_ok:
         raise Conflict("The case is closed: reopen it with UpdateCaseState first.", "Case:CaseAlreadyClosed")
     return case
 
@@ -428,7 +429,7 @@ class UpdateCaseStateResponse(Message, kw_only=True):
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
     if req.Priority is not msgspec.UNSET:
         check_priority(req.Priority)
-    case = await lock_case(ctx, req.ID, reopening=True)
+    case = await lock_case(ctx, req.ID, closed_ok=True)
     new = merged(req, case, {"StatusID": "status_id", "Priority": "priority", "AssigneeID": "assignee_id"})
     solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
     status = await ctx.conn.fetchrow(SQL["get_status"], new["StatusID"])
@@ -485,7 +486,7 @@ class ArchiveCase(Message, kw_only=True):
 
 @registry.operation(staff("Cases", Scope.DELETE), writes=True)
 async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
-    case = await lock_case(ctx, req.ID, reopening=True)
+    case = await lock_case(ctx, req.ID, closed_ok=True)
     if not case["is_closed"]:
         raise Conflict("Only closed cases can be archived.", "Case:CanOnlyArchiveClosedCases")
     await ctx.conn.execute(SQL["archive_case"], req.ID)
