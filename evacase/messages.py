@@ -56,11 +56,15 @@ class UserName(Message, kw_only=True):
     FullName: str | None = None
 
 
+def full_name(first: str | None, last: str | None) -> str | None:
+    """`First Last`, either alone when the other is missing; None when both are."""
+    return (f"{first} {last}" if first and last else first or last) or None
+
+
 def user_name(first: str | None, last: str | None) -> UserName | None:
     if first is None and last is None:
         return None
-    full = f"{first} {last}" if first and last else first or last
-    return UserName(FirstName=first, LastName=last, FullName=full or None)
+    return UserName(FirstName=first, LastName=last, FullName=full_name(first, last))
 
 
 @overload

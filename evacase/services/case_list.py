@@ -14,7 +14,7 @@ import asyncpg
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms, user_name
+from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, full_name, iso_ms
 from evacase.registry import registry, staff
 from evacase.services.cases import Priority, UserRef, user_ref, visible_units
 
@@ -122,14 +122,12 @@ def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool) 
 def list_item(r: asyncpg.Record) -> CaseListItem:
     customer = None
     if r["customer_id"] is not None:
-        name = user_name(r["customer_first_name"], r["customer_last_name"])
         customer = CaseListCustomer(
             FirstName=r["customer_first_name"],
             LastName=r["customer_last_name"],
-            FullName=name.FullName if name else None,
+            FullName=full_name(r["customer_first_name"], r["customer_last_name"]),
             EmailAddress=r["customer_email"],
         )
-    assignee = user_name(r["assignee_first_name"], r["assignee_last_name"])
     return CaseListItem(
         ID=r["id"],
         Title=r["title"],
@@ -142,7 +140,7 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
         CustomerID=r["customer_id"],
         Customer=customer,
         AssigneeID=r["assignee_id"],
-        AssigneeName=assignee.FullName if assignee else None,
+        AssigneeName=full_name(r["assignee_first_name"], r["assignee_last_name"]),
         AssignedOrganizationUnitID=r["assigned_organization_unit_id"],
         AssignedOrganizationUnitName=r["assigned_unit_name"],
         OriginatingOrganizationUnitID=r["originating_organization_unit_id"],

@@ -17,7 +17,7 @@ from evacase.context import Context
 from evacase.db import load_queries
 from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, write_ledger
-from evacase.messages import EmptyResponse, Id, Message, UserName, iso_ms, user_name
+from evacase.messages import EmptyResponse, Id, Message, UserName, full_name, iso_ms
 from evacase.registry import registry, staff
 
 SQL = load_queries("cases")
@@ -81,8 +81,7 @@ async def assignee_line(ctx: Context, assignee_id: int) -> str:
         raise ValidationFailed(
             "Only employees and system users can be assigned to a case.", "Case:AssigneeIsInvalidUserTypeToAssignToCase"
         )
-    name = user_name(user["first_name"], user["last_name"])
-    return f"Case assigned to `{name.FullName if name and name.FullName else assignee_id}`"
+    return f"Case assigned to `{full_name(user['first_name'], user['last_name']) or assignee_id}`"
 
 
 async def lock_case(ctx: Context, case_id: int, *, closed_ok: bool = False) -> asyncpg.Record:
@@ -253,8 +252,7 @@ class GetCaseByIDResponse(Message, kw_only=True):
 def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
     if user_id is None:
         return None
-    name = user_name(first, last)
-    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=name.FullName if name else None)
+    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=full_name(first, last))
 
 
 def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
@@ -280,16 +278,14 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
     customer = None
     if c["customer_id"] is not None:
-        name = user_name(c["customer_first_name"], c["customer_last_name"])
         customer = CaseCustomer(
             ID=c["customer_id"],
             FirstName=c["customer_first_name"],
             LastName=c["customer_last_name"],
-            FullName=name.FullName if name else None,
+            FullName=full_name(c["customer_first_name"], c["customer_last_name"]),
             EmailAddress=c["customer_email"],
             BackendID=c["customer_backend_id"],
         )
-    assignee = user_name(c["assignee_first_name"], c["assignee_last_name"])
     editable = not c["is_closed"] and not c["is_archived"]
     blob_ids = [str(b) for b in c["blob_ids"]]
     return GetCaseByIDResponse(
@@ -303,7 +299,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         CaseTopic=topic_data(chain),
         Customer=customer,
         AssigneeID=c["assignee_id"],
-        AssigneeName=assignee.FullName if assignee else None,
+        AssigneeName=full_name(c["assignee_first_name"], c["assignee_last_name"]),
         AssigneeEmail=c["assignee_email"],
         AssignedOn=iso_ms(c["assigned_on"]),
         AssignedOrganizationUnitID=c["assigned_organization_unit_id"],

@@ -28,8 +28,8 @@ from evacase.messages import (
     PagedRequest,
     PagedResponse,
     Text,
+    full_name,
     iso_ms,
-    user_name,
 )
 from evacase.paging import to_micros
 from evacase.registry import registry, staff
@@ -242,14 +242,13 @@ async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> Lis
     caller_id = ctx.caller.user_id
     results = []
     for r in page.rows:
-        name = user_name(r["first_name"], r["last_name"])
         author = None
         if r["created_by"] is not None:
             author = InteractionAuthor(
                 CreatedByID=r["created_by"],
                 FirstName=r["first_name"],
                 LastName=r["last_name"],
-                FullName=name.FullName if name else None,
+                FullName=full_name(r["first_name"], r["last_name"]),
             )
         results.append(
             CaseInteractionDto(
