@@ -6,6 +6,7 @@ import asyncpg
 from structlog.testing import capture_logs
 
 from evacase.auth import UserType
+from tests.conftest import make_settings, serving
 from tests.helpers import Api, customer, token
 
 
@@ -41,6 +42,18 @@ async def test_reads_do_not_rewrite_an_unchanged_user(api: Api, db: asyncpg.Conn
     for _ in range(3):
         await api.ok("ListCaseTopics", {}, customer(32, "Ann", "Old"))
     assert await user_row(db, 32) == first
+
+
+async def test_a_new_process_meeting_a_known_unchanged_user_writes_nothing(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    await api.ok("Ping", {}, customer(35, "Ann", "Same"))
+    before = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
+    async with serving(make_settings(db_dsn)) as fresh:  # another process: it has not seen user 35 yet
+        await fresh.ok("ListCaseTopics", {}, customer(35, "Ann", "Same"))
+        await fresh.ok("CustomerListCases", {}, customer(35, "Ann", "Same"))
+    after = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
+    assert after == before + 1  # only our own second call took a transaction ID: the requests wrote nothing
 
 
 async def test_a_changed_name_in_the_token_updates_the_stored_user(api: Api, db: asyncpg.Connection) -> None:

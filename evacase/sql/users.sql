@@ -1,7 +1,15 @@
 -- upsert_user --
--- Record the caller just in time; rewrite the row only when the token's profile differs from what is stored.
+-- Record the caller just in time. Nothing is written, not even a row lock, when the stored profile already
+-- equals the token's (a new process sees each user once); the row is rewritten only when the profile differs.
+WITH unchanged AS (
+    SELECT 1 FROM users s
+    WHERE s.id = $1
+      AND (s.user_type, s.first_name, s.last_name, s.email_address, s.custom_id, s.backend_id)
+          IS NOT DISTINCT FROM ($2::integer, $3::text, $4::text, $5::text, $6::text, $7::text)
+)
 INSERT INTO users AS u (id, user_type, first_name, last_name, email_address, custom_id, backend_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $5, $6, $7
+WHERE NOT EXISTS (SELECT 1 FROM unchanged)
 ON CONFLICT (id) DO UPDATE
 SET user_type = excluded.user_type,
     first_name = excluded.first_name,
