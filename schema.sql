@@ -26,6 +26,14 @@ CREATE TABLE users (
     last_modification_time timestamptz(3) NOT NULL DEFAULT now()
 );
 
+-- Service settings (PushCases:AutoCreateTopic, PushCases:AutoCreateStatus): absent means the default.
+CREATE TABLE settings (
+    name text PRIMARY KEY,
+    value jsonb NOT NULL,
+    modified_by bigint CONSTRAINT settings_modified_by_fk REFERENCES users (id),
+    last_modification_time timestamptz(3) NOT NULL DEFAULT now()
+);
+
 -- The shop's orders, as far as cases need them: who may reference which order.
 -- Organization units, a small reference table (EVA's IDs): names for cases' units, units by BackendID.
 CREATE TABLE organization_units (

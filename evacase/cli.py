@@ -105,6 +105,41 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _settings(dsn: str, changes: list[tuple[str, bool]]) -> dict[str, bool]:
+    import asyncpg
+
+    from evacase.push_settings import read_push_settings, write_push_setting
+
+    await migrate_dsn(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            for name, value in changes:
+                await write_push_setting(conn, name, value, None)
+        return await read_push_settings(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from evacase.push_settings import PUSH_SETTINGS
+
+    changes: list[tuple[str, bool]] = []
+    for item in args.set:
+        name, _, raw = item.partition("=")
+        if name not in PUSH_SETTINGS or raw.lower() not in ("true", "false"):
+            sys.stderr.write(f"--set takes NAME=true|false with NAME one of: {', '.join(PUSH_SETTINGS)}\n")
+            return 2
+        changes.append((name, raw.lower() == "true"))
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    with _database(settings) as dsn:
+        values = asyncio.run(_settings(dsn, changes))
+    for name, value in values.items():
+        print(f"{name}={'true' if value else 'false'}")  # noqa: T201 - the command's output
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     secret = _ensure_secret(settings, create=False)
@@ -165,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--backend-id")
     token.add_argument("--expires-in", type=int, default=86400, help="seconds (default one day)")
     token.set_defaults(func=cmd_token)
+
+    sett = sub.add_parser("settings", help="show (and with --set, change) PushCase's settings")
+    sett.add_argument("--set", action="append", default=[], help="e.g. PushCases:AutoCreateTopic=false (repeatable)")
+    sett.set_defaults(func=cmd_settings)
 
     mig = sub.add_parser("migrate", help="apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
     mig.set_defaults(func=cmd_migrate)

@@ -9,6 +9,7 @@ import asyncpg
 
 TABLES = (
     "users",
+    "settings",
     "organization_units",
     "orders",
     "case_topics",

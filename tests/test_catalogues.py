@@ -321,3 +321,23 @@ async def test_organization_units_are_set_listed_and_named_on_cases(api: Api, db
     listed = await api.ok("ListCases", {}, agent)
     assert listed["Results"][0]["AssignedOrganizationUnitName"] == "Store Gouda"
     assert (await api.ok("GetCaseByID", {"ID": case_id}, agent))["AssignedOrganizationUnitName"] == "Store Gouda"
+
+
+# --- PushCase settings ----------------------------------------------------------------------------------
+
+
+async def test_push_settings_default_to_true_and_change_through_the_services(api: Api, db: asyncpg.Connection) -> None:
+    admin = employee(45, ["PushCases:Settings"])
+    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": True, "AutoCreateStatus": True}
+    await api.ok("SetPushCaseSettings", {"AutoCreateTopic": False}, admin)
+    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": False, "AutoCreateStatus": True}
+    await api.ok("SetPushCaseSettings", {"AutoCreateTopic": True, "AutoCreateStatus": False}, admin)
+    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": True, "AutoCreateStatus": False}
+    rows = await db.fetch("SELECT name, value::text, modified_by FROM settings ORDER BY name")
+    assert [tuple(r) for r in rows] == [
+        ("PushCases:AutoCreateStatus", "false", 45),
+        ("PushCases:AutoCreateTopic", "true", 45),
+    ]
+    for tok in (employee(46, ["PushCases:None"]), employee(47, ["PushCases:Manage"]), customer(48)):
+        await api.error("SetPushCaseSettings", {"AutoCreateTopic": False}, tok, 403)
+    assert (await api.ok("GetPushCaseSettings", {}, employee(49, ["PushCases:All"])))["AutoCreateTopic"] is True

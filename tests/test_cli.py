@@ -169,6 +169,22 @@ def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
     assert (second.returncode, second.stdout) == (0, f"schema at version {schema_version()}\n")
 
 
+def test_settings_shows_and_changes_the_push_settings(db_dsn: str) -> None:
+    env = dict(os.environ, DATABASE_URL=db_dsn)
+    shown = evacase("settings", env=env)
+    assert (shown.returncode, shown.stdout) == (
+        0,
+        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=true\n",
+    )
+    changed = evacase("settings", "--set", "PushCases:AutoCreateStatus=false", env=env)
+    assert (changed.returncode, changed.stdout) == (
+        0,
+        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=false\n",
+    )
+    refused = evacase("settings", "--set", "PushCases:Unknown=true", env=env)
+    assert refused.returncode == 2 and "PushCases:AutoCreateTopic" in refused.stderr
+
+
 def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
     root = ROOT
     result = subprocess.run(

@@ -20,7 +20,7 @@ from tests.strategies import json_values, request_bodies
 
 REGISTRY = load_services()
 # An employee holding every functionality, so random bodies reach the employee services' handlers.
-STAFF = token(4, UserType.EMPLOYEE, ["Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits"])
+STAFF = token(4, UserType.EMPLOYEE, ["Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits", "PushCases"])
 OPERATIONS = REGISTRY.names()
 _customer_ids = itertools.count(10_000)
 PROPERTY_SETTINGS = settings(
@@ -325,10 +325,12 @@ STAFF_RULES: dict[str, tuple[str, Scope]] = {
     "ListCaseStatuses": ("CaseStatuses", Scope.VIEW),
     "SetOrganizationUnit": ("OrganizationUnits", Scope.EDIT),
     "ListOrganizationUnits": ("OrganizationUnits", Scope.VIEW),
+    "GetPushCaseSettings": ("PushCases", Scope.SETTINGS),
+    "SetPushCaseSettings": ("PushCases", Scope.SETTINGS),
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
-    for name in ("Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits")
+    for name in ("Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits", "PushCases")
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]
 

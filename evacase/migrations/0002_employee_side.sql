@@ -50,3 +50,10 @@ CREATE TABLE case_related_items (
     creation_time timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX case_related_items_case_idx ON case_related_items (case_id, id);
+-- Service settings (PushCases:AutoCreateTopic, PushCases:AutoCreateStatus): absent means the default.
+CREATE TABLE settings (
+    name text PRIMARY KEY,
+    value jsonb NOT NULL,
+    modified_by bigint CONSTRAINT settings_modified_by_fk REFERENCES users (id),
+    last_modification_time timestamptz(3) NOT NULL DEFAULT now()
+);
