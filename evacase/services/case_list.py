@@ -16,7 +16,7 @@ from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, full_name, iso_ms
 from evacase.registry import registry, staff
-from evacase.services.cases import Priority, UserRef, user_ref, visible_units
+from evacase.services.cases import CaseCustomerName, Priority, UserRef, case_customer, user_ref, visible_units
 
 SQL = load_queries("case_list")
 
@@ -66,13 +66,6 @@ class ListCases(PagedRequest, kw_only=True):
     InitialPageConfig: ListCasesPageConfig | None = None
 
 
-class CaseListCustomer(Message, kw_only=True):
-    FirstName: str | None = None
-    LastName: str | None = None
-    FullName: str | None = None
-    EmailAddress: str | None = None
-
-
 class CaseListItem(Message, kw_only=True):
     ID: int
     Title: str | None = None
@@ -83,7 +76,7 @@ class CaseListItem(Message, kw_only=True):
     TopicID: int | None = None
     TopicName: str | None = None
     CustomerID: int | None = None
-    Customer: CaseListCustomer | None = None
+    Customer: CaseCustomerName | None = None
     AssigneeID: int | None = None
     AssigneeName: str | None = None
     AssignedOrganizationUnitID: int | None = None
@@ -120,14 +113,6 @@ def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool) 
 
 
 def list_item(r: asyncpg.Record) -> CaseListItem:
-    customer = None
-    if r["customer_id"] is not None:
-        customer = CaseListCustomer(
-            FirstName=r["customer_first_name"],
-            LastName=r["customer_last_name"],
-            FullName=full_name(r["customer_first_name"], r["customer_last_name"]),
-            EmailAddress=r["customer_email"],
-        )
     return CaseListItem(
         ID=r["id"],
         Title=r["title"],
@@ -138,7 +123,7 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
         TopicID=r["topic_id"],
         TopicName=r["topic_name"],
         CustomerID=r["customer_id"],
-        Customer=customer,
+        Customer=case_customer(r, CaseCustomerName),
         AssigneeID=r["assignee_id"],
         AssigneeName=full_name(r["assignee_first_name"], r["assignee_last_name"]),
         AssignedOrganizationUnitID=r["assigned_organization_unit_id"],

@@ -7,7 +7,7 @@ found. Every change writes ledger lines in the same transaction; closed and arch
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -162,10 +162,28 @@ class UserRef(UserName, kw_only=True):
     ID: int | None = None
 
 
-class CaseCustomer(UserName, kw_only=True):
-    ID: int
+class CaseCustomerName(UserName, kw_only=True):
+    """A case's customer as ListCases shows it; GetCaseByID adds ID and BackendID."""
+
     EmailAddress: str | None = None
+
+
+class CaseCustomer(CaseCustomerName, kw_only=True):
+    ID: int
     BackendID: str | None = None
+
+
+CustomerView = TypeVar("CustomerView", bound=CaseCustomerName)
+
+
+def case_customer(row: asyncpg.Record, cls: type[CustomerView], **extra: Any) -> CustomerView | None:
+    """The customer columns (`customer_*`) of a case row as `cls`; None for a case without a customer."""
+    if row["customer_id"] is None:
+        return None
+    first, last = row["customer_first_name"], row["customer_last_name"]
+    return cls(
+        FirstName=first, LastName=last, FullName=full_name(first, last), EmailAddress=row["customer_email"], **extra
+    )
 
 
 class CaseTopicData(Message, kw_only=True):
@@ -276,16 +294,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     if c is None:
         raise case_not_found()
     chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
-    customer = None
-    if c["customer_id"] is not None:
-        customer = CaseCustomer(
-            ID=c["customer_id"],
-            FirstName=c["customer_first_name"],
-            LastName=c["customer_last_name"],
-            FullName=full_name(c["customer_first_name"], c["customer_last_name"]),
-            EmailAddress=c["customer_email"],
-            BackendID=c["customer_backend_id"],
-        )
+    customer = case_customer(c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"])
     editable = not c["is_closed"] and not c["is_archived"]
     blob_ids = [str(b) for b in c["blob_ids"]]
     return GetCaseByIDResponse(
