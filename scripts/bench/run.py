@@ -290,96 +290,50 @@ def deep_page_token(url: str, fx: Fixtures) -> str | None:
 def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) -> list[Scenario]:
     msg = "/message/"
     found: list[Scenario] = []
+    Lines = list[tuple[str, str, dict[str, Any]]]
+
+    def add(key: str, name: str, evacase: Lines, limit: Lines, reads_only: bool = True) -> None:
+        """A scenario: the same work asked of evacase and of the limit app, each as a requests file."""
+        ev_file = write_requests(folder, key, evacase)
+        found.append(Scenario(key, name, ev_file, write_requests(folder, f"limit_{key}", limit), reads_only))
+
     if "get" in wanted:
         ev = [(msg + "CustomerGetCaseByID", fx.auth(cu), {"ID": case}) for case, cu in fx.read_pairs]
         lim = [("/lookup", "", {"ID": case}) for case, _ in fx.read_pairs]
-        found.append(
-            Scenario(
-                "get", "CustomerGetCaseByID", write_requests(folder, "get", ev), write_requests(folder, "lookup", lim)
-            )
-        )
+        add("get", "CustomerGetCaseByID", ev, lim)
     if "list" in wanted:
         auth = fx.auth(fx.heavy_customer)
         first = [(msg + "CustomerListCases", auth, {})]
-        lim_first = [("/list_cases", "", {"CustomerID": fx.heavy_customer})]
-        found.append(
-            Scenario(
-                "list_first",
-                "CustomerListCases page 1",
-                write_requests(folder, "list_first", first),
-                write_requests(folder, "limit_list_first", lim_first),
-            )
-        )
+        add("list_first", "CustomerListCases page 1", first, [("/list_cases", "", {"CustomerID": fx.heavy_customer})])
         token = deep_page_token(evacase_url, fx)
         if token and fx.deep_bound:
-            deep = [(msg + "CustomerListCases", auth, {"PageToken": token})]
             before_time, before_id = fx.deep_bound
-            lim_deep = [
-                (
-                    "/list_cases",
-                    "",
-                    {"CustomerID": fx.heavy_customer, "BeforeTime": before_time.isoformat(), "BeforeID": before_id},
-                )
-            ]
-            found.append(
-                Scenario(
-                    "list_deep",
-                    f"CustomerListCases page {fx.deep_page}",
-                    write_requests(folder, "list_deep", deep),
-                    write_requests(folder, "limit_list_deep", lim_deep),
-                )
-            )
+            bound = {"CustomerID": fx.heavy_customer, "BeforeTime": before_time.isoformat(), "BeforeID": before_id}
+            deep = [(msg + "CustomerListCases", auth, {"PageToken": token})]
+            add("list_deep", f"CustomerListCases page {fx.deep_page}", deep, [("/list_cases", "", bound)])
     if "interactions" in wanted:
         ev = [(msg + "CustomerListCaseInteractions", fx.auth(fx.busy_customer), {"CaseID": fx.busy_case})]
         lim = [("/list_interactions", "", {"CaseID": fx.busy_case})]
-        found.append(
-            Scenario(
-                "interactions",
-                "CustomerListCaseInteractions (busy case)",
-                write_requests(folder, "interactions", ev),
-                write_requests(folder, "limit_interactions", lim),
-            )
-        )
-    creates_ev = [
-        (msg + "CustomerCreateCase", fx.auth(cu), {"Title": "Bench case title", "Description": "Bench", "TopicID": 2})
-        for _, cu in fx.read_pairs[:200]
-    ]
-    creates_lim = [
-        ("/create_case", "", {"CustomerID": cu, "Title": "Bench case title", "Description": "Bench", "TopicID": 2})
-        for _, cu in fx.read_pairs[:200]
-    ]
+        add("interactions", "CustomerListCaseInteractions (busy case)", ev, lim)
+    case = {"Title": "Bench case title", "Description": "Bench", "TopicID": 2}
+    creates_ev = [(msg + "CustomerCreateCase", fx.auth(cu), case) for _, cu in fx.read_pairs[:200]]
+    creates_lim = [("/create_case", "", {"CustomerID": cu, **case}) for _, cu in fx.read_pairs[:200]]
     if "create" in wanted:
-        found.append(
-            Scenario(
-                "create",
-                "CustomerCreateCase",
-                write_requests(folder, "create", creates_ev),
-                write_requests(folder, "limit_create", creates_lim),
-                reads_only=False,
-            )
-        )
+        add("create", "CustomerCreateCase", creates_ev, creates_lim, reads_only=False)
     if "mixed" in wanted:
         # 80% reads, 15% new messages on open cases, 5% new cases: 100 lines in those proportions.
         rng = random.Random(7)
         reads = rng.sample(fx.read_pairs, 80)
         opens = [rng.choice(fx.open_pairs) for _ in range(15)]
-        ev = [(msg + "CustomerGetCaseByID", fx.auth(cu), {"ID": case}) for case, cu in reads]
+        ev = [(msg + "CustomerGetCaseByID", fx.auth(cu), {"ID": c}) for c, cu in reads]
         ev += [
             (msg + "CustomerCreateCaseInteraction", fx.auth(cu), {"CaseID": c, "Text": "Any news?"}) for c, cu in opens
         ]
         ev += creates_ev[:5]
-        lim = [("/lookup", "", {"ID": case}) for case, _ in reads]
+        lim = [("/lookup", "", {"ID": c}) for c, _ in reads]
         lim += [("/add_interaction", "", {"CaseID": c, "CustomerID": cu, "Text": "Any news?"}) for c, cu in opens]
         lim += creates_lim[:5]
-        found.append(
-            Scenario(
-                "mixed",
-                "mixed 80% reads / 15% messages / 5% cases",
-                write_requests(folder, "mixed", ev),
-                write_requests(folder, "limit_mixed", lim),
-                reads_only=False,
-            )
-        )
+        add("mixed", "mixed 80% reads / 15% messages / 5% cases", ev, lim, reads_only=False)
     return found
 
 
