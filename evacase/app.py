@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         headers = request.headers
+        ids_mode = headers.get("eva-ids-mode", "").lower()
         rt: Runtime = request.app.state.runtime
         body = await _read_body(request, settings.max_body_bytes, request_id)
         if isinstance(body, Outcome):
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
                 body=body,
                 request_id=request_id,
                 authorization=headers.get("authorization"),
-                string_ids=headers.get("eva-ids-mode", "").lower() == "stringids",
+                string_ids=ids_mode == "stringids",
+                external_ids=ids_mode == "externalids",
                 backend_system_id=headers.get("eva-ids-backendsystemid"),
             )
             outcome = await dispatch(rt, incoming)

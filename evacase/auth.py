@@ -15,6 +15,8 @@ from evacase.config import Settings
 from evacase.errors import Unauthorized
 
 BIGINT_MAX = 2**63 - 1
+# Token subjects (EVA user IDs) stay below this; pushed customers get IDs from here up (see schema.sql).
+FIRST_PUSHED_CUSTOMER_ID = 10**15
 
 
 class UserType(IntFlag):
@@ -124,6 +126,11 @@ def _positive_int(value: object, what: str) -> int:
 
 def caller_from_claims(claims: dict[str, object]) -> Caller:
     user_id = _positive_int(claims.get("sub"), "`sub` (user ID)")
+    if user_id >= FIRST_PUSHED_CUSTOMER_ID:
+        raise Unauthorized(
+            f"The token's `sub` (user ID) must be below {FIRST_PUSHED_CUSTOMER_ID}: higher IDs are pushed customers'.",
+            "InvalidToken",
+        )
     user_type = claims.get("user_type")
     if isinstance(user_type, bool) or not isinstance(user_type, int) or user_type < 0:
         raise Unauthorized("The token's claim `user_type` must be an EVA UserTypes value.", "InvalidToken")

@@ -5,7 +5,7 @@ Knows nothing of HTTP frameworks: app.py hands it the service name, the body and
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -49,6 +49,7 @@ class Incoming:
     request_id: str
     authorization: str | None = None
     string_ids: bool = False
+    external_ids: bool = False
     backend_system_id: str | None = None
 
 
@@ -98,17 +99,17 @@ def decode(op: Operation, body: bytes) -> Any:
 
 
 async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
-    needs_user_write = rt.known_users.needs_write(caller)
+    acting_id = rt.known_users.acting_id(caller)
+    needs_user_write = acting_id is None
     try:
         async with rt.gate, rt.pool.acquire() as conn:
-            ctx = Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
             if (op.writes and not op.one_statement) or needs_user_write:
                 async with conn.transaction():
-                    if needs_user_write:
-                        await record_user(conn, caller)
-                    response = await op.handler(ctx, request)
+                    if acting_id is None:
+                        acting_id = await record_user(conn, caller)
+                    response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
             else:
-                response = await op.handler(ctx, request)
+                response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
     except (OSError, asyncpg.InterfaceError, TimeoutError) as exc:
         raise database_unavailable(exc) from None
     except asyncpg.PostgresError as exc:
@@ -118,9 +119,18 @@ async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming
         if translated is None:
             raise
         raise translated from None
-    if needs_user_write:
-        rt.known_users.remember(caller)
+    if needs_user_write and acting_id is not None:
+        rt.known_users.remember(caller, acting_id)
     return response
+
+
+def context(
+    conn: asyncpg.Connection, caller: Caller, acting_id: int | None, incoming: Incoming, rt: Runtime
+) -> Context:
+    """The handler's context; a customer token that names a pushed customer acts as that customer."""
+    if acting_id is not None and acting_id != caller.user_id:
+        caller = replace(caller, user_id=acting_id)
+    return Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
 
 
 async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
@@ -132,6 +142,11 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
         caller = rt.verifier.verify(incoming.authorization)
         outcome.caller = caller
         authorize(op, caller)
+        if incoming.external_ids:
+            raise ValidationFailed(
+                "EVA-IDs-Mode: ExternalIDs is not supported; send evacase's IDs (StringIDs mode is supported).",
+                "ExternalIDsModeNotSupported",
+            )
         request = decode(op, incoming.body)
         response = await run(rt, op, caller, request, incoming)
         if incoming.string_ids:

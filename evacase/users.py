@@ -6,26 +6,34 @@ import asyncpg
 
 from evacase.auth import Caller
 from evacase.db import load_queries
+from evacase.pushed_customers import effective_customer_id
 
 SQL = load_queries("users")
 
 
 class KnownUsers:
-    """Profiles this process has already stored, so read paths do no write (and no round trip) per request."""
+    """Profiles this process has already stored, with the ID each caller acts as (a customer token may name a
+    pushed customer), so read paths do no write (and no round trip) per request."""
 
     LIMIT = 100_000
 
     def __init__(self) -> None:
-        self._stored: dict[int, tuple[object, ...]] = {}
+        self._stored: dict[int, tuple[tuple[object, ...], int]] = {}
 
-    def needs_write(self, caller: Caller) -> bool:
-        return self._stored.get(caller.user_id) != caller.profile
+    def acting_id(self, caller: Caller) -> int | None:
+        """The ID the caller acts as, or None when its profile still has to be recorded."""
+        stored = self._stored.get(caller.user_id)
+        if stored is None or stored[0] != caller.profile:
+            return None
+        return stored[1]
 
-    def remember(self, caller: Caller) -> None:
+    def remember(self, caller: Caller, acting_id: int) -> None:
         if len(self._stored) >= self.LIMIT:
             self._stored.clear()
-        self._stored[caller.user_id] = caller.profile
+        self._stored[caller.user_id] = (caller.profile, acting_id)
 
 
-async def record_user(conn: asyncpg.Connection, caller: Caller) -> None:
+async def record_user(conn: asyncpg.Connection, caller: Caller) -> int:
+    """Store the caller's profile (nothing is written when it is unchanged); the ID its requests act as."""
     await conn.execute(SQL["upsert_user"], caller.user_id, *caller.profile)
+    return await effective_customer_id(conn, caller)

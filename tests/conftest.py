@@ -104,6 +104,10 @@ class DatabaseFactory:
         self._spawn(self._make())
         return name
 
+    async def settle(self) -> None:
+        """Wait for the clones and drops under way (they use transaction IDs of their own)."""
+        await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
     def release(self, name: str) -> None:
         self._spawn(self._run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 

@@ -9,6 +9,8 @@ import asyncpg
 
 TABLES = (
     "users",
+    "customer_profiles",
+    "customer_addresses",
     "settings",
     "organization_units",
     "orders",

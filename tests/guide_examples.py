@@ -85,3 +85,69 @@ CUSTOMER_LIST_CASE_INTERACTIONS_RESPONSE = {
 }
 
 CUSTOMER_CREATE_CASE_INTERACTION_REQUEST = {"CaseID": 10, "Text": "YourMessageHere"}
+
+# "Pushing cases": the sample push as JSON. The guide's `--` comments and trailing commas are notation; its bare
+# dates (`01/01/11 00:00:00.000`) are written as ISO 8601, and BillingAddress (`/* Same as ShippingAddress */`)
+# repeats ShippingAddress. Every other value is the guide's own, `"CountryID": "CUST123"` included. The
+# duplicated `"BackendID": "CUST123"` key of the customer appears once. CustomFields are PUSH_CASE_CUSTOM_FIELDS.
+_GUIDE_ADDRESS = {
+    "Address1": "",
+    "Address2": "",
+    "HouseNumber": "",
+    "FirstName": "",
+    "LastName": "",
+    "ZipCode": "",
+    "City": "",
+    "Region": "",
+    "District": "",
+    "Subdistrict": "",
+    "EmailAddress": "",
+    "PhoneNumber": "",
+    "State": "",
+    "CountryID": "",
+}
+
+PUSH_CASE_REQUEST = {
+    "BackendSystemID": "Sys123",
+    "BackendID": "ID-A-123",
+    "Topic": "TopicName",
+    "Title": "Something wrong",
+    "Description": "It rings, but it's not a phone",
+    "Summary": "After investigating, it was a phone",
+    "Solution": "Gave customer a banana so it wouldn't ring",
+    "Customer": {
+        "BackendID": "CUST123",
+        "EmailAddress": "cust@om.er",
+        "Gender": "O",
+        "Initials": "",
+        "FirstName": "",
+        "LastName": "",
+        "PhoneNumber": "",
+        "DateOfBirth": "2011-01-01T00:00:00.000",
+        "PlaceOfBirth": "CUST123",
+        "BankAccount": "CUST123",
+        "Nickname": "CUST123",
+        "ShippingAddress": dict(_GUIDE_ADDRESS),
+        "BillingAddress": dict(_GUIDE_ADDRESS),
+        "LanguageID": "CUST123",
+        "CountryID": "CUST123",
+        "FiscalID": "CUST123",
+        "SocialSecurityNumber": "CUST123",
+        "Title": "CUST123",
+        "Salutation": "CUST123",
+        "AccountType": 0,
+        "Company": {"Name": "", "RegistrationNumber": "", "VatNumber": "", "FiscalID": ""},
+        "BackendRelationID": "CUST123",
+    },
+    "OriginatingOrganizationUnitBackendID": "",
+    "Assignee": {"ID": 1, "CustomID": "", "EmailAddress": ""},
+    "AssignedOn": "2011-01-01T00:00:00.000",
+    "Priority": 1,
+    "IsWarranty": False,
+    "Status": "SomeStatus",
+    "ReportingTime": "2011-01-01T00:00:00.000",
+    "LastInteractionTime": "2011-01-01T00:00:00.000",
+    "ClosingTime": "2011-01-01T00:00:00.000",
+}
+PUSH_CASE_CUSTOM_FIELDS = {"CustomField1": "true", "CustomField2": "yes"}
+PUSH_CASE_RESPONSE = {"ID": 1}

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+# Every property test: EVACASE_HYPOTHESIS_EXAMPLES examples (CI runs 40; run thousands locally).
+PROPERTY_SETTINGS = settings(
+    max_examples=int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 scalars = st.one_of(
     st.none(),

@@ -6,7 +6,7 @@ import asyncpg
 from structlog.testing import capture_logs
 
 from evacase.auth import UserType
-from tests.conftest import make_settings, serving
+from tests.conftest import DatabaseFactory, make_settings, serving
 from tests.helpers import Api, customer, token
 
 
@@ -45,9 +45,10 @@ async def test_reads_do_not_rewrite_an_unchanged_user(api: Api, db: asyncpg.Conn
 
 
 async def test_a_new_process_meeting_a_known_unchanged_user_writes_nothing(
-    api: Api, db: asyncpg.Connection, db_dsn: str
+    api: Api, db: asyncpg.Connection, db_dsn: str, databases: DatabaseFactory
 ) -> None:
     await api.ok("Ping", {}, customer(35, "Ann", "Same"))
+    await databases.settle()  # test databases being cloned or dropped meanwhile would take IDs too
     before = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
     async with serving(make_settings(db_dsn)) as fresh:  # another process: it has not seen user 35 yet
         await fresh.ok("ListCaseTopics", {}, customer(35, "Ann", "Same"))

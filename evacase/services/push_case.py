@@ -1,0 +1,587 @@
+"""PushCase: backend systems (a call centre, an old helpdesk, a marketplace) import cases, exactly once in effect.
+
+A case is identified by (BackendSystemID, BackendID): BackendSystemID from the body, else the
+`EVA-IDs-BackendSystemID` header, else empty. A second push of an identity is a 409 unless it asks to update
+(`Update: true`, or the case's `ID`). Pushes of one identity are serialized by an advisory lock and guaranteed
+unique by `cases_backend_id_unique`. Everything a push writes (customer, addresses, topic, status, case,
+interactions, related items, ledger lines) is one transaction.
+
+An update replaces what the push carries and keeps what it leaves out; `null` clears where the contract allows
+null. Each change writes its ledger line, as employee changes do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+
+from evacase.auth import Scope, UserType
+from evacase.context import Context
+from evacase.db import load_queries
+from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.ledger import PRIORITY_NAMES, write_ledger
+from evacase.messages import Id, Message, full_name, parse_timestamp
+from evacase.push_settings import read_push_settings
+from evacase.pushed_customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
+from evacase.registry import registry, staff
+from evacase.services.cases import check_priority, check_unit, visible_units
+from evacase.services.topics import MAX_DEPTH
+
+SQL = load_queries("push_case")
+
+Str20 = Annotated[str, msgspec.Meta(max_length=20)]
+Str30 = Annotated[str, msgspec.Meta(max_length=30)]
+Str50 = Annotated[str, msgspec.Meta(max_length=50)]
+Str64 = Annotated[str, msgspec.Meta(max_length=64)]
+Str100 = Annotated[str, msgspec.Meta(max_length=100)]
+Str128 = Annotated[str, msgspec.Meta(max_length=128)]
+Str256 = Annotated[str, msgspec.Meta(max_length=256)]
+# EVA's contract says 2 characters (ISO codes), but the guide's own sample pushes "CUST123" and "": both are
+# kept as given, up to 64 characters.
+Code = Str64
+Timestamp = Str64  # ISO 8601, parsed by parse_timestamp (a date, or a date-time with or without an offset)
+Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"\S")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+Gender = Annotated[str, msgspec.Meta(pattern=r"^[MFO]?$")]
+AccountType = Annotated[int, msgspec.Meta(ge=0, le=2)]
+InteractionTypeValue = Annotated[int, msgspec.Meta(ge=0, le=4)]
+PUSHABLE_INTERACTION_TYPES = (0, 1, 3, 4)  # Ledger (2) lines are evacase's own
+MAX_ITEMS = 500
+
+
+class PushedAddress(Message, kw_only=True):
+    Address1: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    Address2: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    HouseNumber: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    FirstName: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    LastName: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    ZipCode: Str20 | msgspec.UnsetType | None = msgspec.UNSET
+    City: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    Region: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    District: Str50 | msgspec.UnsetType | None = msgspec.UNSET
+    Subdistrict: Str50 | msgspec.UnsetType | None = msgspec.UNSET
+    EmailAddress: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    PhoneNumber: Str30 | msgspec.UnsetType | None = msgspec.UNSET
+    State: Str64 | msgspec.UnsetType | None = msgspec.UNSET
+    CountryID: Code
+
+
+class PushedCompany(Message, kw_only=True):
+    Name: Str256 | msgspec.UnsetType | None = msgspec.UNSET
+    RegistrationNumber: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    VatNumber: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    FiscalID: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class PushedCustomerData(Message, kw_only=True):
+    BackendID: Str128 | msgspec.UnsetType | None = msgspec.UNSET
+    EmailAddress: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    Gender: Gender | msgspec.UnsetType | None = msgspec.UNSET
+    Initials: Str20 | msgspec.UnsetType | None = msgspec.UNSET
+    FirstName: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    LastName: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    PhoneNumber: Str30 | msgspec.UnsetType | None = msgspec.UNSET
+    DateOfBirth: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    PlaceOfBirth: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    BankAccount: Str50 | msgspec.UnsetType | None = msgspec.UNSET
+    Nickname: Str50 | msgspec.UnsetType | None = msgspec.UNSET
+    LanguageID: Code | msgspec.UnsetType | None = msgspec.UNSET
+    CountryID: Code | msgspec.UnsetType | None = msgspec.UNSET
+    FiscalID: Str20 | msgspec.UnsetType | None = msgspec.UNSET
+    SocialSecurityNumber: Str128 | msgspec.UnsetType | None = msgspec.UNSET
+    Title: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    Salutation: Str100 | msgspec.UnsetType | None = msgspec.UNSET
+    AccountType: AccountType | msgspec.UnsetType | None = msgspec.UNSET
+    BackendRelationID: Str50 | msgspec.UnsetType | None = msgspec.UNSET
+    ShippingAddress: PushedAddress | msgspec.UnsetType | None = msgspec.UNSET
+    BillingAddress: PushedAddress | msgspec.UnsetType | None = msgspec.UNSET
+    Company: PushedCompany | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class PushedAssignee(Message, kw_only=True):
+    ID: Id | None = None
+    CustomID: Str256 | None = None
+    EmailAddress: Str256 | None = None
+    Remove: bool = False
+
+
+class PushedCaseTopic(Message, kw_only=True):
+    BackendID: Str256 | None = None  # EVA requires it; a topic given by Name may leave it out
+    Name: Name | None = None
+    ParentBackendID: Str256 | None = None
+
+
+class PushedInteraction(Message, kw_only=True):
+    BackendID: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    Delete: bool = False
+    Text: Text | None = None
+    Type: InteractionTypeValue = 0
+
+
+class PushedRelatedItem(Message, kw_only=True):
+    Delete: bool = False
+    IsWarranty: bool = False
+    OrderLineID: Id | None = None
+    ProductID: Id | None = None
+    SerialNumber: Str256 | None = None
+    WarrantyAdditionalInformation: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    WarrantyExpiration: Timestamp | None = None
+
+
+class PushedRelatedItems(Message, kw_only=True):
+    Items: Annotated[list[PushedRelatedItem], msgspec.Meta(max_length=MAX_ITEMS)] | None = None
+    OrderID: Id | None = None
+
+
+class PushCase(Message, kw_only=True):
+    BackendID: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    BackendSystemID: Str256 | None = None  # the guide's; else the EVA-IDs-BackendSystemID header
+    ID: Id | None = None
+    Update: bool = False
+    Title: Title
+    Description: Text
+    Status: Name
+    CaseTopic: PushedCaseTopic | None = None
+    Topic: Name | None = None  # the guide's older form: a topic name
+    Customer: PushedCustomerData | msgspec.UnsetType | None = msgspec.UNSET
+    Assignee: PushedAssignee | msgspec.UnsetType | None = msgspec.UNSET
+    AssignedOn: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    Priority: Annotated[int, msgspec.Meta(ge=0, le=9)] | msgspec.UnsetType = msgspec.UNSET
+    Summary: Text | msgspec.UnsetType | None = msgspec.UNSET
+    Solution: Text | msgspec.UnsetType | None = msgspec.UNSET
+    IsWarranty: bool | msgspec.UnsetType = msgspec.UNSET
+    ReportingTime: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    LastInteractionTime: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    ClosingTime: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    AssignedOrganizationUnitBackendID: Str256 | msgspec.UnsetType | None = msgspec.UNSET
+    OriginatingOrganizationUnitBackendID: Str256 | msgspec.UnsetType | None = msgspec.UNSET
+    Interactions: Annotated[list[PushedInteraction], msgspec.Meta(max_length=MAX_ITEMS)] | None = None
+    CaseRelatedItems: PushedRelatedItems | msgspec.UnsetType | None = msgspec.UNSET
+    CustomFields: dict[str, Any] | None = None
+    DisableEventExports: bool = False  # accepted; evacase exports no events
+
+
+class PushCaseResponse(Message, kw_only=True):
+    ID: int
+
+
+# --- what the push carries, as columns ------------------------------------------------------------------
+
+_CAPITAL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def column(field: str) -> str:
+    """`BackendRelationID` -> `backend_relation_id`."""
+    return _CAPITAL.sub(r"_\1", field).lower()
+
+
+def given(struct: msgspec.Struct, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a push sent (null included), as column -> value."""
+    return {column(k): v for k, v in msgspec.to_builtins(struct).items() if k not in skip}
+
+
+def timestamp(value: str | msgspec.UnsetType | None, field: str) -> dt.datetime | msgspec.UnsetType | None:
+    if value is msgspec.UNSET or value is None:
+        return value
+    return parse_timestamp(value, field)
+
+
+def pushed_customer(data: PushedCustomerData) -> PushedCustomer:
+    profile = given(data, skip=("BackendID", "ShippingAddress", "BillingAddress", "Company", "DateOfBirth"))
+    born = timestamp(data.DateOfBirth, "Customer.DateOfBirth")
+    if born is not msgspec.UNSET:
+        profile["date_of_birth"] = born.isoformat() if born is not None else None
+    if data.Company is None:
+        profile.update(dict.fromkeys(("company_name", "company_registration_number", "company_vat_number"), None))
+        profile["company_fiscal_id"] = None
+    elif data.Company is not msgspec.UNSET:
+        profile.update({f"company_{k}": v for k, v in given(data.Company).items()})
+    addresses: dict[str, dict[str, Any] | None] = {}
+    for kind, address in zip(ADDRESS_KINDS, (data.ShippingAddress, data.BillingAddress), strict=True):
+        if address is not msgspec.UNSET:
+            addresses[kind] = given(address) if address is not None else None
+    return PushedCustomer(
+        backend_id=data.BackendID or None,
+        email=data.EmailAddress or None,
+        profile=profile,
+        addresses=addresses,
+    )
+
+
+# --- resolving names to rows ----------------------------------------------------------------------------
+
+
+def unknown_topic(what: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{what} does not exist and PushCases:AutoCreateTopic is off.",
+        "PushCase:UnknownPushedTopic",
+        data={"Field": "CaseTopic"},
+    )
+
+
+async def create_topic(conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None) -> int:
+    if parent_id is not None and await conn.fetchval(SQL["topic_depth"], parent_id) >= MAX_DEPTH - 1:
+        raise ValidationFailed(
+            f"Topics can be nested at most {MAX_DEPTH} levels deep.", "CaseTopic:MaximumDepthExceeded"
+        )
+    row = await conn.fetchrow(SQL["create_topic"], parent_id, name, backend_id)
+    if row is None:  # a simultaneous push created it
+        row = await conn.fetchrow(SQL["topic_by_name_under"], name, parent_id)
+    return int(row["id"])
+
+
+async def resolve_topic(conn: asyncpg.Connection, req: PushCase, auto_create: bool) -> int:
+    """The contract's CaseTopic resolution (BackendID, then Name under ParentBackendID, then create), or the
+    guide's `Topic` name (anywhere in the tree; several -> ambiguous, none -> a new root topic)."""
+    topic = req.CaseTopic
+    if topic is not None and (topic.BackendID or topic.Name):
+        if topic.BackendID:
+            found = await conn.fetchrow(SQL["topic_by_backend_id"], topic.BackendID)
+            if found is not None:
+                return int(found["id"])
+        parent_id = None
+        if topic.ParentBackendID:
+            parent = await conn.fetchrow(SQL["topic_by_backend_id"], topic.ParentBackendID)
+            if parent is None:
+                raise NotFound(
+                    f"There is no case topic with BackendID `{topic.ParentBackendID}` (CaseTopic.ParentBackendID).",
+                    "PushCase:UnknownParentTopic",
+                    data={"Field": "CaseTopic.ParentBackendID"},
+                )
+            parent_id = parent["id"]
+        if topic.Name:
+            found = await conn.fetchrow(SQL["topic_by_name_under"], topic.Name, parent_id)
+            if found is not None:
+                return int(found["id"])
+        if not auto_create:
+            raise unknown_topic(f"The case topic `{topic.Name or topic.BackendID}`")
+        if not topic.Name:
+            raise ValidationFailed(
+                "CaseTopic.Name is required to create a topic its BackendID does not find.",
+                data={"Field": "CaseTopic.Name"},
+            )
+        return await create_topic(conn, parent_id, topic.Name, topic.BackendID or None)
+    if req.Topic:
+        matches = await conn.fetch(SQL["topics_by_name"], req.Topic)
+        if len(matches) > 1:
+            raise ValidationFailed(
+                f"Several case topics are named `{req.Topic}`: push a CaseTopic with a BackendID or parent instead.",
+                "PushCase:MultipleOptionsForCaseTopicName",
+                data={"Field": "Topic"},
+            )
+        if matches:
+            return int(matches[0]["id"])
+        if not auto_create:
+            raise unknown_topic(f"The case topic `{req.Topic}`")
+        return await create_topic(conn, None, req.Topic, None)
+    raise ValidationFailed(
+        "CaseTopic is required: a BackendID or Name (or the older Topic name).", data={"Field": "CaseTopic"}
+    )
+
+
+async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool) -> asyncpg.Record:
+    """The status by name (then BackendID); a new, open one when allowed."""
+    found = await conn.fetchrow(SQL["find_status"], name)
+    if found is not None:
+        return found
+    if not auto_create:
+        raise ValidationFailed(
+            f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.",
+            "PushCase:UnknownPushedStatus",
+            data={"Field": "Status"},
+        )
+    created = await conn.fetchrow(SQL["create_status"], name)
+    return created if created is not None else await conn.fetchrow(SQL["find_status"], name)
+
+
+async def resolve_assignee(conn: asyncpg.Connection, assignee: PushedAssignee) -> asyncpg.Record | None:
+    """By ID, else CustomID, else e-mail address; only Employee and System users can be assignees (anyone
+    else, or nobody found: no assignee, not an error)."""
+    user = None
+    if assignee.ID is not None:
+        user = await conn.fetchrow(SQL["user_by_id"], assignee.ID)
+    if user is None and assignee.CustomID:
+        user = await conn.fetchrow(SQL["employee_by_custom_id"], assignee.CustomID)
+    if user is None and assignee.EmailAddress:
+        user = await conn.fetchrow(SQL["employee_by_email"], assignee.EmailAddress)
+    if user is None or not user["user_type"] & UserType.EMPLOYEE:
+        return None
+    return user
+
+
+async def resolve_unit(
+    conn: asyncpg.Connection, backend_id: str | msgspec.UnsetType | None, field: str
+) -> int | msgspec.UnsetType | None:
+    if backend_id is msgspec.UNSET:
+        return msgspec.UNSET
+    if not backend_id:
+        return None
+    unit: int | None = await conn.fetchval(SQL["unit_by_backend_id"], backend_id)
+    if unit is None:
+        raise ValidationFailed(
+            f"There is no organization unit with BackendID `{backend_id}` ({field}).",
+            "PushCase:UnknownOrganizationUnit",
+            data={"Field": field},
+        )
+    return unit
+
+
+def refuse_custom_fields(fields: dict[str, Any] | None) -> None:
+    """Custom fields are found by name; none exists for cases yet, so every name is unknown."""
+    if fields:
+        name = next(iter(fields))
+        raise ValidationFailed(
+            f"There is no case custom field named `{name}`.",
+            "CustomFields:UnknownFieldForType",
+            data={"Field": f"CustomFields.{name}"},
+        )
+
+
+# --- the case -------------------------------------------------------------------------------------------
+
+CASE_COLUMNS = (
+    "backend_system_id",
+    "backend_id",
+    "topic_id",
+    "status_id",
+    "customer_id",
+    "title",
+    "description",
+    "summary",
+    "solution",
+    "priority",
+    "is_warranty",
+    "assignee_id",
+    "assigned_on",
+    "assigned_organization_unit_id",
+    "originating_organization_unit_id",
+    "reporting_time",
+    "closing_time",
+    "last_interaction_time",
+    "order_id",
+)
+
+NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_warranty": False}
+
+
+def ledger_lines(old: dict[str, Any] | None, new: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """What changed, in the words of the employee services' ledger (a new case lists how it was created)."""
+    if old is None:
+        lines = [f"Case pushed with priority `{PRIORITY_NAMES[new['priority']]}`"]
+        lines.append(f"Case status set to `{names['status']}`")
+        if new["assignee_id"] is not None:
+            lines.append(f"Case assigned to `{names['assignee']}`")
+        return lines
+    lines = []
+    if new["title"] != old["title"]:
+        lines.append(f"Case title set to `{new['title']}`")
+    if new["description"] != old["description"]:
+        lines.append("Case description updated")
+    if new["backend_id"] != old["backend_id"] or new["backend_system_id"] != old["backend_system_id"]:
+        lines.append(f"Case backend ID set to `{new['backend_id']}`")
+    if new["topic_id"] != old["topic_id"]:
+        lines.append(f"Case topic set to `{names['topic']}`")
+    if new["customer_id"] != old["customer_id"]:
+        lines.append("Case customer changed" if new["customer_id"] is not None else "Case customer removed")
+    if new["status_id"] != old["status_id"]:
+        lines.append(f"Case status set to `{names['status']}`")
+    if new["priority"] != old["priority"]:
+        lines.append(f"Case priority set to `{PRIORITY_NAMES[new['priority']]}`")
+    if new["assignee_id"] != old["assignee_id"]:
+        lines.append(f"Case assigned to `{names['assignee']}`" if new["assignee_id"] else "Case unassigned")
+    if new["summary"] != old["summary"]:
+        lines.append("Case summary updated" if new["summary"] is not None else "Case summary removed")
+    if new["solution"] != old["solution"]:
+        lines.append("Case solution updated" if new["solution"] is not None else "Case solution removed")
+    if new["is_warranty"] != old["is_warranty"]:
+        lines.append(f"Case warranty set to `{new['is_warranty']}`")
+    if new["assigned_organization_unit_id"] != old["assigned_organization_unit_id"]:
+        unit = new["assigned_organization_unit_id"]
+        lines.append(f"Case assigned to organization unit `{unit}`" if unit else "Case organization unit removed")
+    if new["originating_organization_unit_id"] != old["originating_organization_unit_id"]:
+        lines.append(f"Case originating organization unit set to `{new['originating_organization_unit_id']}`")
+    if new["order_id"] != old["order_id"]:
+        lines.append(f"Case order set to `{new['order_id']}`" if new["order_id"] else "Case order removed")
+    return lines
+
+
+async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.Record | None:
+    """The case this push updates (locked), None for a new one; a 409 for a taken identity without Update."""
+    conn = ctx.conn
+    case_id = req.ID
+    if case_id is None:
+        case_id = await conn.fetchval(SQL["case_by_identity"], system_id, req.BackendID)
+        if case_id is None:
+            return None
+        if not req.Update:
+            raise Conflict(
+                "A case with this BackendSystemID and BackendID already exists (push with Update: true to update it).",
+                "Case:CaseWithBackendIDAlreadyExists",
+            )
+    case = await conn.fetchrow(SQL["lock_case"], case_id, visible_units(ctx.caller))
+    if case is None:
+        raise NotFound("The case does not exist.", "Case:NotFound")
+    if case["is_archived"]:
+        raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
+    return case
+
+
+async def apply_interactions(ctx: Context, case_id: int, interactions: list[PushedInteraction]) -> None:
+    """Upsert by BackendID within the case (the last of duplicates wins); `Delete: true` removes one."""
+    last: dict[str, PushedInteraction] = {}
+    for interaction in interactions:
+        if not interaction.Delete and interaction.Type not in PUSHABLE_INTERACTION_TYPES:
+            raise ValidationFailed(
+                "Interactions[].Type must be 0 (Communication), 1 (Note), 3 (Email) or 4 (HttpCallback): Ledger "
+                "lines are written by evacase.",
+                "CaseInteraction:TypeNotAllowed",
+                data={"Field": "Interactions[].Type"},
+            )
+        last.pop(interaction.BackendID, None)
+        last[interaction.BackendID] = interaction
+    gone = [i.BackendID for i in last.values() if i.Delete]
+    kept = [i for i in last.values() if not i.Delete]
+    if gone:
+        await ctx.conn.execute(SQL["delete_interactions"], case_id, gone)
+    if kept:
+        await ctx.conn.execute(
+            SQL["upsert_interactions"],
+            case_id,
+            [i.BackendID for i in kept],
+            [i.Type for i in kept],
+            [i.Text for i in kept],
+            ctx.caller.user_id,
+        )
+
+
+async def apply_related_items(ctx: Context, case_id: int, items: list[PushedRelatedItem]) -> list[str]:
+    """Related items, each identified by (OrderLineID, ProductID, SerialNumber) within the case."""
+    lines = []
+    gone = [i for i in items if i.Delete]
+    kept = [i for i in items if not i.Delete]
+    if gone:
+        removed = await ctx.conn.fetch(
+            SQL["delete_related_items"],
+            case_id,
+            [i.OrderLineID for i in gone],
+            [i.ProductID for i in gone],
+            [i.SerialNumber for i in gone],
+        )
+        if removed:
+            lines.append(f"{len(removed)} related item{'s' if len(removed) > 1 else ''} removed from the case")
+    if kept:
+        await ctx.conn.execute(
+            SQL["upsert_related_items"],
+            case_id,
+            [i.OrderLineID for i in kept],
+            [i.ProductID for i in kept],
+            [i.SerialNumber for i in kept],
+            [i.IsWarranty for i in kept],
+            [timestamp(i.WarrantyExpiration, "CaseRelatedItems.Items[].WarrantyExpiration") for i in kept],
+            [i.WarrantyAdditionalInformation for i in kept],
+            ctx.caller.user_id,
+        )
+    return lines
+
+
+@registry.operation(staff("PushCases", Scope.NONE), writes=True)
+async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
+    conn = ctx.conn
+    refuse_custom_fields(req.CustomFields)
+    if req.Priority is not msgspec.UNSET:
+        check_priority(req.Priority)
+    times = {
+        name: timestamp(getattr(req, field), field)
+        for field, name in (
+            ("AssignedOn", "assigned_on"),
+            ("ReportingTime", "reporting_time"),
+            ("LastInteractionTime", "last_interaction_time"),
+            ("ClosingTime", "closing_time"),
+        )
+    }
+    system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
+    await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
+    case = await existing_case(ctx, req, system_id)
+    old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
+    new = dict(old if old is not None else NEW_CASE)
+    settings = await read_push_settings(conn)
+    names: dict[str, str] = {}
+
+    new["backend_system_id"] = system_id or None
+    new["backend_id"] = req.BackendID
+    new["title"], new["description"] = req.Title, req.Description
+    new["topic_id"] = await resolve_topic(conn, req, settings["PushCases:AutoCreateTopic"])
+    if new["topic_id"] != (old or {}).get("topic_id"):
+        names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
+    status = await resolve_status(conn, req.Status, settings["PushCases:AutoCreateStatus"])
+    new["status_id"], names["status"] = status["id"], status["name"]
+    if req.Customer is not msgspec.UNSET:
+        new["customer_id"] = await upsert_customer(conn, pushed_customer(req.Customer)) if req.Customer else None
+    for field in ("Priority", "Summary", "Solution", "IsWarranty"):
+        if getattr(req, field) is not msgspec.UNSET:
+            new[column(field)] = getattr(req, field)
+
+    if req.Assignee is not msgspec.UNSET:
+        assignee = None
+        if req.Assignee is not None and not req.Assignee.Remove:
+            assignee = await resolve_assignee(conn, req.Assignee)
+        if assignee is None:
+            new["assignee_id"], new["assigned_on"] = None, None
+        else:
+            names["assignee"] = full_name(assignee["first_name"], assignee["last_name"]) or str(assignee["id"])
+            if assignee["id"] != new["assignee_id"]:
+                new["assignee_id"], new["assigned_on"] = assignee["id"], dt.datetime.now(dt.UTC)
+    if new["assignee_id"] is not None and times["assigned_on"] not in (msgspec.UNSET, None):
+        new["assigned_on"] = times["assigned_on"]
+
+    for field, name in (
+        ("AssignedOrganizationUnitBackendID", "assigned_organization_unit_id"),
+        ("OriginatingOrganizationUnitBackendID", "originating_organization_unit_id"),
+    ):
+        unit = await resolve_unit(conn, getattr(req, field), field)
+        if unit is not msgspec.UNSET:
+            new[name] = unit
+    if new["assigned_organization_unit_id"] != (old or {}).get("assigned_organization_unit_id"):
+        check_unit(ctx.caller, new["assigned_organization_unit_id"])
+
+    if times["reporting_time"] not in (msgspec.UNSET, None):
+        new["reporting_time"] = times["reporting_time"]
+    if times["last_interaction_time"] is not msgspec.UNSET:
+        new["last_interaction_time"] = times["last_interaction_time"]
+    if not status["is_closed"]:
+        new["closing_time"] = None
+    elif times["closing_time"] not in (msgspec.UNSET, None):
+        new["closing_time"] = times["closing_time"]
+    elif new["closing_time"] is None:
+        new["closing_time"] = dt.datetime.now(dt.UTC)
+
+    related = req.CaseRelatedItems
+    if related is None:
+        new["order_id"] = None
+    elif related is not msgspec.UNSET and related.OrderID is not None:
+        new["order_id"] = related.OrderID
+
+    lines = ledger_lines(old, new, names)
+    values = [new[c] for c in CASE_COLUMNS]
+    if case is None:
+        case_id: int = await conn.fetchval(SQL["insert_case"], *values, ctx.caller.user_id)
+    else:
+        case_id = case["id"]
+        if new != old:
+            await conn.execute(SQL["update_case"], *values, ctx.caller.user_id, case_id)
+    if related is None and case is not None:
+        removed = await conn.fetch(SQL["clear_related_items"], case_id)
+        if removed:
+            lines.append(f"{len(removed)} related item{'s' if len(removed) > 1 else ''} removed from the case")
+    elif related is not msgspec.UNSET and related is not None and related.Items:
+        lines += await apply_related_items(ctx, case_id, related.Items)
+    if req.Interactions:
+        await apply_interactions(ctx, case_id, req.Interactions)
+        if times["last_interaction_time"] is not msgspec.UNSET:  # the pushed time wins over the interactions' own
+            await conn.execute(SQL["set_last_interaction_time"], case_id, times["last_interaction_time"])
+    await write_ledger(conn, case_id, ctx.caller.user_id, lines)
+    return PushCaseResponse(ID=case_id)

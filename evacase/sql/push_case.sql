@@ -1,0 +1,169 @@
+-- lock_identity --
+-- Serialize pushes of one case identity ($1 BackendSystemID, $2 BackendID) until the transaction ends, so
+-- simultaneous pushes of the same case run one after the other instead of deadlocking. The unique index
+-- cases_backend_id_unique remains the guarantee of one case per identity.
+SELECT pg_advisory_xact_lock(hashtextextended('evacase.push' || chr(31) || $1::text || chr(31) || $2::text, 0))
+
+-- case_by_identity --
+-- The case pushed as ($1, $2), whether or not the caller may see it.
+SELECT id FROM cases WHERE coalesce(backend_system_id, '') = $1 AND backend_id = $2
+
+-- lock_case --
+-- Case $1 with everything a push may change, locked, if the caller may see it ($2: the caller's organization
+-- units, null for all).
+SELECT c.id, c.backend_system_id, c.backend_id, c.topic_id, c.status_id, s.name AS status_name, s.is_closed,
+       c.customer_id, c.title, c.description, c.summary, c.solution, c.priority, c.is_warranty, c.assignee_id,
+       c.assigned_on, c.assigned_organization_unit_id, c.originating_organization_unit_id, c.reporting_time,
+       c.closing_time, c.last_interaction_time, c.order_id, c.is_archived
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+FOR UPDATE OF c
+
+-- topic_by_backend_id --
+-- The live topic with BackendID $1 (the oldest, should several share it).
+SELECT id, name FROM case_topics WHERE backend_id = $1 AND NOT is_deleted ORDER BY id LIMIT 1
+
+-- topic_by_name_under --
+-- The live topic named $1 (case-insensitively) under parent $2 (null: a root topic); at most one exists.
+SELECT id, name FROM case_topics
+WHERE lower(name) = lower($1) AND parent_id IS NOT DISTINCT FROM $2::bigint AND NOT is_deleted
+
+-- topics_by_name --
+-- Live topics named $1 (case-insensitively) anywhere in the tree; two rows are enough to know it is ambiguous.
+SELECT id, name FROM case_topics WHERE lower(name) = lower($1) AND NOT is_deleted ORDER BY id LIMIT 2
+
+-- topic_depth --
+-- How many levels topic $1 is below the root (0 for a root topic).
+SELECT max(depth) FROM topic_ancestry($1)
+
+-- create_topic --
+-- A topic named $2 under parent $1 (null: root) with BackendID $3; no row when a live sibling already has the
+-- name (a simultaneous push created it: the caller reads that one).
+INSERT INTO case_topics (parent_id, name, backend_id) VALUES ($1, $2, $3)
+ON CONFLICT (coalesce(parent_id, 0), lower(name)) WHERE NOT is_deleted DO NOTHING
+RETURNING id, name
+
+-- find_status --
+-- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1.
+SELECT id, name, is_closed FROM case_statuses
+WHERE lower(name) = lower($1) OR backend_id = $1
+ORDER BY name = $1 DESC, lower(name) = lower($1) DESC, id
+LIMIT 1
+
+-- create_status --
+-- An open status named $1; no row when a simultaneous push created it first.
+INSERT INTO case_statuses (name) VALUES ($1)
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, is_closed
+
+-- user_by_id --
+SELECT id, user_type, first_name, last_name FROM users WHERE id = $1
+
+-- employee_by_custom_id --
+-- The Employee or System user with CustomID $1 (as recorded from their token or set by the CLI).
+SELECT id, user_type, first_name, last_name FROM users
+WHERE custom_id = $1 AND user_type & 1 <> 0
+ORDER BY id
+LIMIT 1
+
+-- employee_by_email --
+-- The Employee or System user with e-mail address $1 (case-insensitively).
+SELECT id, user_type, first_name, last_name FROM users
+WHERE lower(email_address) = lower($1) AND user_type & 1 <> 0
+ORDER BY id
+LIMIT 1
+
+-- unit_by_backend_id --
+SELECT id FROM organization_units WHERE backend_id = $1
+
+-- insert_case --
+-- A pushed case; a taken identity violates cases_backend_id_unique.
+INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary,
+                   solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
+                   originating_organization_unit_id, reporting_time, closing_time, last_interaction_time, order_id,
+                   summary_last_modification_time, summary_last_modified_by, created_by, last_modified_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17, $18, $19,
+        CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20, $20)
+RETURNING id
+
+-- update_case --
+-- A pushed update of case $21, the values merged by the handler; a taken identity violates
+-- cases_backend_id_unique.
+UPDATE cases
+SET backend_system_id = $1, backend_id = $2, topic_id = $3, status_id = $4, customer_id = $5, title = $6,
+    description = $7, summary = $8, solution = $9, priority = $10, is_warranty = $11, assignee_id = $12,
+    assigned_on = $13, assigned_organization_unit_id = $14, originating_organization_unit_id = $15,
+    reporting_time = coalesce($16, reporting_time), closing_time = $17, last_interaction_time = $18,
+    order_id = $19,
+    summary_last_modification_time = CASE WHEN summary IS DISTINCT FROM $8 THEN now()
+                                          ELSE summary_last_modification_time END,
+    summary_last_modified_by = CASE WHEN summary IS DISTINCT FROM $8 THEN $20 ELSE summary_last_modified_by END
+WHERE id = $21
+
+-- upsert_interactions --
+-- Pushed interactions of case $1 by BackendID ($2 backend IDs, $3 types, $4 texts; a null text keeps the
+-- stored one), author $5; the case's last interaction time follows the newest one written.
+WITH pushed AS (
+    SELECT i.backend_id, i.type, i.text, i.n
+    FROM unnest($2::text[], $3::integer[], $4::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
+), written AS (
+    INSERT INTO interactions AS t (case_id, type, text, backend_id, created_by)
+    SELECT $1, p.type, p.text, p.backend_id, $5 FROM pushed p ORDER BY p.n
+    ON CONFLICT (case_id, backend_id) WHERE backend_id IS NOT NULL DO UPDATE
+    SET type = excluded.type, text = coalesce(excluded.text, t.text), last_modification_time = now()
+    WHERE (t.type, t.text) IS DISTINCT FROM (excluded.type, coalesce(excluded.text, t.text))
+    RETURNING t.id, coalesce(t.last_modification_time, t.creation_time) AS written_at
+)
+UPDATE cases SET last_interaction_time = (SELECT max(written_at) FROM written)
+WHERE id = $1 AND EXISTS (SELECT 1 FROM written)
+
+-- delete_interactions --
+-- Remove the pushed interactions of case $1 with BackendIDs $2 (their blob references go with them); the IDs.
+DELETE FROM interactions WHERE case_id = $1 AND backend_id = ANY ($2::text[]) AND type <> 2 RETURNING id
+
+-- set_last_interaction_time --
+UPDATE cases SET last_interaction_time = $2 WHERE id = $1
+
+-- upsert_related_items --
+-- Pushed related items of case $1, each identified by (OrderLineID, ProductID, SerialNumber) within the case:
+-- a known one gets the pushed warranty details, a new one is added (parallel arrays $2..$7), by user $8.
+WITH pushed AS (
+    SELECT i.*
+    FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::boolean[], $6::timestamptz[], $7::text[])
+             WITH ORDINALITY AS i (order_line_id, product_id, serial_number, is_warranty, warranty_expiration,
+                                   info, n)
+), updated AS (
+    UPDATE case_related_items r
+    SET is_warranty = p.is_warranty, warranty_expiration = p.warranty_expiration,
+        warranty_additional_information = p.info
+    FROM pushed p
+    WHERE r.case_id = $1
+      AND (r.order_line_id, r.product_id, r.serial_number)
+          IS NOT DISTINCT FROM (p.order_line_id, p.product_id, p.serial_number)
+    RETURNING p.n
+)
+INSERT INTO case_related_items (case_id, order_line_id, product_id, serial_number, is_warranty,
+                                warranty_expiration, warranty_additional_information, created_by)
+SELECT $1, p.order_line_id, p.product_id, p.serial_number, p.is_warranty, p.warranty_expiration, p.info, $8
+FROM pushed p
+WHERE p.n NOT IN (SELECT n FROM updated)
+ORDER BY p.n
+
+-- delete_related_items --
+-- Remove the related items of case $1 matching the pushed keys (parallel arrays $2..$4); the IDs.
+DELETE FROM case_related_items r
+USING unnest($2::bigint[], $3::bigint[], $4::text[]) AS d (order_line_id, product_id, serial_number)
+WHERE r.case_id = $1
+  AND (r.order_line_id, r.product_id, r.serial_number)
+      IS NOT DISTINCT FROM (d.order_line_id, d.product_id, d.serial_number)
+RETURNING r.id
+
+-- clear_related_items --
+-- A pushed `"CaseRelatedItems": null`: the case's related items go.
+DELETE FROM case_related_items WHERE case_id = $1 RETURNING id
+
+-- topic_path --
+-- A topic's display path, for the ledger.
+SELECT topic_path($1)
