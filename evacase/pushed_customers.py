@@ -50,13 +50,16 @@ async def find_customer(conn: asyncpg.Connection, backend_id: str | None, email:
     return None
 
 
-async def upsert_customer(conn: asyncpg.Connection, pushed: PushedCustomer) -> int:
-    """The customer's ID: found or created, with the pushed profile and addresses stored."""
+async def upsert_customer(conn: asyncpg.Connection, pushed: PushedCustomer, current_id: int | None) -> int:
+    """The customer's ID: found or created, with the pushed profile and addresses stored. A customer pushed
+    without BackendID and e-mail address is the case's current customer (`current_id`), if it has one."""
     backend_id, email = pushed.backend_id or None, pushed.email or None
     key = backend_id or (email.lower() if email else None)
     if key is not None:
         await lock_customer_key(conn, key)
-    found = await find_customer(conn, backend_id, email)
+        found = await find_customer(conn, backend_id, email)
+    else:
+        found = await conn.fetchrow(SQL["customer_by_id"], current_id) if current_id is not None else None
     if found is None:
         customer_id: int = await conn.fetchval(SQL["create_customer"], backend_id)
     else:

@@ -678,3 +678,12 @@ async def test_repeated_pushes_with_update_converge_to_the_last_values(
     )
     assert {r["backend_id"]: r["text"] for r in rows} == interactions
     assert await db.fetchval("SELECT count(*) FROM cases WHERE backend_id = $1", backend_id) == 1
+
+
+async def test_a_customer_without_keys_is_the_cases_current_customer(api: Api, db: asyncpg.Connection) -> None:
+    await api.ok("PushCase", push(Customer={"FirstName": "Nameless"}), INTEGRATOR)
+    await api.ok("PushCase", push(Update=True, Customer={"LastName": "One"}), INTEGRATOR)
+    rows = await db.fetch("SELECT id, first_name, last_name FROM users WHERE is_pushed")
+    assert [tuple(r) for r in rows] == [(FIRST_PUSHED_ID, "Nameless", "One")]
+    await api.ok("PushCase", push(BackendID="C-2", Customer={"FirstName": "Other"}), INTEGRATOR)
+    assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 2

@@ -519,8 +519,10 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
     status = await resolve_status(conn, req.Status, settings["PushCases:AutoCreateStatus"])
     new["status_id"], names["status"] = status["id"], status["name"]
-    if req.Customer is not msgspec.UNSET:
-        new["customer_id"] = await upsert_customer(conn, pushed_customer(req.Customer)) if req.Customer else None
+    if req.Customer is None:
+        new["customer_id"] = None
+    elif req.Customer is not msgspec.UNSET:
+        new["customer_id"] = await upsert_customer(conn, pushed_customer(req.Customer), new["customer_id"])
     for field in ("Priority", "Summary", "Solution", "IsWarranty"):
         if getattr(req, field) is not msgspec.UNSET:
             new[column(field)] = getattr(req, field)

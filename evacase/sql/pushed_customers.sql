@@ -19,6 +19,10 @@ WHERE lower(email_address) = lower($1) AND user_type & 2 <> 0
 ORDER BY is_pushed DESC, id
 LIMIT 1
 
+-- customer_by_id --
+-- Customer $1 (a case's current customer), if it is a customer.
+SELECT id, is_pushed, backend_id FROM users WHERE id = $1 AND user_type & 2 <> 0
+
 -- create_customer --
 -- A new pushed customer (its ID from the pushed customers' range); the profile follows separately.
 INSERT INTO users (id, user_type, backend_id, is_pushed)
