@@ -19,7 +19,11 @@ from tests.strategies import PROPERTY_SETTINGS, json_values, request_bodies
 
 REGISTRY = load_services()
 # An employee holding every functionality, so random bodies reach the employee services' handlers.
-STAFF = token(4, UserType.EMPLOYEE, ["Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits", "PushCases"])
+STAFF = token(
+    4,
+    UserType.EMPLOYEE,
+    ["Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits", "PushCases", "CustomFields", "CustomFieldTypes"],
+)
 OPERATIONS = REGISTRY.names()
 _customer_ids = itertools.count(10_000)
 
@@ -322,10 +326,26 @@ STAFF_RULES: dict[str, tuple[str, Scope]] = {
     "GetPushCaseSettings": ("PushCases", Scope.SETTINGS),
     "SetPushCaseSettings": ("PushCases", Scope.SETTINGS),
     "PushCase": ("PushCases", Scope.NONE),  # any scope will do
+    "CreateCustomField": ("CustomFields", Scope.CREATE),
+    "GetCustomFieldByID": ("CustomFields", Scope.VIEW),
+    "UpdateCustomField": ("CustomFields", Scope.EDIT),
+    "DeleteCustomField": ("CustomFields", Scope.DELETE),
+    "SetCustomFieldOptions": ("CustomFields", Scope.EDIT),
+    "UnsetCustomFieldOptions": ("CustomFields", Scope.EDIT),
+    "ListCustomFieldOptions": ("CustomFields", Scope.VIEW),
+    "GetCustomFieldTypes": ("CustomFieldTypes", Scope.VIEW),
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
-    for name in ("Cases", "CaseTopics", "CaseStatuses", "OrganizationUnits", "PushCases")
+    for name in (
+        "Cases",
+        "CaseTopics",
+        "CaseStatuses",
+        "OrganizationUnits",
+        "PushCases",
+        "CustomFields",
+        "CustomFieldTypes",
+    )
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]
 

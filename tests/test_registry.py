@@ -25,6 +25,9 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "DeleteCaseTopic": {"ID": 7},
     "CreateCaseInteraction": {"CaseID": 1, "InteractionType": 1, "Text": "A private note"},
     "SetOrganizationUnit": {"ID": 10, "Name": "Store Utrecht", "BackendID": "S10"},
+    "CreateCustomField": {"Name": "Serial number", "DataType": 0},
+    "DeleteCustomField": {"ID": 100},
+    "UnsetCustomFieldOptions": {"CustomFieldID": 100},
 }
 
 
@@ -59,6 +62,7 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
     caller = Caller(user_id=7, user_type=UserType.CUSTOMER, functionalities={}, first_name="Jane", last_name="Doe")
     await record_user(db, caller)
     await db.execute("INSERT INTO cases (customer_id, topic_id, status_id, title) VALUES (7, 1, 1, 'A case')")
+    await db.execute("INSERT INTO custom_fields (id, name, data_type) VALUES (100, 'Size', 0)")
     conn = CountingConnection(db)
     ctx = Context(conn, caller, "request", PageTokens(b"k" * 32))  # type: ignore[arg-type]
     request = op.decoder.decode(json.dumps(ONE_STATEMENT_REQUESTS[name]).encode())

@@ -14,6 +14,7 @@ import msgspec
 
 from evacase.auth import Caller, Scope, UserType
 from evacase.context import Context
+from evacase.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
 from evacase.db import load_queries
 from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, write_ledger
@@ -29,12 +30,6 @@ Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
 Summary = Annotated[str, msgspec.Meta(max_length=10_000)]
-
-
-class CustomFieldKeyValue(Message, kw_only=True):
-    """A custom field value (custom fields come with their own issue: until then none exists)."""
-
-    CustomFieldID: Id
 
 
 def case_not_found() -> NotFound:
@@ -60,15 +55,6 @@ def check_unit(caller: Caller, unit_id: int | None) -> None:
     if unit_id is not None and caller.organization_units is not None and unit_id not in caller.organization_units:
         raise Forbidden(
             "You cannot assign a case to an organization unit outside your own.", "Case:OrganizationUnitNotAllowed"
-        )
-
-
-def refuse_custom_fields(fields: list[CustomFieldKeyValue] | None) -> None:
-    if fields:
-        raise ValidationFailed(
-            f"Custom field {fields[0].CustomFieldID} does not exist for cases.",
-            "CustomFields:UnknownFieldForType",
-            data={"CustomFieldID": fields[0].CustomFieldID},
         )
 
 
@@ -111,7 +97,7 @@ class CreateCase(Message, kw_only=True):
     ExternalOrderIdentifier: ExternalOrderIdentifier | None = None
     AssignedOrganizationUnitID: Id | None = None
     OriginatingOrganizationUnitID: Id | None = None
-    CustomFields: list[CustomFieldKeyValue] | None = None
+    CustomFields: CustomFieldValues | None = None
 
 
 class CreateCaseResponse(Message, kw_only=True):
@@ -124,7 +110,6 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
     check_priority(req.Priority)
     check_unit(ctx.caller, req.AssignedOrganizationUnitID)
-    refuse_custom_fields(req.CustomFields)
     ledger = [f"Case created with priority `{PRIORITY_NAMES[req.Priority]}`", f"Case status set to `{NEW_STATUS_NAME}`"]
     if req.AssigneeID is not None:
         ledger.append(await assignee_line(ctx, req.AssigneeID))
@@ -148,6 +133,14 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
         raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
     if not row["customer_ok"]:
         raise NotFound("The customer does not exist.", "User:NotFound")
+    await apply_values(
+        ctx.conn,
+        row["case_id"],
+        req.CustomFields,
+        user_type=ctx.caller.user_type,
+        author_id=ctx.caller.user_id,
+        creating=True,
+    )
     return CreateCaseResponse(ID=row["case_id"])
 
 
@@ -265,6 +258,7 @@ class GetCaseByIDResponse(Message, kw_only=True):
     CreatedBy: UserRef | None = None
     LastModificationTime: str | None = None
     LastModifiedBy: UserRef | None = None
+    CustomFieldValuesWithOptions: dict[int, CaseCustomFieldValue] | None = None
 
 
 def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
@@ -336,6 +330,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         CreatedBy=user_ref(c["created_by"], c["created_by_first_name"], c["created_by_last_name"]),
         LastModificationTime=iso_ms(c["last_modification_time"]),
         LastModifiedBy=user_ref(c["last_modified_by"], c["modified_by_first_name"], c["modified_by_last_name"]),
+        CustomFieldValuesWithOptions=await case_custom_fields(ctx.conn, c["id"], ctx.caller.user_type) or None,
     )
 
 
@@ -352,7 +347,7 @@ class UpdateCase(Message, kw_only=True):
     ExternalOrderIdentifier: ExternalOrderIdentifier | msgspec.UnsetType | None = msgspec.UNSET
     AssignedOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
     OriginatingOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
-    CustomFields: list[CustomFieldKeyValue] | msgspec.UnsetType | None = msgspec.UNSET
+    CustomFields: CustomFieldValues | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def merged(req: msgspec.Struct, case: asyncpg.Record, fields: dict[str, str]) -> dict[str, Any]:
@@ -377,7 +372,6 @@ UPDATE_CASE_FIELDS = {
 
 @registry.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
-    refuse_custom_fields(req.CustomFields or None)
     case = await lock_case(ctx, req.ID)
     new = merged(req, case, UPDATE_CASE_FIELDS)
     lines = []
@@ -412,6 +406,15 @@ async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
     if lines:
         await ctx.conn.execute(SQL["update_case"], req.ID, *new.values())
         await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, lines)
+    if req.CustomFields:
+        await apply_values(
+            ctx.conn,
+            req.ID,
+            req.CustomFields,
+            user_type=ctx.caller.user_type,
+            author_id=ctx.caller.user_id,
+            creating=False,
+        )
     return EmptyResponse()
 
 

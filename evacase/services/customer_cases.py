@@ -11,6 +11,18 @@ import msgspec
 
 from evacase.auth import ANY_USER
 from evacase.context import Context
+from evacase.custom_fields import (
+    CUSTOMER,
+    CaseCustomFieldValue,
+    CustomFieldValues,
+    apply_values,
+    case_custom_fields,
+    case_fields,
+    encode_json,
+    field_error,
+    plan_changes,
+    wanted_by_id,
+)
 from evacase.db import contains_pattern, load_queries
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, write_ledger
@@ -93,6 +105,7 @@ class CustomerCreateCase(Message, kw_only=True):
     Description: Text
     TopicID: Id | None = None
     OrderID: Id | None = None
+    CustomFields: CustomFieldValues | None = None  # an evacase extension: fields customers may edit
 
 
 class CustomerCreateCaseResponse(Message, kw_only=True):
@@ -107,6 +120,14 @@ async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> Custome
         f"Case created with priority `{PRIORITY_NAMES[DEFAULT_PRIORITY]}`",
         f"Case status set to `{NEW_STATUS_NAME}`",
     ]
+    ids: list[int] | None = None
+    values: list[str] | None = None
+    note = None
+    if req.CustomFields:  # checked here first (a read); otherwise the one statement applies defaults itself
+        fields = await case_fields(ctx.conn)
+        wanted = wanted_by_id(fields, req.CustomFields, CUSTOMER)
+        changes = plan_changes(fields, wanted, {}, creating=True, editor=CUSTOMER)
+        ids, values, note = list(changes.set), [encode_json(v) for v in changes.set.values()], changes.note
     row = await ctx.conn.fetchrow(
         SQL["create_case"],
         ctx.caller.user_id,
@@ -117,11 +138,17 @@ async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> Custome
         ledger,
         DEFAULT_PRIORITY,
         NEW_STATUS_ID,
+        ids,
+        values,
+        note,
     )
     if not row["topic_ok"]:
         raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
     if not row["order_ok"]:
         raise NotFound("The order does not exist.", "Order:NotFound")
+    if row["missing_field_id"] is not None:
+        name, field_id = row["missing_field_name"], row["missing_field_id"]
+        raise field_error("Required", f"Custom field `{name}` is required.", field_id)
     return CustomerCreateCaseResponse(ID=row["case_id"])
 
 
@@ -133,6 +160,7 @@ class CustomerUpdateCase(Message, kw_only=True):
     Title: Title | msgspec.UnsetType = msgspec.UNSET
     Description: Text | msgspec.UnsetType = msgspec.UNSET
     TopicID: Id | msgspec.UnsetType = msgspec.UNSET
+    CustomFields: CustomFieldValues | None = None  # an evacase extension: fields customers may edit
 
 
 @registry.operation(CUSTOMER_ACCESS, writes=True)
@@ -159,6 +187,10 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
     if ledger:
         await ctx.conn.execute(SQL["update_case"], req.ID, title, description, topic_id)
         await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ledger)
+    if req.CustomFields:
+        await apply_values(
+            ctx.conn, req.ID, req.CustomFields, user_type=CUSTOMER, author_id=ctx.caller.user_id, creating=False
+        )
     return EmptyResponse()
 
 
@@ -178,6 +210,7 @@ class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
     IsTitleEditable: bool
     IsDescriptionEditable: bool
     BlobIDs: list[str] | None = None
+    CustomFields: dict[int, CaseCustomFieldValue] | None = None  # an evacase extension: what customers may see
 
 
 @registry.operation(CUSTOMER_ACCESS, writes=False)
@@ -196,6 +229,7 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
         IsTitleEditable=editable,
         IsDescriptionEditable=editable,
         BlobIDs=[str(b) for b in c["blob_ids"]] or None,
+        CustomFields=await case_custom_fields(ctx.conn, c["id"], CUSTOMER) or None if c["has_custom_fields"] else None,
     )
 
 

@@ -20,6 +20,7 @@ import msgspec
 
 from evacase.auth import Scope, UserType
 from evacase.context import Context
+from evacase.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.db import load_queries
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, write_ledger
@@ -330,17 +331,6 @@ async def resolve_unit(
     return unit
 
 
-def refuse_custom_fields(fields: dict[str, Any] | None) -> None:
-    """Custom fields are found by name; none exists for cases yet, so every name is unknown."""
-    if fields:
-        name = next(iter(fields))
-        raise ValidationFailed(
-            f"There is no case custom field named `{name}`.",
-            "CustomFields:UnknownFieldForType",
-            data={"Field": f"CustomFields.{name}"},
-        )
-
-
 # --- the case -------------------------------------------------------------------------------------------
 
 CASE_COLUMNS = (
@@ -491,7 +481,8 @@ async def apply_related_items(ctx: Context, case_id: int, items: list[PushedRela
 @registry.operation(staff("PushCases", Scope.NONE), writes=True)
 async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     conn = ctx.conn
-    refuse_custom_fields(req.CustomFields)
+    fields = await case_fields(conn)
+    wanted = wanted_by_name(fields, req.CustomFields or {})  # by name, checked by data type and options only
     if req.Priority is not msgspec.UNSET:
         check_priority(req.Priority)
     times = {
@@ -586,4 +577,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         if times["last_interaction_time"] is not msgspec.UNSET:  # the pushed time wins over the interactions' own
             await conn.execute(SQL["set_last_interaction_time"], case_id, times["last_interaction_time"])
     await write_ledger(conn, case_id, ctx.caller.user_id, lines)
+    current = {} if case is None else await current_values(conn, case_id)
+    changes = plan_changes(fields, wanted, current, creating=case is None, editor=None)  # imports skip Required
+    await write_changes(conn, case_id, changes, ctx.caller.user_id)
     return PushCaseResponse(ID=case_id)
