@@ -85,6 +85,13 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
         "OrganizationUnit:BackendIDAlreadyExists",
         "Another organization unit has this BackendID.",
     ),
+    "custom_fields_name_unique": (Conflict, "CustomFields:DuplicateName", "A case custom field with this name exists."),
+    "custom_fields_backend_id_unique": (
+        Conflict,
+        "CustomFields:DuplicateBackendID",
+        "Another custom field has this BackendID.",
+    ),
+    "case_custom_field_values_field_fk": (NotFound, "CustomField:NotFound", "The custom field does not exist."),
     "case_topics_sibling_name_unique": (
         Conflict,
         "CaseTopic:TopicNameAlreadyExists",

@@ -294,7 +294,7 @@ async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomF
     page_req = ctx.page_tokens.request("ListCustomFields", req.PageToken, config.Limit, filters, scope=int(customer))
     if f.TypeID is not None and f.TypeID != CASE_TYPE_ID and page_req.first:
         return ListCustomFieldsResponse(Results=[])
-    order, after_id = page_req.key if page_req.key else (MIN_ORDER - 1, 0)
+    order, after_id = page_req.key if page_req.key else (MIN_ORDER, 0)
     fl = page_req.filter
     rows = await ctx.conn.fetch(
         SQL["list_fields_after" if page_req.forward else "list_fields_before"],
