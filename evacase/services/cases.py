@@ -284,7 +284,7 @@ def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
 
 @registry.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
-    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller))
+    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller), ctx.caller.user_type)
     if c is None:
         raise case_not_found()
     chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
@@ -330,7 +330,11 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         CreatedBy=user_ref(c["created_by"], c["created_by_first_name"], c["created_by_last_name"]),
         LastModificationTime=iso_ms(c["last_modification_time"]),
         LastModifiedBy=user_ref(c["last_modified_by"], c["modified_by_first_name"], c["modified_by_last_name"]),
-        CustomFieldValuesWithOptions=await case_custom_fields(ctx.conn, c["id"], ctx.caller.user_type) or None,
+        CustomFieldValuesWithOptions=(
+            await case_custom_fields(ctx.conn, c["id"], ctx.caller.user_type) or None
+            if c["has_custom_fields"]
+            else None
+        ),
     )
 
 

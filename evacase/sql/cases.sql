@@ -29,7 +29,8 @@ SELECT (SELECT id FROM new_case) AS case_id,
 SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id = $1
 
 -- get_case --
--- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all).
+-- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all),
+-- and whether custom fields visible to user type $3 exist.
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
@@ -43,7 +44,8 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
        cb.last_name AS created_by_last_name, c.last_modification_time, c.last_modified_by,
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
        ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_ids,
-       ARRAY (SELECT b.url FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_urls
+       ARRAY (SELECT b.url FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_urls,
+       EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & $3 <> 0) AS has_custom_fields
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
