@@ -23,6 +23,11 @@ class InteractionType:
 CUSTOMER_VISIBLE_TYPES = (InteractionType.COMMUNICATION, InteractionType.LEDGER, InteractionType.EMAIL)
 
 
+def related_items_line(count: int, change: str) -> str:
+    """`2 related items added to the case`, `1 related item removed from the case`."""
+    return f"{count} related item{'s' if count > 1 else ''} {change} the case"
+
+
 async def write_ledger(conn: asyncpg.Connection, case_id: int, user_id: int, lines: list[str]) -> None:
     """Record `lines` on the case's ledger and mark the case modified by `user_id` (nothing if no lines)."""
     if lines:

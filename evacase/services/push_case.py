@@ -23,7 +23,7 @@ from evacase.context import Context
 from evacase.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.db import load_queries
 from evacase.errors import Conflict, NotFound, ValidationFailed
-from evacase.ledger import PRIORITY_NAMES, write_ledger
+from evacase.ledger import PRIORITY_NAMES, related_items_line, write_ledger
 from evacase.messages import Id, Message, full_name, parse_timestamp
 from evacase.push_settings import read_push_settings
 from evacase.pushed_customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
@@ -462,7 +462,7 @@ async def apply_related_items(ctx: Context, case_id: int, items: list[PushedRela
             [i.SerialNumber for i in gone],
         )
         if removed:
-            lines.append(f"{len(removed)} related item{'s' if len(removed) > 1 else ''} removed from the case")
+            lines.append(related_items_line(len(removed), "removed from"))
     if kept:
         await ctx.conn.execute(
             SQL["upsert_related_items"],
@@ -569,7 +569,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     if related is None and case is not None:
         removed = await conn.fetch(SQL["clear_related_items"], case_id)
         if removed:
-            lines.append(f"{len(removed)} related item{'s' if len(removed) > 1 else ''} removed from the case")
+            lines.append(related_items_line(len(removed), "removed from"))
     elif related is not msgspec.UNSET and related is not None and related.Items:
         lines += await apply_related_items(ctx, case_id, related.Items)
     if req.Interactions:

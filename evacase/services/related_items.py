@@ -12,7 +12,7 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.errors import NotFound, ValidationFailed
-from evacase.ledger import write_ledger
+from evacase.ledger import related_items_line, write_ledger
 from evacase.messages import EmptyResponse, Id, Message
 from evacase.registry import registry, staff
 from evacase.services.cases import ExternalOrderIdentifier, lock_case
@@ -85,7 +85,7 @@ async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyR
             [i.WarrantyAdditionalInformation for i in items],
             ctx.caller.user_id,
         )
-        lines.append(f"{len(items)} related item{'s' if len(items) > 1 else ''} added to the case")
+        lines.append(related_items_line(len(items), "added to"))
     await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
     return EmptyResponse()
 
@@ -107,6 +107,6 @@ async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -
         )
     if removed:
         count = len(removed)
-        lines = [f"{count} related item{'s' if count > 1 else ''} removed from the case"]
+        lines = [related_items_line(count, "removed from")]
         await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
     return EmptyResponse()
