@@ -298,10 +298,15 @@ async def test_required_fields_and_defaults(api: Api, db: asyncpg.Connection) ->
     assert await error_code(api, "UpdateCase", clear, AGENT) == "CustomFields:Required"
     await api.ok("UpdateCase", {"ID": case_id, "CustomFields": [{"CustomFieldID": defaulted}]}, AGENT)
     assert await values_of(api, case_id) == {str(required): {"StringValue": "SN-1"}, str(defaulted): None}
-    # Required is not enforced on a customer who may not edit the field, nor on imports.
-    assert await customer_case(api) > 0
+    # Required is not enforced on a customer who may not edit the field, nor on imports; defaults apply to both.
+    customers = await customer_case(api)
+    stored = await db.fetch(
+        "SELECT custom_field_id, value::text FROM case_custom_field_values WHERE case_id = $1", customers
+    )
+    assert [tuple(r) for r in stored] == [(defaulted, '"web"')]
     pushed = {"BackendID": "P1", "Title": "Pushed", "Description": "d", "Status": "New", "CaseTopic": {"Name": "Other"}}
-    assert (await api.ok("PushCase", pushed, INTEGRATOR))["ID"] > 0
+    pushed_id = (await api.ok("PushCase", pushed, INTEGRATOR))["ID"]
+    assert await values_of(api, pushed_id) == {str(required): None, str(defaulted): {"StringValue": "web"}}
     # A default must suit the field.
     body = {"CustomFieldID": required, "CustomFieldDefaultValue": {"NumberValue": 1}}
     assert await error_code(api, "SetCustomFieldOptions", body, ADMIN) == "CustomFields:InvalidType"

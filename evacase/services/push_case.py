@@ -18,18 +18,18 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from evacase.auth import Scope, UserType
+from evacase.auth import Scope
 from evacase.context import Context
 from evacase.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.db import load_queries
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.ledger import PRIORITY_NAMES, related_items_line, write_ledger
 from evacase.messages import Id, Message, full_name, parse_timestamp
+from evacase.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
 from evacase.push_settings import read_push_settings
 from evacase.pushed_customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
 from evacase.registry import registry, staff
 from evacase.services.cases import check_priority, check_unit, visible_units
-from evacase.services.topics import MAX_DEPTH
 
 SQL = load_queries("push_case")
 
@@ -213,124 +213,6 @@ def pushed_customer(data: PushedCustomerData) -> PushedCustomer:
     )
 
 
-# --- resolving names to rows ----------------------------------------------------------------------------
-
-
-def unknown_topic(what: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{what} does not exist and PushCases:AutoCreateTopic is off.",
-        "PushCase:UnknownPushedTopic",
-        data={"Field": "CaseTopic"},
-    )
-
-
-async def create_topic(conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None) -> int:
-    if parent_id is not None and await conn.fetchval(SQL["topic_depth"], parent_id) >= MAX_DEPTH - 1:
-        raise ValidationFailed(
-            f"Topics can be nested at most {MAX_DEPTH} levels deep.", "CaseTopic:MaximumDepthExceeded"
-        )
-    row = await conn.fetchrow(SQL["create_topic"], parent_id, name, backend_id)
-    if row is None:  # a simultaneous push created it
-        row = await conn.fetchrow(SQL["topic_by_name_under"], name, parent_id)
-    return int(row["id"])
-
-
-async def resolve_topic(conn: asyncpg.Connection, req: PushCase, auto_create: bool) -> int:
-    """The contract's CaseTopic resolution (BackendID, then Name under ParentBackendID, then create), or the
-    guide's `Topic` name (anywhere in the tree; several -> ambiguous, none -> a new root topic)."""
-    topic = req.CaseTopic
-    if topic is not None and (topic.BackendID or topic.Name):
-        if topic.BackendID:
-            found = await conn.fetchrow(SQL["topic_by_backend_id"], topic.BackendID)
-            if found is not None:
-                return int(found["id"])
-        parent_id = None
-        if topic.ParentBackendID:
-            parent = await conn.fetchrow(SQL["topic_by_backend_id"], topic.ParentBackendID)
-            if parent is None:
-                raise NotFound(
-                    f"There is no case topic with BackendID `{topic.ParentBackendID}` (CaseTopic.ParentBackendID).",
-                    "PushCase:UnknownParentTopic",
-                    data={"Field": "CaseTopic.ParentBackendID"},
-                )
-            parent_id = parent["id"]
-        if topic.Name:
-            found = await conn.fetchrow(SQL["topic_by_name_under"], topic.Name, parent_id)
-            if found is not None:
-                return int(found["id"])
-        if not auto_create:
-            raise unknown_topic(f"The case topic `{topic.Name or topic.BackendID}`")
-        if not topic.Name:
-            raise ValidationFailed(
-                "CaseTopic.Name is required to create a topic its BackendID does not find.",
-                data={"Field": "CaseTopic.Name"},
-            )
-        return await create_topic(conn, parent_id, topic.Name, topic.BackendID or None)
-    if req.Topic:
-        matches = await conn.fetch(SQL["topics_by_name"], req.Topic)
-        if len(matches) > 1:
-            raise ValidationFailed(
-                f"Several case topics are named `{req.Topic}`: push a CaseTopic with a BackendID or parent instead.",
-                "PushCase:MultipleOptionsForCaseTopicName",
-                data={"Field": "Topic"},
-            )
-        if matches:
-            return int(matches[0]["id"])
-        if not auto_create:
-            raise unknown_topic(f"The case topic `{req.Topic}`")
-        return await create_topic(conn, None, req.Topic, None)
-    raise ValidationFailed(
-        "CaseTopic is required: a BackendID or Name (or the older Topic name).", data={"Field": "CaseTopic"}
-    )
-
-
-async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool) -> asyncpg.Record:
-    """The status by name (then BackendID); a new, open one when allowed."""
-    found = await conn.fetchrow(SQL["find_status"], name)
-    if found is not None:
-        return found
-    if not auto_create:
-        raise ValidationFailed(
-            f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.",
-            "PushCase:UnknownPushedStatus",
-            data={"Field": "Status"},
-        )
-    created = await conn.fetchrow(SQL["create_status"], name)
-    return created if created is not None else await conn.fetchrow(SQL["find_status"], name)
-
-
-async def resolve_assignee(conn: asyncpg.Connection, assignee: PushedAssignee) -> asyncpg.Record | None:
-    """By ID, else CustomID, else e-mail address; only Employee and System users can be assignees (anyone
-    else, or nobody found: no assignee, not an error)."""
-    user = None
-    if assignee.ID is not None:
-        user = await conn.fetchrow(SQL["user_by_id"], assignee.ID)
-    if user is None and assignee.CustomID:
-        user = await conn.fetchrow(SQL["employee_by_custom_id"], assignee.CustomID)
-    if user is None and assignee.EmailAddress:
-        user = await conn.fetchrow(SQL["employee_by_email"], assignee.EmailAddress)
-    if user is None or not user["user_type"] & UserType.EMPLOYEE:
-        return None
-    return user
-
-
-async def resolve_unit(
-    conn: asyncpg.Connection, backend_id: str | msgspec.UnsetType | None, field: str
-) -> int | msgspec.UnsetType | None:
-    if backend_id is msgspec.UNSET:
-        return msgspec.UNSET
-    if not backend_id:
-        return None
-    unit: int | None = await conn.fetchval(SQL["unit_by_backend_id"], backend_id)
-    if unit is None:
-        raise ValidationFailed(
-            f"There is no organization unit with BackendID `{backend_id}` ({field}).",
-            "PushCase:UnknownOrganizationUnit",
-            data={"Field": field},
-        )
-    return unit
-
-
 # --- the case -------------------------------------------------------------------------------------------
 
 CASE_COLUMNS = (
@@ -420,8 +302,16 @@ async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.
     return case
 
 
-async def apply_interactions(ctx: Context, case_id: int, interactions: list[PushedInteraction]) -> None:
-    """Upsert by BackendID within the case (the last of duplicates wins); `Delete: true` removes one."""
+async def apply_interactions(
+    ctx: Context,
+    case_id: int,
+    interactions: list[PushedInteraction],
+    pushed_time: dt.datetime | msgspec.UnsetType | None,
+) -> None:
+    """Upsert by BackendID within the case (the last of duplicates wins); `Delete: true` removes one. A pushed
+    LastInteractionTime (not UNSET) wins over the time the interactions give the case."""
+    if not interactions:
+        return
     last: dict[str, PushedInteraction] = {}
     for interaction in interactions:
         if not interaction.Delete and interaction.Type not in PUSHABLE_INTERACTION_TYPES:
@@ -446,10 +336,21 @@ async def apply_interactions(ctx: Context, case_id: int, interactions: list[Push
             [i.Text for i in kept],
             ctx.caller.user_id,
         )
+    if pushed_time is not msgspec.UNSET:
+        await ctx.conn.execute(SQL["set_last_interaction_time"], case_id, pushed_time)
 
 
-async def apply_related_items(ctx: Context, case_id: int, items: list[PushedRelatedItem]) -> list[str]:
-    """Related items, each identified by (OrderLineID, ProductID, SerialNumber) within the case."""
+async def apply_related_items(
+    ctx: Context, case_id: int, related: PushedRelatedItems | msgspec.UnsetType | None, *, updating: bool
+) -> list[str]:
+    """Related items, each identified by (OrderLineID, ProductID, SerialNumber) within the case; `null` removes
+    them all. The ledger lines."""
+    if related is None:
+        removed = await ctx.conn.fetch(SQL["clear_related_items"], case_id) if updating else []
+        return [related_items_line(len(removed), "removed from")] if removed else []
+    if related is msgspec.UNSET or not related.Items:
+        return []
+    items = related.Items
     lines = []
     gone = [i for i in items if i.Delete]
     kept = [i for i in items if not i.Delete]
@@ -478,14 +379,9 @@ async def apply_related_items(ctx: Context, case_id: int, items: list[PushedRela
     return lines
 
 
-@registry.operation(staff("PushCases", Scope.NONE), writes=True)
-async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
-    conn = ctx.conn
-    fields = await case_fields(conn)
-    wanted = wanted_by_name(fields, req.CustomFields or {})  # by name, checked by data type and options only
-    if req.Priority is not msgspec.UNSET:
-        check_priority(req.Priority)
-    times = {
+def pushed_times(req: PushCase) -> dict[str, Any]:
+    """The pushed times by column: a datetime, None (cleared) or UNSET (not pushed)."""
+    return {
         name: timestamp(getattr(req, field), field)
         for field, name in (
             ("AssignedOn", "assigned_on"),
@@ -494,22 +390,30 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
             ("ClosingTime", "closing_time"),
         )
     }
-    system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
-    await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
-    case = await existing_case(ctx, req, system_id)
-    old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
+
+
+async def merged_case(
+    ctx: Context, req: PushCase, old: dict[str, Any] | None, system_id: str, times: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The case's columns after the push (what it carries over what the case had), and the names its ledger lines
+    need (topic, status, assignee)."""
+    conn = ctx.conn
     new = dict(old if old is not None else NEW_CASE)
+    before = old or NEW_CASE
     settings = await read_push_settings(conn)
     names: dict[str, str] = {}
-
     new["backend_system_id"] = system_id or None
     new["backend_id"] = req.BackendID
     new["title"], new["description"] = req.Title, req.Description
-    new["topic_id"] = await resolve_topic(conn, req, settings["PushCases:AutoCreateTopic"])
-    if new["topic_id"] != (old or {}).get("topic_id"):
+
+    topic = req.CaseTopic
+    ref = TopicRef(topic.BackendID, topic.Name, topic.ParentBackendID) if topic is not None else None
+    new["topic_id"] = await resolve_topic(conn, ref, req.Topic, settings["PushCases:AutoCreateTopic"])
+    if new["topic_id"] != before["topic_id"]:
         names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
     status = await resolve_status(conn, req.Status, settings["PushCases:AutoCreateStatus"])
     new["status_id"], names["status"] = status["id"], status["name"]
+
     if req.Customer is None:
         new["customer_id"] = None
     elif req.Customer is not msgspec.UNSET:
@@ -521,7 +425,8 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     if req.Assignee is not msgspec.UNSET:
         assignee = None
         if req.Assignee is not None and not req.Assignee.Remove:
-            assignee = await resolve_assignee(conn, req.Assignee)
+            pushed = req.Assignee
+            assignee = await resolve_assignee(conn, pushed.ID, pushed.CustomID, pushed.EmailAddress)
         if assignee is None:
             new["assignee_id"], new["assigned_on"] = None, None
         else:
@@ -538,14 +443,14 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         unit = await resolve_unit(conn, getattr(req, field), field)
         if unit is not msgspec.UNSET:
             new[name] = unit
-    if new["assigned_organization_unit_id"] != (old or {}).get("assigned_organization_unit_id"):
+    if new["assigned_organization_unit_id"] != before["assigned_organization_unit_id"]:
         check_unit(ctx.caller, new["assigned_organization_unit_id"])
 
     if times["reporting_time"] not in (msgspec.UNSET, None):
         new["reporting_time"] = times["reporting_time"]
     if times["last_interaction_time"] is not msgspec.UNSET:
         new["last_interaction_time"] = times["last_interaction_time"]
-    if not status["is_closed"]:
+    if not status["is_closed"]:  # a pushed ClosingTime counts only for a closed status
         new["closing_time"] = None
     elif times["closing_time"] not in (msgspec.UNSET, None):
         new["closing_time"] = times["closing_time"]
@@ -557,6 +462,22 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         new["order_id"] = None
     elif related is not msgspec.UNSET and related.OrderID is not None:
         new["order_id"] = related.OrderID
+    return new, names
+
+
+@registry.operation(staff("PushCases", Scope.NONE), writes=True)
+async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
+    conn = ctx.conn
+    fields = await case_fields(conn)
+    wanted = wanted_by_name(fields, req.CustomFields or {})  # by name, checked by data type and options only
+    if req.Priority is not msgspec.UNSET:
+        check_priority(req.Priority)
+    times = pushed_times(req)
+    system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
+    await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
+    case = await existing_case(ctx, req, system_id)
+    old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
+    new, names = await merged_case(ctx, req, old, system_id, times)
 
     lines = ledger_lines(old, new, names)
     values = [new[c] for c in CASE_COLUMNS]
@@ -566,16 +487,8 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         case_id = case["id"]
         if new != old:
             await conn.execute(SQL["update_case"], *values, ctx.caller.user_id, case_id)
-    if related is None and case is not None:
-        removed = await conn.fetch(SQL["clear_related_items"], case_id)
-        if removed:
-            lines.append(related_items_line(len(removed), "removed from"))
-    elif related is not msgspec.UNSET and related is not None and related.Items:
-        lines += await apply_related_items(ctx, case_id, related.Items)
-    if req.Interactions:
-        await apply_interactions(ctx, case_id, req.Interactions)
-        if times["last_interaction_time"] is not msgspec.UNSET:  # the pushed time wins over the interactions' own
-            await conn.execute(SQL["set_last_interaction_time"], case_id, times["last_interaction_time"])
+    lines += await apply_related_items(ctx, case_id, req.CaseRelatedItems, updating=case is not None)
+    await apply_interactions(ctx, case_id, req.Interactions or [], times["last_interaction_time"])
     await write_ledger(conn, case_id, ctx.caller.user_id, lines)
     current = {} if case is None else await current_values(conn, case_id)
     changes = plan_changes(fields, wanted, current, creating=case is None, editor=None)  # imports skip Required
