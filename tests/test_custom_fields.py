@@ -482,3 +482,32 @@ async def test_values_are_accepted_exactly_when_they_satisfy_the_options(
     assert (r.status_code == 200) == text_ok, (text, min_length, max_length, regex, r.text)
     await api.ok("DeleteCustomField", {"ID": numbers}, ADMIN)
     await api.ok("DeleteCustomField", {"ID": texts}, ADMIN)
+
+
+@PROPERTY_SETTINGS
+@given(
+    orders=st.lists(st.integers(min_value=-3, max_value=3), max_size=12), limit=st.integers(min_value=1, max_value=5)
+)
+async def test_paging_through_custom_fields_returns_each_once_in_order_both_ways(
+    api: Api, db: asyncpg.Connection, orders: list[int], limit: int
+) -> None:
+    await db.execute("DELETE FROM custom_fields")
+    await db.execute(
+        "INSERT INTO custom_fields (name, data_type, display_order) SELECT 'F' || n, 0, o"
+        " FROM unnest($1::integer[]) WITH ORDINALITY AS t (o, n)",
+        orders,
+    )
+    expected = [r["id"] for r in await db.fetch("SELECT id FROM custom_fields ORDER BY display_order, id")]
+    pages: list[dict[str, Any]] = []
+    body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit}}
+    while True:
+        page = await api.ok("ListCustomFields", body, AGENT)
+        pages.append(page)
+        if "NextPageToken" not in page:
+            break
+        body = {"PageToken": page["NextPageToken"]}
+    assert [f["ID"] for p in pages for f in p["Results"]] == expected
+    # Back from the last page: each previous page is the one seen before it.
+    for earlier, later in zip(reversed(pages[:-1]), reversed(pages[1:]), strict=True):
+        back = await api.ok("ListCustomFields", {"PageToken": later["PreviousPageToken"]}, AGENT)
+        assert [f["ID"] for f in back["Results"]] == [f["ID"] for f in earlier["Results"]]
