@@ -687,3 +687,48 @@ async def test_a_customer_without_keys_is_the_cases_current_customer(api: Api, d
     assert [tuple(r) for r in rows] == [(FIRST_PUSHED_ID, "Nameless", "One")]
     await api.ok("PushCase", push(BackendID="C-2", Customer={"FirstName": "Other"}), INTEGRATOR)
     assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 2
+
+
+def leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value (the value itself, each key of an object, each item of a list)."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += leaf_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found += leaf_paths(item, (*path, n))
+    return found
+
+
+FULL_PUSH = {
+    **PUSH_CASE_REQUEST,
+    "CaseTopic": {"BackendID": "T1", "Name": "Topic one", "ParentBackendID": None},
+    "Interactions": [{"BackendID": "i1", "Text": "hello", "Type": 0}],
+    "CaseRelatedItems": {"OrderID": 5, "Items": [{"ProductID": 7, "WarrantyExpiration": "2030-01-01"}]},
+    "CustomFields": {"Colour": "red"},
+}
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+async def test_a_push_with_any_one_value_replaced_never_fails_with_500_or_half_writes(
+    api: Api, db: asyncpg.Connection, data: st.DataObject
+) -> None:
+    from tests.strategies import json_values
+
+    await api.ok("Ping", {}, INTEGRATOR)
+    if not await db.fetchval("SELECT count(*) FROM custom_fields"):
+        await db.execute("INSERT INTO custom_fields (name, data_type) VALUES ('Colour', 0)")
+    body = copy.deepcopy(FULL_PUSH)
+    body["BackendID"] = f"F-{next(_identities)}"
+    path = data.draw(st.sampled_from(leaf_paths(body)[1:]), label="path")
+    target = body
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = data.draw(json_values, label="value")
+    before = await snapshot(db)
+    r = await api.call("PushCase", body, INTEGRATOR)
+    assert r.status_code < 500, r.text
+    if r.status_code != 200:
+        assert await snapshot(db) == before, r.text
