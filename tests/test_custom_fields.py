@@ -14,7 +14,7 @@ from evacase.auth import UserType
 from tests.dbstate import ledger, snapshot
 from tests.guide_examples import PUSH_CASE_CUSTOM_FIELDS, PUSH_CASE_REQUEST
 from tests.helpers import Api, customer, employee, token
-from tests.strategies import PROPERTY_SETTINGS
+from tests.strategies import PROPERTY_SETTINGS, json_values
 
 ADMIN = employee(50, ["CustomFields", "CustomFieldTypes", "Cases"])
 AGENT = employee(51, ["Cases"])
@@ -511,3 +511,38 @@ async def test_paging_through_custom_fields_returns_each_once_in_order_both_ways
     for earlier, later in zip(reversed(pages[:-1]), reversed(pages[1:]), strict=True):
         back = await api.ok("ListCustomFields", {"PageToken": later["PreviousPageToken"]}, AGENT)
         assert [f["ID"] for f in back["Results"]] == [f["ID"] for f in earlier["Results"]]
+
+
+value_objects = st.dictionaries(
+    st.sampled_from(["StringValue", "NumberValue", "BoolValue", "DateTimeValue", "BlobValue", "ArrayValues"]),
+    json_values,
+    max_size=2,
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    data_type=st.integers(min_value=0, max_value=8),
+    is_array=st.booleans(),
+    options=st.dictionaries(
+        st.sampled_from(["MinimumLength", "MaximumLength", "MinimumValue", "MaximumValue", "MinimumDate", "Regex"]),
+        json_values,
+        max_size=3,
+    ),
+    value=st.one_of(value_objects, json_values),
+)
+async def test_any_field_with_any_options_and_any_value_never_answers_500(
+    api: Api, data_type: int, is_array: bool, options: dict[str, Any], value: Any
+) -> None:
+    extra = {"EnumValues": {"a": "A"}} if data_type == 4 else {}
+    field_id = await new_field(api, "Fuzzed", data_type, IsArray=is_array, **extra)
+    r = await api.call("SetCustomFieldOptions", {"CustomFieldID": field_id, **options}, ADMIN)
+    assert r.status_code < 500, r.text
+    kv = {"CustomFieldID": field_id, **value} if isinstance(value, dict) else {"CustomFieldID": field_id}
+    body = {"Title": "t", "Description": "d", "TopicID": 1, "CustomFields": [kv]}
+    r = await api.call("CreateCase", body, AGENT)
+    assert r.status_code < 500, r.text
+    pushed = {"BackendID": f"Z{field_id}", "Title": "t", "Description": "d", "Status": "New", "Topic": "Other"}
+    r = await api.call("PushCase", {**pushed, "CustomFields": {"Fuzzed": value}}, INTEGRATOR)
+    assert r.status_code < 500, r.text
+    await api.ok("DeleteCustomField", {"ID": field_id}, ADMIN)
