@@ -1,4 +1,4 @@
-"""The `evacase` command: serve, token, migrate."""
+"""The `evacase` command: serve, token, migrate, settings, user."""
 
 from __future__ import annotations
 
@@ -140,6 +140,46 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _set_user(dsn: str, values: tuple[object, ...]) -> dict[str, object] | None:
+    import asyncpg
+
+    from evacase.db import load_queries
+
+    await migrate_dsn(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(load_queries("users")["set_user"], *values)
+        return dict(row) if row is not None else None
+    finally:
+        await conn.close()
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Record a user before their first request (e.g. an employee PushCase should find by CustomID or e-mail)."""
+    import json
+
+    from evacase.auth import FIRST_PUSHED_CUSTOMER_ID
+
+    if not 0 < args.user_id < FIRST_PUSHED_CUSTOMER_ID:
+        sys.stderr.write(f"The user ID must be between 1 and {FIRST_PUSHED_CUSTOMER_ID - 1}.\n")
+        return 2
+    first = last = None
+    if args.name:
+        first, _, rest = args.name.strip().partition(" ")
+        last = rest.strip() or None
+    user_type = USER_TYPES[args.user_type] if args.user_type else None
+    values = (args.user_id, user_type, first, last, args.email, args.custom_id, args.backend_id)
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    with _database(settings) as dsn:
+        row = asyncio.run(_set_user(dsn, values))
+    if row is None:
+        sys.stderr.write("That ID is a pushed customer's: PushCase keeps it.\n")
+        return 2
+    print(json.dumps(row))  # noqa: T201 - the command's output
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     secret = _ensure_secret(settings, create=False)
@@ -204,6 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
     sett = sub.add_parser("settings", help="show (and with --set, change) PushCase's settings")
     sett.add_argument("--set", action="append", default=[], help="e.g. PushCases:AutoCreateTopic=false (repeatable)")
     sett.set_defaults(func=cmd_settings)
+
+    user = sub.add_parser("user", help="create or update a user record (given fields replace, others stay)")
+    user.add_argument("user_id", type=int)
+    user.add_argument("--user-type", choices=sorted(USER_TYPES), help="default for a new user: employee")
+    user.add_argument("--name", help='"First Last"')
+    user.add_argument("--email")
+    user.add_argument("--custom-id")
+    user.add_argument("--backend-id")
+    user.set_defaults(func=cmd_user)
 
     mig = sub.add_parser("migrate", help="apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
     mig.set_defaults(func=cmd_migrate)

@@ -16,7 +16,9 @@ from pathlib import Path
 import jwt
 import psutil
 
+from evacase.auth import UserType
 from evacase.migrate import schema_version
+from tests.helpers import Api, token
 
 SECRET = "cli-test-secret-cli-test-secret-xx"
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,3 +205,26 @@ def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
     assert "evacase/schema.sql" in names
     assert {f"evacase/sql/{name}" for name in sql} <= names
     assert zipfile.ZipFile(wheel).read("evacase/schema.sql") == (root / "schema.sql").read_bytes()
+
+
+async def test_user_records_an_employee_push_case_can_assign(db_dsn: str, api: Api) -> None:
+    env = dict(os.environ, DATABASE_URL=db_dsn)
+    made = evacase("user", "81", "--name", "Eve Agent", "--email", "eve@shop.example", "--custom-id", "E-81", env=env)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout) == {
+        "id": 81,
+        "user_type": 1,
+        "first_name": "Eve",
+        "last_name": "Agent",
+        "email_address": "eve@shop.example",
+        "custom_id": "E-81",
+        "backend_id": None,
+    }
+    changed = evacase("user", "81", "--custom-id", "E-82", env=env)
+    assert json.loads(changed.stdout)["custom_id"] == "E-82" and json.loads(changed.stdout)["first_name"] == "Eve"
+    refused = evacase("user", "1000000000000001", env=env)
+    assert refused.returncode == 2 and "between 1 and" in refused.stderr
+    push = {"BackendID": "A", "Title": "t", "Description": "d", "Status": "New", "Topic": "Other"}
+    integrator = token(90, UserType.API, ["PushCases"])
+    case_id = (await api.ok("PushCase", {**push, "Assignee": {"CustomID": "E-82"}}, integrator))["ID"]
+    assert (await api.ok("GetCaseByID", {"ID": case_id}, token(91, UserType.EMPLOYEE, ["Cases"])))["AssigneeID"] == 81

@@ -22,3 +22,19 @@ WHERE (u.user_type, u.first_name, u.last_name, u.email_address, u.custom_id, u.b
       IS DISTINCT FROM
       (excluded.user_type, excluded.first_name, excluded.last_name, excluded.email_address,
        excluded.custom_id, excluded.backend_id)
+
+-- set_user --
+-- Create or update user $1 from the CLI (`evacase user`): given fields replace the stored ones, null keeps them;
+-- a new user without a type is an Employee. The caller's next token rewrites what its claims say.
+INSERT INTO users AS u (id, user_type, first_name, last_name, email_address, custom_id, backend_id)
+VALUES ($1, coalesce($2, 1), $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO UPDATE
+SET user_type = coalesce($2, u.user_type),
+    first_name = coalesce($3, u.first_name),
+    last_name = coalesce($4, u.last_name),
+    email_address = coalesce($5, u.email_address),
+    custom_id = coalesce($6, u.custom_id),
+    backend_id = coalesce($7, u.backend_id),
+    last_modification_time = now()
+WHERE NOT u.is_pushed
+RETURNING id, user_type, first_name, last_name, email_address, custom_id, backend_id
