@@ -52,6 +52,14 @@ def _ensure_secret(settings: Settings, create: bool) -> str | None:
     return secret
 
 
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """`"First Last"` -> ("First", "Last"); a single word is the first name."""
+    if not name:
+        return None, None
+    first, _, rest = name.strip().partition(" ")
+    return first, rest.strip() or None
+
+
 @contextlib.contextmanager
 def _database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
@@ -163,10 +171,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     if not 0 < args.user_id < FIRST_PUSHED_CUSTOMER_ID:
         sys.stderr.write(f"The user ID must be between 1 and {FIRST_PUSHED_CUSTOMER_ID - 1}.\n")
         return 2
-    first = last = None
-    if args.name:
-        first, _, rest = args.name.strip().partition(" ")
-        last = rest.strip() or None
+    first, last = split_name(args.name)
     user_type = USER_TYPES[args.user_type] if args.user_type else None
     values = (args.user_id, user_type, first, last, args.email, args.custom_id, args.backend_id)
     settings = Settings.from_env()
@@ -195,10 +200,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         except ValueError as exc:
             sys.stderr.write(f"{exc}\n")
             return 2
-    first = last = None
-    if args.name:
-        first, _, rest = args.name.strip().partition(" ")
-        last = rest.strip() or None
+    first, last = split_name(args.name)
     token = mint_token(
         secret,
         user_id=args.user_id,
