@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -329,3 +330,24 @@ async def test_a_page_token_from_one_instance_works_on_another(db_dsn: str) -> N
         first = await one.ok("ListCaseTopics", {"InitialPageConfig": {"Limit": 3}}, customer(1))
         second = await two.ok("ListCaseTopics", {"PageToken": first["NextPageToken"]}, customer(1))
         assert [t["ID"] for t in first["Results"] + second["Results"]] == [7, 6, 5, 4, 3, 2]
+
+
+async def test_message_paths_other_than_one_service_name_are_404(api: Api) -> None:
+    for path in ("/message/", "/message/Ping/extra"):
+        r = await api.client.post(path, json={}, headers={"Authorization": customer(1)})
+        assert (r.status_code, r.json()["Error"]["Type"]) == (404, "NotFound"), path
+        assert r.json()["Error"]["RequestID"] == r.headers["EVA-Request-ID"]
+
+
+async def test_a_body_sent_in_chunks_is_read_whole_and_limited_without_a_length(api: Api) -> None:
+    async def chunks(parts: list[bytes]) -> Any:
+        for part in parts:
+            yield part
+
+    headers = {"Authorization": f"Bearer {customer(1)}", "Content-Type": "application/json"}
+    r = await api.client.post("/message/Ping", content=chunks([b"{", b"}"]), headers=headers)
+    assert (r.status_code, r.json(), r.headers["content-type"]) == (200, {}, "application/json")
+    assert r.headers["content-length"] == "2"
+    big = [b'{"Text": "', *([b"x" * 65536] * 17), b'"}']
+    r = await api.client.post("/message/Ping", content=chunks(big), headers=headers)
+    assert (r.status_code, r.json()["Error"]["Type"]) == (413, "RequestTooLarge")
