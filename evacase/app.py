@@ -54,21 +54,6 @@ def _too_large(limit: int, request_id: str) -> Outcome:
     return Outcome(error.status, error.body(request_id), error_code=error.code)
 
 
-async def _read_body(request: Request, limit: int, request_id: str) -> bytes | Outcome:
-    """The body, or a 413 outcome as soon as it is known to exceed `limit`."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return _too_large(limit, request_id)
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return _too_large(limit, request_id)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def answer(
     rt: Runtime, service: str, headers: Mapping[str, str], body: bytes | Outcome, request_id: str, started: float
 ) -> Outcome:
@@ -189,14 +174,9 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
             await pool.close()
 
     async def message(request: Request) -> Response:
-        """POST /message/{service} through Starlette's routing (MessageEndpoint answers before it gets here)."""
-        started = time.perf_counter()
-        request_id = new_request_id()
-        body = await _read_body(request, settings.max_body_bytes, request_id)
-        outcome = await answer(
-            request.app.state.runtime, request.path_params["service"], request.headers, body, request_id, started
-        )
-        return Response(outcome.body, outcome.status, {"EVA-Request-ID": request_id}, "application/json")
+        """Never reached for POST: MessageEndpoint answers /message/{service} before routing. The route stays so
+        that other methods on it get EVA's 405."""
+        raise HTTPException(404)
 
     async def health(request: Request) -> Response:
         rt: Runtime = request.app.state.runtime
