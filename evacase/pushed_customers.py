@@ -6,8 +6,8 @@ subjects stay below it, so the two never collide). What the push tells about the
 `customer_profiles` (company details included) and `customer_addresses` (one shipping, one billing).
 
 A customer token whose `backend_id` claim names a pushed customer is that customer: `effective_customer_id`
-gives the ID its requests act as. Both sides take the same per-key advisory lock, so a push creating the
-customer and the token holder's first request cannot miss each other."""
+gives the ID its requests act as. Both sides take the same advisory lock per BackendID (pushes also one per
+e-mail address), so a push creating the customer and the token holder's first request cannot miss each other."""
 
 from __future__ import annotations
 
@@ -54,9 +54,13 @@ async def upsert_customer(conn: asyncpg.Connection, pushed: PushedCustomer, curr
     """The customer's ID: found or created, with the pushed profile and addresses stored. A customer pushed
     without BackendID and e-mail address is the case's current customer (`current_id`), if it has one."""
     backend_id, email = pushed.backend_id or None, pushed.email or None
-    key = backend_id or (email.lower() if email else None)
-    if key is not None:
-        await lock_customer_key(conn, key)
+    # Both keys, BackendID first (as a token holder's first request takes it): no two resolutions of one
+    # customer overlap, and no lock cycle can form.
+    if backend_id:
+        await lock_customer_key(conn, f"backend:{backend_id}")
+    if email:
+        await lock_customer_key(conn, f"email:{email.lower()}")
+    if backend_id or email:
         found = await find_customer(conn, backend_id, email)
     else:
         found = await conn.fetchrow(SQL["customer_by_id"], current_id) if current_id is not None else None
@@ -80,6 +84,6 @@ async def effective_customer_id(conn: asyncpg.Connection, caller: Caller) -> int
     customer; everyone else as themselves."""
     if not caller.backend_id or not caller.user_type & UserType.CUSTOMER:
         return caller.user_id
-    await lock_customer_key(conn, caller.backend_id)
+    await lock_customer_key(conn, f"backend:{caller.backend_id}")
     pushed: int | None = await conn.fetchval(SQL["pushed_customer_for"], caller.backend_id)
     return pushed if pushed is not None else caller.user_id

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evacase.auth import UserType
+from evacase.pushed_customers import PushedCustomer, upsert_customer
 from tests.dbstate import ledger, snapshot
 from tests.guide_examples import PUSH_CASE_CUSTOM_FIELDS, PUSH_CASE_REQUEST, PUSH_CASE_RESPONSE
 from tests.helpers import Api, customer, employee, token
@@ -249,6 +250,17 @@ async def test_twenty_simultaneous_pushes_of_a_new_case_create_exactly_one(api: 
     assert len({r.json()["ID"] for r in responses}) == 1
     assert await db.fetchval("SELECT count(*) FROM cases") == 2
     assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 1
+
+
+async def test_simultaneous_pushes_of_one_new_customer_create_one_customer(api: Api, db: asyncpg.Connection) -> None:
+    with_key = {"BackendID": "SAME", "EmailAddress": "same@shop.example"}
+    email_only = {"EmailAddress": "SAME@shop.example"}
+    bodies = [push(BackendID=f"S{n}", Customer=with_key if n % 2 else email_only) for n in range(12)]
+    responses = await asyncio.gather(*(api.call("PushCase", body, INTEGRATOR) for body in bodies))
+    assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+    assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 1
+    assert await db.fetchval("SELECT count(DISTINCT customer_id) FROM cases") == 1
+    assert await db.fetchval("SELECT backend_id FROM users WHERE is_pushed") == "SAME"
 
 
 # --- customers ------------------------------------------------------------------------------------------
@@ -732,3 +744,28 @@ async def test_a_push_with_any_one_value_replaced_never_fails_with_500_or_half_w
     assert r.status_code < 500, r.text
     if r.status_code != 200:
         assert await snapshot(db) == before, r.text
+
+
+async def test_a_push_by_e_mail_waits_for_a_push_creating_that_customer(db: asyncpg.Connection, db_dsn: str) -> None:
+    """Deterministic: the first push holds its transaction open; the second, knowing only the e-mail address,
+    waits for it and then finds the same customer instead of creating a second one."""
+    other = await asyncpg.connect(db_dsn)
+    try:
+        first_tx = db.transaction()
+        await first_tx.start()
+        profile = {"email_address": "same@shop.example"}
+        first = await upsert_customer(db, PushedCustomer("SAME", "same@shop.example", profile, {}), None)
+
+        async def second_push() -> int:
+            async with other.transaction():
+                pushed = PushedCustomer(None, "SAME@shop.example", {"email_address": "SAME@shop.example"}, {})
+                return await upsert_customer(other, pushed, None)
+
+        second = asyncio.create_task(second_push())
+        await asyncio.sleep(0.3)
+        assert not second.done()  # it waits on the e-mail address's lock
+        await first_tx.commit()
+        assert await second == first
+        assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 1
+    finally:
+        await other.close()

@@ -1,6 +1,6 @@
 -- lock_customer_key --
--- Serialize whatever resolves the customer known by key $1 (a BackendID or an e-mail address) until the
--- transaction ends: pushes of the same new customer, and a token holder claiming a pushed customer.
+-- Serialize whatever resolves the customer known by key $1 (`backend:<BackendID>` or `email:<address>`) until
+-- the transaction ends: pushes of the same new customer, and a token holder claiming a pushed customer.
 SELECT pg_advisory_xact_lock(hashtextextended('evacase.customer' || chr(31) || $1::text, 0))
 
 -- customer_by_backend_id --
