@@ -32,6 +32,7 @@ from evacase.messages import Id, Message, iso_ms, parse_timestamp
 SQL = load_queries("custom_fields")
 
 CASE_TYPE_ID = 9
+CUSTOMER = int(UserType.CUSTOMER)  # the user type Customer* services judge visibility and editability as
 STRING, BOOL, INTEGER, DECIMAL, ENUM, TEXT, DATETIME, DATE, BLOB = range(9)
 DATA_TYPE_NAMES = ("String", "Bool", "Integer", "Decimal", "Enum", "Text", "DateTime", "Date", "Blob")
 # The value property each data type takes.
@@ -338,6 +339,7 @@ def plan_changes(
     """From `wanted` (field ID -> stored value, None clears) to what changes. On creation, defaults fill the
     fields left out. `editor` is the user type the Required rule is applied for (None: not applied, as for
     imports): a required field it may edit needs a value on creation and cannot be cleared."""
+    wanted = dict(wanted)
     if creating:
         for f in fields.values():
             if f.id not in wanted and f.default_value is not None:
@@ -345,8 +347,8 @@ def plan_changes(
     if editor is not None:
         for f in fields.values():
             required = f.is_required and f.editable_by(editor)
-            missing = wanted.get(f.id, current.get(f.id)) is None if (creating or f.id in wanted) else False
-            if required and missing:
+            # On creation every field counts; on an update only those the request clears.
+            if required and (creating or f.id in wanted) and wanted.get(f.id) is None:
                 raise field_error("Required", f"Custom field `{f.name}` is required.", f.id)
     changes = Changes()
     for field_id, value in wanted.items():
@@ -500,6 +502,3 @@ async def case_custom_fields(conn: asyncpg.Connection, case_id: int, user_type: 
     if not fields:
         return {}
     return case_view(fields, await current_values(conn, case_id), user_type)
-
-
-CUSTOMER = int(UserType.CUSTOMER)
