@@ -277,6 +277,21 @@ async def test_customers_are_matched_by_backend_id_then_email_and_updated(api: A
         "Company": {"Name": "Kim BV", "VatNumber": "NL001"},
     }
     a = (await api.ok("PushCase", push(BackendID="A", Customer=first), INTEGRATOR))["ID"]
+    view = await case_view(api, a)
+    assert view["Customer"] == {
+        "ID": FIRST_PUSHED_ID,
+        "FirstName": "Kim",
+        "LastName": "Jansen",
+        "FullName": "Kim Jansen",
+        "EmailAddress": "Kim@Shop.Example",
+        "BackendID": "K-1",
+    }
+    await api.ok(
+        "PushCase",
+        push(BackendID="A", Update=True, Customer={"BackendID": "K-1", "PhoneNumber": "+31 30 123"}),
+        INTEGRATOR,
+    )
+    assert (await case_view(api, a))["Customer"]["PhoneNumber"] == "+31 30 123"
     # Same BackendID, a new e-mail and a billing address: the same customer, updated; shipping address kept.
     second = {"BackendID": "K-1", "EmailAddress": "kim@new.example", "BillingAddress": {**address, "City": "Delft"}}
     b = (await api.ok("PushCase", push(BackendID="B", Customer=second), INTEGRATOR))["ID"]

@@ -164,6 +164,7 @@ class CaseCustomerName(UserName, kw_only=True):
 class CaseCustomer(CaseCustomerName, kw_only=True):
     ID: int
     BackendID: str | None = None
+    PhoneNumber: str | None = None  # as pushed (PushCase)
 
 
 CustomerView = TypeVar("CustomerView", bound=CaseCustomerName)
@@ -288,7 +289,9 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     if c is None:
         raise case_not_found()
     chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
-    customer = case_customer(c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"])
+    customer = case_customer(
+        c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"], PhoneNumber=c["customer_phone"]
+    )
     editable = not c["is_closed"] and not c["is_archived"]
     blob_ids = [str(b) for b in c["blob_ids"]]
     return GetCaseByIDResponse(

@@ -34,6 +34,7 @@ SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id =
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
+       nullif(cp.phone_number, '') AS customer_phone,
        c.assignee_id, a.first_name AS assignee_first_name, a.last_name AS assignee_last_name,
        a.email_address AS assignee_email, c.assigned_on,
        c.assigned_organization_unit_id, au.name AS assigned_unit_name,
@@ -49,6 +50,7 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN customer_profiles cp ON cp.user_id = c.customer_id
 LEFT JOIN users a ON a.id = c.assignee_id
 LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
