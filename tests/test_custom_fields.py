@@ -546,3 +546,23 @@ async def test_any_field_with_any_options_and_any_value_never_answers_500(
     r = await api.call("PushCase", {**pushed, "CustomFields": {"Fuzzed": value}}, INTEGRATOR)
     assert r.status_code < 500, r.text
     await api.ok("DeleteCustomField", {"ID": field_id}, ADMIN)
+
+
+async def test_customer_services_judge_as_a_customer_whatever_the_callers_type(api: Api) -> None:
+    staff_only = await new_field(api, "Internal rating", 2)
+    shared = await new_field(api, "Colour", 0, {"VisibleByUserTypes": 3, "EditableByUserTypes": 3})
+    own = employee(54, ["Cases"])  # an employee who opens a case of their own through the customer services
+    body = {"Title": "My own case", "Description": "d", "TopicID": 1}
+    kv = {"CustomFieldID": staff_only, "NumberValue": 1}
+    assert await error_code(api, "CustomerCreateCase", {**body, "CustomFields": [kv]}, own) == (
+        "CustomFields:UnknownFieldForType"
+    )
+    case_id = (
+        await api.ok(
+            "CustomerCreateCase", {**body, "CustomFields": [{"CustomFieldID": shared, "StringValue": "red"}]}, own
+        )
+    )["ID"]
+    await api.ok("UpdateCase", {"ID": case_id, "CustomFields": [kv]}, AGENT)
+    view = await api.ok("CustomerGetCaseByID", {"ID": case_id}, own)
+    assert list(view["CustomFields"]) == [str(shared)]
+    assert set(await values_of(api, case_id, own)) == {str(staff_only), str(shared)}  # the employee view
