@@ -332,6 +332,7 @@ class SetCustomFieldOptions(Message, kw_only=True):
     SecurityScriptID: Id | msgspec.UnsetType | None = msgspec.UNSET
 
 
+# The options set as they are (the default value, checked against the others, is the handler's).
 OPTION_COLUMNS = {
     "IsRequired": "is_required",
     "MinimumLength": "minimum_length",
@@ -341,7 +342,6 @@ OPTION_COLUMNS = {
     "MinimumDate": "minimum_date",
     "MaximumDate": "maximum_date",
     "Regex": "regex",
-    "CustomFieldDefaultValue": "default_value",
     "VisibleByUserTypes": "visible_by_user_types",
     "EditableByUserTypes": "editable_by_user_types",
     "EligibilityScriptID": "eligibility_script_id",
@@ -368,7 +368,7 @@ def option_value(row: asyncpg.Record, req: SetCustomFieldOptions, field: str) ->
             raise ValidationFailed(
                 f"Regex is not a valid pattern: {exc}.", "CustomFields:InvalidRegex", {"Field": "Regex"}
             ) from None
-    return value  # CustomFieldDefaultValue is checked by the handler, against the new options
+    return value
 
 
 @registry.operation(staff("CustomFields", Scope.EDIT), writes=True)
@@ -392,7 +392,7 @@ async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> 
         stored_default = None
     else:
         # The default is checked against the field's data type and the new options, like any value.
-        bounds = {OPTION_COLUMNS[k]: v for k, v in new.items() if k != "CustomFieldDefaultValue"}
+        bounds = {OPTION_COLUMNS[k]: v for k, v in new.items()}
         definition = FieldDef.of({**dict(row), **bounds, "default_value": None})
         stored_default = encode_json(stored_value(definition, default))
     await ctx.conn.execute(
