@@ -104,10 +104,8 @@ class MessageEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         service = path[len(self.PREFIX) :]
-        if scope["type"] != "http" or scope["method"] != "POST" or not path.startswith(self.PREFIX) or not service:
-            await self.app(scope, receive, send)
-            return
-        if "/" in service:
+        one_service = path.startswith(self.PREFIX) and service and "/" not in service
+        if scope["type"] != "http" or scope["method"] != "POST" or not one_service:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
