@@ -28,6 +28,9 @@ CREATE TABLE users (
     -- own range, 10^15 and up (still exact in JavaScript); token subjects must stay below it (auth.py), so the
     -- two can never collide.
     is_pushed boolean NOT NULL DEFAULT false,
+    -- A token holder's e-mail address counts for PushCase's customer lookup only when the token said it was
+    -- verified (`email_verified: true`), unless the operator trusts unverified ones (PushCases:MatchUnverifiedEmail).
+    email_verified boolean NOT NULL DEFAULT false,
     CONSTRAINT users_pushed_id_range CHECK (NOT is_pushed OR id >= 1000000000000000)
 );
 
@@ -326,6 +329,55 @@ CREATE TABLE interaction_blobs (
     CONSTRAINT interaction_blobs_unique PRIMARY KEY (interaction_id, blob_id)
 );
 
+
+-- The invariant "a case is in a closed status exactly when it has a ClosingTime", kept by the database itself
+-- whatever a handler does. The services order their locks so that these never fire (a case moving into a status
+-- share-locks it; a status changing IsClosed locks it, then looks for cases); they are the last guard.
+CREATE FUNCTION cases_check_closing_time() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT s.is_closed FROM case_statuses s WHERE s.id = NEW.status_id) IS DISTINCT FROM
+       (NEW.closing_time IS NOT NULL) THEN
+        RAISE EXCEPTION 'case % would be in status % with closing time %', NEW.id, NEW.status_id, NEW.closing_time
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'cases_closing_time_matches_status';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER cases_closing_time_matches_status BEFORE INSERT OR UPDATE OF status_id, closing_time ON cases
+    FOR EACH ROW EXECUTE FUNCTION cases_check_closing_time();
+
+CREATE FUNCTION case_statuses_check_closed_in_use() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM cases c WHERE c.status_id = NEW.id) THEN
+        RAISE EXCEPTION 'case status % is in use: IsClosed cannot change', NEW.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'case_statuses_is_closed_fixed_while_in_use';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER case_statuses_is_closed_fixed_while_in_use BEFORE UPDATE OF is_closed ON case_statuses
+    FOR EACH ROW WHEN (OLD.is_closed IS DISTINCT FROM NEW.is_closed)
+    EXECUTE FUNCTION case_statuses_check_closed_in_use();
+
+-- Idempotency-Key: the first answer to a writing request, per caller (the token's `sub`) and key, stored in the
+-- transaction of its effect; a retry within the lifetime replays it. A row without an answer yet belongs to a
+-- request still running (its transaction holds the row: a concurrent retry waits for it).
+CREATE TABLE idempotency_keys (
+    user_id bigint NOT NULL,
+    key text NOT NULL CONSTRAINT idempotency_keys_key_length CHECK (char_length(key) BETWEEN 1 AND 255),
+    service text NOT NULL,
+    request_hash bytea NOT NULL,
+    status integer,
+    body bytea,
+    creation_time timestamptz(3) NOT NULL DEFAULT now(),
+    expires_at timestamptz(3) NOT NULL,
+    CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key)
+);
+-- The purge job deletes expired keys in batches, oldest first.
+CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at);
+
 -- Seed data, written once when the database is created (a topic an admin deletes stays deleted).
 INSERT INTO case_topics (id, name, description) VALUES
     (1, 'Products', 'Anything related to products.'),
@@ -344,4 +396,4 @@ INSERT INTO case_statuses (id, name, description, is_closed, is_system) VALUES
     (4, 'Cancelled', 'The case has been cancelled.', true, true);
 SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 
-INSERT INTO schema_version (version) VALUES (4);
+INSERT INTO schema_version (version) VALUES (5);

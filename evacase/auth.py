@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from enum import IntFlag
@@ -59,6 +60,7 @@ class Caller:
     organization_units: tuple[int, ...] | None = None
     custom_id: str | None = None
     backend_id: str | None = None
+    email_verified: bool = False
     expires_at: float = 0.0
 
     def has_type(self, mask: int) -> bool:
@@ -80,6 +82,7 @@ class Caller:
             self.email,
             self.custom_id,
             self.backend_id,
+            self.email_verified,
         )
 
 
@@ -105,53 +108,74 @@ def strip_scheme(header: str) -> str:
     return value
 
 
+MAX_CLAIM_LENGTH = 320  # characters of a profile claim (an e-mail address is at most 320)
+MAX_ORGANIZATION_UNITS = 1_000
+USER_TYPE_MAX = 2**31 - 1  # EVA's UserTypes is a 32-bit flag
+_ASCII_ID = re.compile(r"[0-9]{1,19}")
+
+
+def invalid_token(why: str) -> Unauthorized:
+    return Unauthorized(f"The token is not valid: {why}.", "InvalidToken")
+
+
 def _opt_str(claims: dict[str, object], name: str) -> str | None:
     value = claims.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Unauthorized(f"The token's claim `{name}` must be a string.", "InvalidToken")
+        raise invalid_token(f"the claim `{name}` must be a string")
+    if len(value) > MAX_CLAIM_LENGTH or "\x00" in value:
+        raise invalid_token(f"the claim `{name}` must be at most {MAX_CLAIM_LENGTH} characters, without NUL")
     return value
 
 
 def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool):
-        raise Unauthorized(f"The token's {what} must be an integer.", "InvalidToken")
-    if isinstance(value, str) and value.isdigit():
+    """An ID: a JSON integer or a string of ASCII decimal digits, from 1 to 2^63-1."""
+    if isinstance(value, str) and _ASCII_ID.fullmatch(value):
         value = int(value)
-    if not isinstance(value, int) or not 0 < value <= BIGINT_MAX:
-        raise Unauthorized(f"The token's {what} must be a positive integer.", "InvalidToken")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= BIGINT_MAX:
+        raise invalid_token(f"{what} must be a positive integer below 2^63 (digits 0-9 only)")
     return value
 
 
+def _user_type(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= USER_TYPE_MAX:
+        raise invalid_token("the claim `user_type` must be an EVA UserTypes value (an integer from 0 to 2^31-1)")
+    return value
+
+
+def _organization_units(units: object) -> tuple[int, ...] | None:
+    if units is None:
+        return None
+    if not isinstance(units, list):
+        raise invalid_token("the claim `organization_units` must be a list of IDs")
+    if len(units) > MAX_ORGANIZATION_UNITS:
+        raise invalid_token(f"the claim `organization_units` holds more than {MAX_ORGANIZATION_UNITS} IDs")
+    return tuple(dict.fromkeys(_positive_int(u, "each organization unit ID") for u in units))
+
+
 def caller_from_claims(claims: dict[str, object]) -> Caller:
-    user_id = _positive_int(claims.get("sub"), "`sub` (user ID)")
+    user_id = _positive_int(claims.get("sub"), "`sub` (the user ID)")
     if user_id >= FIRST_PUSHED_CUSTOMER_ID:
-        raise Unauthorized(
-            f"The token's `sub` (user ID) must be below {FIRST_PUSHED_CUSTOMER_ID}: higher IDs are pushed customers'.",
-            "InvalidToken",
+        raise invalid_token(
+            f"`sub` (the user ID) must be below {FIRST_PUSHED_CUSTOMER_ID}: higher IDs are pushed customers'"
         )
-    user_type = claims.get("user_type")
-    if isinstance(user_type, bool) or not isinstance(user_type, int) or user_type < 0:
-        raise Unauthorized("The token's claim `user_type` must be an EVA UserTypes value.", "InvalidToken")
+    user_type = _user_type(claims.get("user_type"))
     raw_functionalities = claims.get("functionalities") or []
     if not isinstance(raw_functionalities, list):
-        raise Unauthorized("The token's claim `functionalities` must be a list.", "InvalidToken")
+        raise invalid_token("the claim `functionalities` must be a list")
     functionalities: dict[str, int] = {}
     for item in raw_functionalities:
-        if not isinstance(item, str):
-            raise Unauthorized("The token's functionalities must be strings.", "InvalidToken")
+        if not isinstance(item, str) or len(item) > MAX_CLAIM_LENGTH:
+            raise invalid_token(f"each functionality must be a string of at most {MAX_CLAIM_LENGTH} characters")
         try:
             name, scope = parse_functionality(item)
         except ValueError as exc:
-            raise Unauthorized(f"The token holds an invalid functionality: {exc}.", "InvalidToken") from None
+            raise invalid_token(f"it holds an invalid functionality ({exc})") from None
         functionalities[name] = functionalities.get(name, 0) | scope
-    units = claims.get("organization_units")
-    organization_units: tuple[int, ...] | None = None
-    if units is not None:
-        if not isinstance(units, list):
-            raise Unauthorized("The token's claim `organization_units` must be a list.", "InvalidToken")
-        organization_units = tuple(_positive_int(u, "organization unit ID") for u in units)
+    email_verified = claims.get("email_verified")
+    if email_verified is not None and not isinstance(email_verified, bool):
+        raise invalid_token("the claim `email_verified` must be true or false")
     exp = claims.get("exp")
     return Caller(
         user_id=user_id,
@@ -160,9 +184,10 @@ def caller_from_claims(claims: dict[str, object]) -> Caller:
         first_name=_opt_str(claims, "given_name"),
         last_name=_opt_str(claims, "family_name"),
         email=_opt_str(claims, "email"),
-        organization_units=organization_units,
+        organization_units=_organization_units(claims.get("organization_units")),
         custom_id=_opt_str(claims, "custom_id"),
         backend_id=_opt_str(claims, "backend_id"),
+        email_verified=email_verified is True,
         expires_at=float(exp) if isinstance(exp, int | float) else 0.0,
     )
 
@@ -228,8 +253,9 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired.", "ExpiredToken") from None
-        except jwt.PyJWTError:
-            raise Unauthorized("The token is not valid.", "InvalidToken") from None
+        except jwt.PyJWTError as exc:
+            # pyjwt's messages name the check that failed (signature, issuer, audience, format), never the key.
+            raise invalid_token(str(exc)[:200].rstrip(".") or type(exc).__name__) from None
         caller = caller_from_claims(claims)
         if len(self._cache) >= self.CACHE_LIMIT:
             self._cache.clear()

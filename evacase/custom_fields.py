@@ -28,6 +28,7 @@ from evacase.db import load_queries
 from evacase.errors import ValidationFailed
 from evacase.ledger import InteractionType
 from evacase.messages import Id, Message, iso_ms, parse_timestamp
+from evacase.patterns import MatchBudget
 
 SQL = load_queries("custom_fields")
 
@@ -161,7 +162,7 @@ def _given(value: CustomFieldValue) -> list[str]:
     return [p for p in VALUE_PROPERTIES if getattr(value, p) is not None]
 
 
-def _scalar(f: FieldDef, value: CustomFieldValue) -> Any:
+def _scalar(f: FieldDef, value: CustomFieldValue, budget: MatchBudget) -> Any:
     """One value of the field's data type, as stored; checked against the data type and the options."""
     given = _given(value)
     want = PROPERTY[f.data_type]
@@ -175,7 +176,7 @@ def _scalar(f: FieldDef, value: CustomFieldValue) -> Any:
         )
     raw = getattr(value, want)
     if f.data_type in (STRING, TEXT, ENUM):
-        return _string(f, raw)
+        return _string(f, raw, budget)
     if f.data_type == BOOL:
         return bool(raw)
     if f.data_type in (INTEGER, DECIMAL):
@@ -185,7 +186,7 @@ def _scalar(f: FieldDef, value: CustomFieldValue) -> Any:
     return str(raw)  # Blob: its GUID
 
 
-def _string(f: FieldDef, text: str) -> str:
+def _string(f: FieldDef, text: str, budget: MatchBudget) -> str:
     if f.data_type == ENUM:
         if text not in (f.enum_values or {}):
             raise field_error("WrongEnumValue", f"`{text}` is not one of the values of custom field `{f.name}`.", f.id)
@@ -197,7 +198,7 @@ def _string(f: FieldDef, text: str) -> str:
         raise field_error("TooShort", f"Custom field `{f.name}` needs at least {f.minimum_length} characters.", f.id)
     if f.maximum_length is not None and len(text) > f.maximum_length:
         raise field_error("TooLong", f"Custom field `{f.name}` takes at most {f.maximum_length} characters.", f.id)
-    if f.regex is not None and re.search(f.regex, text) is None:
+    if f.regex is not None and not budget.search(f.regex, text, f.id):
         raise field_error("RegexNotMatched", f"The value of custom field `{f.name}` does not match its pattern.", f.id)
     return text
 
@@ -240,19 +241,20 @@ def _date(f: FieldDef, text: str) -> str:
     return iso_ms(moment)
 
 
-def stored_value(f: FieldDef, value: CustomFieldValue) -> Any:
-    """The value to store (None: the field is cleared), after every check of data type and options."""
+def stored_value(f: FieldDef, value: CustomFieldValue, budget: MatchBudget) -> Any:
+    """The value to store (None: the field is cleared), after every check of data type and options; pattern
+    checks spend from the request's `budget`."""
     given = _given(value)
     if not given:
         return None
     if not f.is_array:
-        return _scalar(f, value)
+        return _scalar(f, value, budget)
     if given != ["ArrayValues"]:
         raise field_error("InvalidType", f"Custom field `{f.name}` is an array: send ArrayValues.", f.id)
     items = value.ArrayValues or []
     if len(items) > MAX_ARRAY_ITEMS:
         raise field_error("TooLong", f"Custom field `{f.name}` holds at most {MAX_ARRAY_ITEMS} values.", f.id)
-    return [_scalar(f, item) for item in items]
+    return [_scalar(f, item, budget) for item in items]
 
 
 def from_plain(f: FieldDef, value: Any) -> CustomFieldValue:
@@ -366,13 +368,14 @@ def plan_changes(
 def wanted_by_id(fields: dict[int, FieldDef], values: list[CustomFieldKeyValue], user_type: int) -> dict[int, Any]:
     """Request values by field ID, checked for visibility, editability, data type and options."""
     wanted: dict[int, Any] = {}
+    budget = MatchBudget()
     for kv in values:
         f = fields.get(kv.CustomFieldID)
         if f is None or not f.visible_to(user_type):
             raise unknown_field(kv.CustomFieldID)
         if not f.editable_by(user_type):
             raise field_error("NotAllowed", f"You may not change custom field `{f.name}`.", f.id)
-        wanted[f.id] = stored_value(f, kv)
+        wanted[f.id] = stored_value(f, kv, budget)
     return wanted
 
 
@@ -380,6 +383,7 @@ def wanted_by_name(fields: dict[int, FieldDef], values: dict[str, Any]) -> dict[
     """Pushed values by field name (case-insensitively), checked for data type and options only."""
     by_name = {f.name.lower(): f for f in fields.values()}
     wanted: dict[int, Any] = {}
+    budget = MatchBudget()
     for name, value in values.items():
         f = by_name.get(name.lower())
         if f is None:
@@ -388,7 +392,7 @@ def wanted_by_name(fields: dict[int, FieldDef], values: dict[str, Any]) -> dict[
                 "CustomFields:UnknownFieldForType",
                 data={"Field": f"CustomFields.{name}"},
             )
-        wanted[f.id] = stored_value(f, from_plain(f, value))
+        wanted[f.id] = stored_value(f, from_plain(f, value), budget)
     return wanted
 
 

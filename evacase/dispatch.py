@@ -96,6 +96,8 @@ def decode(op: Operation, body: bytes) -> Any:
         raise op.constraints.explain(exc) from None
     except msgspec.DecodeError:
         raise ValidationFailed("The request body is not valid JSON.", "MalformedJSON") from None
+    except RecursionError:  # msgspec gives up on JSON nested about 1,000 levels deep
+        raise ValidationFailed("The request body is nested too deeply.", "MalformedJSON") from None
 
 
 async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:

@@ -84,16 +84,32 @@ def iso_ms(value: dt.datetime | None) -> str | None:
 
 
 def parse_timestamp(value: str, field: str) -> dt.datetime:
-    """A time as ISO 8601: a date (`2025-01-01`, midnight) or a date-time with `T` or a space, optional
-    fraction and `Z` or an offset; no offset means UTC."""
+    """A time as ISO 8601, in UTC: a date (`2025-01-01`, midnight) or a date-time with `T` or a space, optional
+    fraction and `Z` or an offset; no offset means UTC. Times whose UTC form falls outside the years 1-9999
+    (`9999-12-31T23:59:59-14:00`) are refused like malformed ones."""
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationFailed(
-            f"{field} must be an ISO 8601 date or date-time (e.g. 2025-01-31T12:00:00.000Z), got {value!r}",
-            data={"Field": field},
-        ) from None
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed
+        raise _bad_time(field, value) from None
+    return to_utc(parsed, field)
+
+
+def to_utc(value: dt.datetime, field: str) -> dt.datetime:
+    """A datetime in UTC (no offset means UTC already); one whose UTC form is outside the years 1-9999 is a 400."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise _bad_time(field, value.isoformat()) from None
+
+
+def _bad_time(field: str, value: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{field} must be an ISO 8601 date or date-time between the years 1 and 9999 in UTC "
+        f"(e.g. 2025-01-31T12:00:00.000Z), got {value[:64]!r}",
+        data={"Field": field},
+    )
 
 
 def stringify_ids(value: Any) -> Any:

@@ -13,6 +13,8 @@ SQL = load_queries("settings")
 PUSH_SETTINGS: dict[str, bool] = {
     "PushCases:AutoCreateTopic": True,
     "PushCases:AutoCreateStatus": True,
+    # evacase's own: match a pushed customer's e-mail to a token holder whose token did not say it was verified.
+    "PushCases:MatchUnverifiedEmail": False,
 }
 
 

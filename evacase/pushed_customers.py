@@ -40,19 +40,24 @@ async def lock_customer_key(conn: asyncpg.Connection, key: str) -> None:
     await conn.execute(SQL["lock_customer_key"], key)
 
 
-async def find_customer(conn: asyncpg.Connection, backend_id: str | None, email: str | None) -> asyncpg.Record | None:
+async def find_customer(
+    conn: asyncpg.Connection, backend_id: str | None, email: str | None, trust_unverified_email: bool
+) -> asyncpg.Record | None:
     if backend_id:
         found = await conn.fetchrow(SQL["customer_by_backend_id"], backend_id)
         if found is not None:
             return found
     if email:
-        return await conn.fetchrow(SQL["customer_by_email"], email, backend_id or None)
+        return await conn.fetchrow(SQL["customer_by_email"], email, backend_id or None, trust_unverified_email)
     return None
 
 
-async def upsert_customer(conn: asyncpg.Connection, pushed: PushedCustomer, current_id: int | None) -> int:
+async def upsert_customer(
+    conn: asyncpg.Connection, pushed: PushedCustomer, current_id: int | None, *, trust_unverified_email: bool = False
+) -> int:
     """The customer's ID: found or created, with the pushed profile and addresses stored. A customer pushed
-    without BackendID and e-mail address is the case's current customer (`current_id`), if it has one."""
+    without BackendID and e-mail address is the case's current customer (`current_id`), if it has one. A token
+    holder is found by e-mail only when its token said the address is verified, or `trust_unverified_email`."""
     backend_id, email = pushed.backend_id or None, pushed.email or None
     # Both keys, BackendID first (as a token holder's first request takes it): no two resolutions of one
     # customer overlap, and no lock cycle can form.
@@ -61,7 +66,7 @@ async def upsert_customer(conn: asyncpg.Connection, pushed: PushedCustomer, curr
     if email:
         await lock_customer_key(conn, f"email:{email.lower()}")
     if backend_id or email:
-        found = await find_customer(conn, backend_id, email)
+        found = await find_customer(conn, backend_id, email, trust_unverified_email)
     else:
         found = await conn.fetchrow(SQL["customer_by_id"], current_id) if current_id is not None else None
     if found is None:

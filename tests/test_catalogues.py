@@ -326,17 +326,27 @@ async def test_organization_units_are_set_listed_and_named_on_cases(api: Api, db
 # --- PushCase settings ----------------------------------------------------------------------------------
 
 
-async def test_push_settings_default_to_true_and_change_through_the_services(api: Api, db: asyncpg.Connection) -> None:
+async def test_push_settings_have_their_defaults_and_change_through_the_services(
+    api: Api, db: asyncpg.Connection
+) -> None:
     admin = employee(45, ["PushCases:Settings"])
-    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": True, "AutoCreateStatus": True}
+    defaults = {"AutoCreateTopic": True, "AutoCreateStatus": True, "MatchUnverifiedEmail": False}
+    assert await api.ok("GetPushCaseSettings", {}, admin) == defaults
     await api.ok("SetPushCaseSettings", {"AutoCreateTopic": False}, admin)
-    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": False, "AutoCreateStatus": True}
-    await api.ok("SetPushCaseSettings", {"AutoCreateTopic": True, "AutoCreateStatus": False}, admin)
-    assert await api.ok("GetPushCaseSettings", {}, admin) == {"AutoCreateTopic": True, "AutoCreateStatus": False}
+    assert await api.ok("GetPushCaseSettings", {}, admin) == {**defaults, "AutoCreateTopic": False}
+    await api.ok(
+        "SetPushCaseSettings", {"AutoCreateTopic": True, "AutoCreateStatus": False, "MatchUnverifiedEmail": True}, admin
+    )
+    assert await api.ok("GetPushCaseSettings", {}, admin) == {
+        "AutoCreateTopic": True,
+        "AutoCreateStatus": False,
+        "MatchUnverifiedEmail": True,
+    }
     rows = await db.fetch("SELECT name, value::text, modified_by FROM settings ORDER BY name")
     assert [tuple(r) for r in rows] == [
         ("PushCases:AutoCreateStatus", "false", 45),
         ("PushCases:AutoCreateTopic", "true", 45),
+        ("PushCases:MatchUnverifiedEmail", "true", 45),
     ]
     for tok in (employee(46, ["PushCases:None"]), employee(47, ["PushCases:Manage"]), customer(48)):
         await api.error("SetPushCaseSettings", {"AutoCreateTopic": False}, tok, 403)

@@ -176,12 +176,12 @@ def test_settings_shows_and_changes_the_push_settings(db_dsn: str) -> None:
     shown = evacase("settings", env=env)
     assert (shown.returncode, shown.stdout) == (
         0,
-        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=true\n",
+        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=true\nPushCases:MatchUnverifiedEmail=false\n",
     )
     changed = evacase("settings", "--set", "PushCases:AutoCreateStatus=false", env=env)
     assert (changed.returncode, changed.stdout) == (
         0,
-        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=false\n",
+        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=false\nPushCases:MatchUnverifiedEmail=false\n",
     )
     refused = evacase("settings", "--set", "PushCases:Unknown=true", env=env)
     assert refused.returncode == 2 and "PushCases:AutoCreateTopic" in refused.stderr

@@ -157,7 +157,7 @@ async def test_interactions_follow_the_cases_visibility_and_archiving(api: Api, 
     line = await db.fetchval("SELECT id FROM interactions WHERE case_id = $1 LIMIT 1", case_id)
     await api.error("GetCaseInteraction", {"ID": line}, store, 404)
     note = (await api.ok("CreateCaseInteraction", {"CaseID": case_id, "Text": "Closed but still here"}, AGENT))["ID"]
-    await db.execute("UPDATE cases SET status_id = 3, is_archived = true WHERE id = $1", case_id)
+    await db.execute("UPDATE cases SET status_id = 3, closing_time = now(), is_archived = true WHERE id = $1", case_id)
     err = await api.error("CreateCaseInteraction", {"CaseID": case_id, "Text": "Too late"}, AGENT, 409)
     assert err["Code"] == "Case:CaseIsArchived"
     err = await api.error("UpdateCaseInteraction", {"ID": note, "Text": "Too late"}, AGENT, 409)

@@ -68,7 +68,11 @@ async def test_missing_token_is_401(api: Api) -> None:
 async def test_a_token_with_a_bad_signature_is_401(api: Api) -> None:
     forged = jwt.encode(claims(), "another-secret-another-secret-xx", algorithm="HS256")
     err = await api.error("Ping", {}, forged, 401)
-    assert (err["Type"], err["Code"], err["Message"]) == ("Unauthorized", "InvalidToken", "The token is not valid.")
+    assert (err["Type"], err["Code"], err["Message"]) == (
+        "Unauthorized",
+        "InvalidToken",
+        "The token is not valid: Signature verification failed.",
+    )
 
 
 async def test_integer_and_numeric_string_subjects_are_both_accepted(api: Api) -> None:

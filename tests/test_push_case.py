@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import time
 from typing import Any
 
 import asyncpg
+import jwt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from evacase.auth import UserType
 from evacase.pushed_customers import PushedCustomer, upsert_customer
 from tests.dbstate import ledger, snapshot
 from tests.guide_examples import PUSH_CASE_CUSTOM_FIELDS, PUSH_CASE_REQUEST, PUSH_CASE_RESPONSE
-from tests.helpers import Api, customer, employee, token
+from tests.helpers import SECRET, Api, customer, employee, token
 from tests.strategies import PROPERTY_SETTINGS
 
 INTEGRATOR = token(70, UserType.API, ["PushCases:None"])
@@ -784,3 +786,27 @@ async def test_a_push_by_e_mail_waits_for_a_push_creating_that_customer(db: asyn
         assert await db.fetchval("SELECT count(*) FROM users WHERE is_pushed") == 1
     finally:
         await other.close()
+
+
+def customer_with_email(user_id: int, email: str, verified: bool | None) -> str:
+    claims: dict[str, Any] = {"sub": str(user_id), "user_type": 2, "email": email, "exp": int(time.time()) + 600}
+    if verified is not None:
+        claims["email_verified"] = verified
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("verified", "trust_unverified", "matched"),
+    [(None, False, False), (False, False, False), (True, False, True), (None, True, True), (False, True, True)],
+)
+async def test_a_push_matches_a_token_holder_by_email_only_when_the_address_is_trusted(
+    api: Api, db: asyncpg.Connection, verified: bool | None, trust_unverified: bool, matched: bool
+) -> None:
+    # Anyone can sign in claiming someone's address; a push must not hand them that person's case unless the
+    # identity provider vouched for the address (email_verified) or the operator chose to trust unverified ones.
+    await api.ok("Ping", {}, customer_with_email(60, "victim@shop.example", verified))
+    await api.ok("SetPushCaseSettings", {"MatchUnverifiedEmail": trust_unverified}, employee(61, ["PushCases"]))
+    await api.ok("PushCase", push(Customer={"EmailAddress": "Victim@shop.example"}), INTEGRATOR)
+    customer_id = await db.fetchval("SELECT customer_id FROM cases")
+    assert customer_id == (60 if matched else FIRST_PUSHED_ID)
+    assert await db.fetchval("SELECT email_verified FROM users WHERE id = 60") is (verified is True)

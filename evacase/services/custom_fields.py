@@ -7,7 +7,7 @@ Deleting a field removes its definition and every case's value of it, in one sta
 
 from __future__ import annotations
 
-import re
+import math
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -41,6 +41,7 @@ from evacase.messages import (
     iso_ms,
     parse_timestamp,
 )
+from evacase.patterns import MatchBudget, check_pattern
 from evacase.registry import Access, registry, staff
 
 SQL = load_queries("custom_fields")
@@ -360,14 +361,11 @@ def option_value(row: asyncpg.Record, req: SetCustomFieldOptions, field: str) ->
     if field in ("MinimumDate", "MaximumDate"):
         return parse_timestamp(value, field)
     if field in ("MinimumValue", "MaximumValue"):
+        if not math.isfinite(value):
+            raise ValidationFailed(f"{field} must be a finite number.", "CustomFields:InvalidOptions", {"Field": field})
         return Decimal(str(value))
     if field == "Regex":
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValidationFailed(
-                f"Regex is not a valid pattern: {exc}.", "CustomFields:InvalidRegex", {"Field": "Regex"}
-            ) from None
+        check_pattern(value)
     return value
 
 
@@ -394,7 +392,7 @@ async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> 
         # The default is checked against the field's data type and the new options, like any value.
         bounds = {OPTION_COLUMNS[k]: v for k, v in new.items()}
         definition = FieldDef.of({**dict(row), **bounds, "default_value": None})
-        stored_default = encode_json(stored_value(definition, default))
+        stored_default = encode_json(stored_value(definition, default, MatchBudget()))
     await ctx.conn.execute(
         SQL["set_options"],
         req.CustomFieldID,

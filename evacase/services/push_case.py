@@ -417,7 +417,12 @@ async def merged_case(
     if req.Customer is None:
         new["customer_id"] = None
     elif req.Customer is not msgspec.UNSET:
-        new["customer_id"] = await upsert_customer(conn, pushed_customer(req.Customer), new["customer_id"])
+        new["customer_id"] = await upsert_customer(
+            conn,
+            pushed_customer(req.Customer),
+            new["customer_id"],
+            trust_unverified_email=settings["PushCases:MatchUnverifiedEmail"],
+        )
     for field in ("Priority", "Summary", "Solution", "IsWarranty"):
         if getattr(req, field) is not msgspec.UNSET:
             new[column(field)] = getattr(req, field)

@@ -10,7 +10,11 @@ from evacase.messages import EmptyRequest, EmptyResponse, Message
 from evacase.push_settings import read_push_settings, write_push_setting
 from evacase.registry import registry, staff
 
-FIELDS = {"AutoCreateTopic": "PushCases:AutoCreateTopic", "AutoCreateStatus": "PushCases:AutoCreateStatus"}
+FIELDS = {
+    "AutoCreateTopic": "PushCases:AutoCreateTopic",
+    "AutoCreateStatus": "PushCases:AutoCreateStatus",
+    "MatchUnverifiedEmail": "PushCases:MatchUnverifiedEmail",
+}
 
 
 class GetPushCaseSettings(EmptyRequest):
@@ -20,6 +24,7 @@ class GetPushCaseSettings(EmptyRequest):
 class PushCaseSettings(Message, kw_only=True):
     AutoCreateTopic: bool
     AutoCreateStatus: bool
+    MatchUnverifiedEmail: bool  # evacase's own
 
 
 @registry.operation(staff("PushCases", Scope.SETTINGS), writes=False)
@@ -31,6 +36,7 @@ async def get_push_case_settings(ctx: Context, req: GetPushCaseSettings) -> Push
 class SetPushCaseSettings(Message, kw_only=True):
     AutoCreateTopic: bool | None = None  # absent or null: unchanged
     AutoCreateStatus: bool | None = None
+    MatchUnverifiedEmail: bool | None = None
 
 
 @registry.operation(staff("PushCases", Scope.SETTINGS), writes=True)

@@ -13,7 +13,7 @@ from evacase.context import Context
 from evacase.db import load_queries
 from evacase.errors import NotFound, ValidationFailed
 from evacase.ledger import related_items_line, write_ledger
-from evacase.messages import EmptyResponse, Id, Message
+from evacase.messages import EmptyResponse, Id, Message, to_utc
 from evacase.registry import registry, staff
 from evacase.services.cases import ExternalOrderIdentifier, lock_case
 
@@ -43,7 +43,7 @@ class SetCaseRelatedData(Message, kw_only=True):
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:
     """A time without an offset is UTC."""
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+    return None if value is None else to_utc(value, "RelatedItems.WarrantyExpiration")
 
 
 @registry.operation(staff("Cases", Scope.EDIT), writes=True)

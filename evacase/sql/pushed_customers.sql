@@ -12,10 +12,12 @@ LIMIT 1
 
 -- customer_by_email --
 -- The customer with e-mail address $1 (case-insensitively; customers only, pushed ones first). With a BackendID
--- $2, only customers without one qualify: a customer with another BackendID is someone else.
+-- $2, only customers without one qualify: a customer with another BackendID is someone else. A token holder
+-- qualifies only with a verified address, unless $3 (PushCases:MatchUnverifiedEmail): anyone can sign a claim.
 SELECT id, is_pushed, backend_id FROM users
 WHERE lower(email_address) = lower($1) AND user_type & 2 <> 0
   AND ($2::text IS NULL OR backend_id IS NULL)
+  AND (is_pushed OR email_verified OR $3::boolean)
 ORDER BY is_pushed DESC, id
 LIMIT 1
 

@@ -4,11 +4,11 @@
 WITH unchanged AS (
     SELECT 1 FROM users s
     WHERE s.id = $1
-      AND (s.user_type, s.first_name, s.last_name, s.email_address, s.custom_id, s.backend_id)
-          IS NOT DISTINCT FROM ($2::integer, $3::text, $4::text, $5::text, $6::text, $7::text)
+      AND (s.user_type, s.first_name, s.last_name, s.email_address, s.custom_id, s.backend_id, s.email_verified)
+          IS NOT DISTINCT FROM ($2::integer, $3::text, $4::text, $5::text, $6::text, $7::text, $8::boolean)
 )
-INSERT INTO users AS u (id, user_type, first_name, last_name, email_address, custom_id, backend_id)
-SELECT $1, $2, $3, $4, $5, $6, $7
+INSERT INTO users AS u (id, user_type, first_name, last_name, email_address, custom_id, backend_id, email_verified)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8
 WHERE NOT EXISTS (SELECT 1 FROM unchanged)
 ON CONFLICT (id) DO UPDATE
 SET user_type = excluded.user_type,
@@ -17,11 +17,12 @@ SET user_type = excluded.user_type,
     email_address = excluded.email_address,
     custom_id = excluded.custom_id,
     backend_id = excluded.backend_id,
+    email_verified = excluded.email_verified,
     last_modification_time = now()
-WHERE (u.user_type, u.first_name, u.last_name, u.email_address, u.custom_id, u.backend_id)
+WHERE (u.user_type, u.first_name, u.last_name, u.email_address, u.custom_id, u.backend_id, u.email_verified)
       IS DISTINCT FROM
       (excluded.user_type, excluded.first_name, excluded.last_name, excluded.email_address,
-       excluded.custom_id, excluded.backend_id)
+       excluded.custom_id, excluded.backend_id, excluded.email_verified)
 
 -- set_user --
 -- Create or update user $1 from the CLI (`evacase user`): given fields replace the stored ones, null keeps them;
