@@ -56,6 +56,16 @@ async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncp
     return pool
 
 
+# A referenced row that is still referenced (a delete refused by a foreign key), by the constraint's name.
+STILL_REFERENCED_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
+    "cases_status_fk": (
+        Conflict,
+        "CaseStatus:StatusInUse",
+        "Cases use this status: move them to another status first.",
+    ),
+    "cases_topic_fk": (Conflict, "CaseTopic:TopicInUse", "Cases use this topic."),
+}
+
 # Named constraints -> the error a client sees. Unknown constraint names fall back to a generic conflict.
 CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
     "case_blobs_unique": (Conflict, "Case:BlobAlreadyAttached", "This blob is already attached to the case."),
@@ -75,6 +85,24 @@ CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
         "A case with this BackendSystemID and BackendID already exists.",
     ),
     "cases_topic_fk": (NotFound, "CaseTopic:NotFound", "The case topic does not exist."),
+    "cases_status_fk": (NotFound, "CaseStatus:NotFound", "The case status does not exist."),
+    "cases_customer_fk": (NotFound, "User:NotFound", "The customer does not exist."),
+    "cases_assignee_fk": (NotFound, "User:NotFound", "The assignee does not exist."),
+    "interactions_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
+    "case_blobs_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
+    "case_related_items_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
+    "case_custom_field_values_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
+    "interaction_blobs_interaction_fk": (NotFound, "CaseInteraction:NotFound", "The interaction does not exist."),
+    "cases_closing_time_matches_status": (
+        Conflict,
+        "Case:StatusChangedConcurrently",
+        "The case's status changed between open and closed while the request ran; try again.",
+    ),
+    "case_statuses_is_closed_fixed_while_in_use": (
+        Conflict,
+        "CaseStatus:CannotChangeIsClosedOfStatusInUse",
+        "Cases use this status: it cannot be switched between open and closed.",
+    ),
     "interactions_backend_id_unique": (
         Conflict,
         "CaseInteraction:BackendIDAlreadyExists",
@@ -105,7 +133,12 @@ def translate_db_error(exc: BaseException) -> EvaError | None:
     if not isinstance(exc, asyncpg.PostgresError):
         return None
     constraint = getattr(exc, "constraint_name", None)
-    if constraint and constraint in CONSTRAINT_ERRORS:
+    # A foreign key fails both ways: a row pointing at nothing, or a delete of a row still pointed at.
+    referenced = isinstance(exc, asyncpg.ForeignKeyViolationError) and "still referenced" in (exc.detail or "")
+    if referenced and constraint in STILL_REFERENCED_ERRORS:
+        cls, code, message = STILL_REFERENCED_ERRORS[constraint]
+        return cls(message, code)
+    if constraint and constraint in CONSTRAINT_ERRORS and not referenced:
         cls, code, message = CONSTRAINT_ERRORS[constraint]
         return cls(message, code)
     if isinstance(exc, asyncpg.UniqueViolationError):

@@ -7,9 +7,12 @@ ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false;
 -- share-locks it; a status changing IsClosed locks it, then looks for cases); they are the last guard.
 CREATE FUNCTION cases_check_closing_time() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    closed boolean;
 BEGIN
-    IF (SELECT s.is_closed FROM case_statuses s WHERE s.id = NEW.status_id) IS DISTINCT FROM
-       (NEW.closing_time IS NOT NULL) THEN
+    SELECT s.is_closed INTO closed FROM case_statuses s WHERE s.id = NEW.status_id;
+    -- No such status: the foreign key cases_status_fk says so.
+    IF FOUND AND closed <> (NEW.closing_time IS NOT NULL) THEN
         RAISE EXCEPTION 'case % would be in status % with closing time %', NEW.id, NEW.status_id, NEW.closing_time
             USING ERRCODE = 'check_violation', CONSTRAINT = 'cases_closing_time_matches_status';
     END IF;

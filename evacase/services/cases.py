@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import msgspec
 
+from evacase import locks
 from evacase.auth import Caller, Scope, UserType
 from evacase.context import Context
 from evacase.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
@@ -73,7 +74,8 @@ async def assignee_line(ctx: Context, assignee_id: int) -> str:
 async def lock_case(ctx: Context, case_id: int, *, closed_ok: bool = False) -> asyncpg.Record:
     """The case, locked, if the caller may see it and may change it: never archived, closed only when `closed_ok`
     (UpdateCaseState reopens, ArchiveCase needs a closed case)."""
-    case = await ctx.conn.fetchrow(SQL["lock_case"], case_id, visible_units(ctx.caller))
+    await locks.lock_case(ctx.conn, case_id)
+    case = await ctx.conn.fetchrow(SQL["locked_case"], case_id, visible_units(ctx.caller))
     if case is None:
         raise case_not_found()
     if case["is_archived"]:
@@ -447,7 +449,7 @@ async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseSta
     case = await lock_case(ctx, req.ID, closed_ok=True)
     new = merged(req, case, {"StatusID": "status_id", "Priority": "priority", "AssigneeID": "assignee_id"})
     solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
-    status = await ctx.conn.fetchrow(SQL["get_status"], new["StatusID"])
+    status = await locks.share_status(ctx.conn, new["StatusID"])
     if status is None:
         raise NotFound("The case status does not exist.", "CaseStatus:NotFound")
     lines = []

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
+from evacase import locks
 from evacase.auth import ANY_USER
 from evacase.context import Context
 from evacase.custom_fields import (
@@ -60,7 +61,8 @@ def case_closed() -> Conflict:
 
 async def lock_open_case(ctx: Context, case_id: int) -> asyncpg.Record:
     """The caller's case, locked for this transaction; refused when it does not exist or is closed."""
-    case = await ctx.conn.fetchrow(SQL["lock_case"], case_id, ctx.caller.user_id)
+    await locks.lock_case(ctx.conn, case_id)
+    case = await ctx.conn.fetchrow(SQL["locked_case"], case_id, ctx.caller.user_id)
     if case is None:
         raise case_not_found()
     if case["is_closed"]:

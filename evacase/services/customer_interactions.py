@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from evacase import locks
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.errors import Forbidden, NotFound
@@ -59,6 +60,7 @@ def interaction_fields(row: asyncpg.Record, case_id: int, caller_id: int, case_c
 
 async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
     """The caller's own Communication interaction on an open case of theirs, locked for this transaction."""
+    await locks.lock_case_of_interaction(ctx.conn, interaction_id)
     row = await ctx.conn.fetchrow(SQL["lock_interaction"], interaction_id, ctx.caller.user_id, VISIBLE)
     if row is None:
         raise interaction_not_found()

@@ -14,6 +14,7 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
+from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
@@ -136,6 +137,7 @@ async def get_case_interaction(ctx: Context, req: GetCaseInteraction) -> GetCase
 
 
 async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
+    await locks.lock_case_of_interaction(ctx.conn, interaction_id)
     row = await ctx.conn.fetchrow(SQL["lock_interaction"], interaction_id, visible_units(ctx.caller))
     if row is None:
         raise interaction_not_found()

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
+from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
@@ -294,7 +295,8 @@ async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.
                 "A case with this BackendSystemID and BackendID already exists (push with Update: true to update it).",
                 "Case:CaseWithBackendIDAlreadyExists",
             )
-    case = await conn.fetchrow(SQL["lock_case"], case_id, visible_units(ctx.caller))
+    await locks.lock_case(conn, case_id)
+    case = await conn.fetchrow(SQL["locked_case"], case_id, visible_units(ctx.caller))
     if case is None:
         raise NotFound("The case does not exist.", "Case:NotFound")
     if case["is_archived"]:

@@ -11,6 +11,7 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
+from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
@@ -124,7 +125,7 @@ class UpdateCaseStatus(Message, kw_only=True):
 
 @registry.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
-    row = await ctx.conn.fetchrow(SQL["lock_status"], req.ID)
+    row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
         raise status_not_found()
     current = status_dto(row)
@@ -141,7 +142,7 @@ async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyRespon
                 "A system status cannot be switched between open and closed.",
                 "CaseStatus:IsClosedOfInternalStatusCannotBeModified",
             )
-        if row["in_use"]:
+        if in_use:
             raise Conflict(
                 "Cases use this status: it cannot be switched between open and closed.",
                 "CaseStatus:CannotChangeIsClosedOfStatusInUse",
@@ -169,12 +170,12 @@ class DeleteCaseStatus(Message, kw_only=True):
 
 @registry.operation(staff("CaseStatuses", Scope.DELETE), writes=True)
 async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyResponse:
-    row = await ctx.conn.fetchrow(SQL["lock_status"], req.ID)
+    row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
         raise status_not_found()
     if row["is_system"]:
         raise Conflict("A system status cannot be deleted.", "CaseStatus:InternalStatusCannotBeDeleted")
-    if row["in_use"]:
+    if in_use:
         raise Conflict("Cases use this status: move them to another status first.", "CaseStatus:StatusInUse")
     await ctx.conn.execute(SQL["delete_status"], req.ID)
     return EmptyResponse()

@@ -66,8 +66,8 @@ FROM topic_ancestry($1) a
 JOIN case_topics t ON t.id = a.id
 ORDER BY a.depth
 
--- lock_case --
--- Case $1 for a change, locked for the rest of the transaction, if the caller may see it ($2 as in get_case).
+-- locked_case --
+-- Case $1 for a change, once locked (locks.lock_case), if the caller may see it ($2 as in get_case).
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
        c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
        c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
@@ -76,15 +76,10 @@ FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
   AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
-FOR UPDATE OF c
 
 -- get_topic --
 -- A topic a case may be filed under (live).
 SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
-
--- get_status --
--- A status a case may move to.
-SELECT id, name, is_closed, action FROM case_statuses WHERE id = $1
 
 -- update_case --
 -- The fields UpdateCase edits, as merged by the handler.

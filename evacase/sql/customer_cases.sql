@@ -55,14 +55,13 @@ JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
 WHERE c.id = $1 AND c.customer_id = $2
 
--- lock_case --
--- One case of the customer $2, locked for the rest of the transaction (serializes changes to a case).
+-- locked_case --
+-- One case of the customer $2, once locked (locks.lock_case).
 SELECT c.id, c.topic_id, c.title, c.description, c.assignee_id, s.is_closed,
        (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1 AND c.customer_id = $2
-FOR UPDATE OF c
 
 -- get_topic --
 -- A topic a case may be filed under (not deleted).

@@ -8,9 +8,9 @@ SELECT pg_advisory_xact_lock(hashtextextended('evacase.push' || chr(31) || $1::t
 -- The case pushed as ($1, $2), whether or not the caller may see it.
 SELECT id FROM cases WHERE coalesce(backend_system_id, '') = $1 AND backend_id = $2
 
--- lock_case --
--- Case $1 with everything a push may change, locked, if the caller may see it ($2: the caller's organization
--- units, null for all).
+-- locked_case --
+-- Case $1 with everything a push may change, once locked (locks.lock_case), if the caller may see it ($2: the
+-- caller's organization units, null for all).
 SELECT c.id, c.backend_system_id, c.backend_id, c.topic_id, c.status_id, s.name AS status_name, s.is_closed,
        c.customer_id, c.title, c.description, c.summary, c.solution, c.priority, c.is_warranty, c.assignee_id,
        c.assigned_on, c.assigned_organization_unit_id, c.originating_organization_unit_id, c.reporting_time,
@@ -19,7 +19,6 @@ FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
   AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
-FOR UPDATE OF c
 
 -- insert_case --
 -- A pushed case; a taken identity violates cases_backend_id_unique.

@@ -23,11 +23,13 @@ ON CONFLICT (coalesce(parent_id, 0), lower(name)) WHERE NOT is_deleted DO NOTHIN
 RETURNING id, name
 
 -- find_status --
--- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1.
+-- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; share-locked, as a
+-- status a case moves into (see locks.sql, share_status).
 SELECT id, name, is_closed FROM case_statuses
 WHERE lower(name) = lower($1) OR backend_id = $1
 ORDER BY name = $1 DESC, lower(name) = lower($1) DESC, id
 LIMIT 1
+FOR SHARE
 
 -- create_status --
 -- An open status named $1; no row when a simultaneous push created it first.

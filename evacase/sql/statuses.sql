@@ -10,14 +10,6 @@ SELECT id, name, description, backend_id, color, action, is_closed, is_system, s
 FROM case_statuses
 WHERE id = $1
 
--- lock_status --
--- One case status, locked for the rest of the transaction (a case moving to it waits), and whether cases use it.
-SELECT s.id, s.name, s.description, s.backend_id, s.color, s.action, s.is_closed, s.is_system, s.script_id,
-       EXISTS (SELECT 1 FROM cases c WHERE c.status_id = s.id) AS in_use
-FROM case_statuses s
-WHERE s.id = $1
-FOR UPDATE
-
 -- update_status --
 -- Every editable field of a status, as merged by the handler.
 UPDATE case_statuses
@@ -25,7 +17,7 @@ SET name = $2, description = $3, backend_id = $4, color = $5, action = $6, is_cl
 WHERE id = $1
 
 -- delete_status --
--- Remove a status no case uses (the handler checked, under lock_status).
+-- Remove a status no case uses (the handler checked, under locks.lock_status).
 DELETE FROM case_statuses WHERE id = $1
 
 -- list_statuses_after --
