@@ -115,17 +115,14 @@ class MessageEndpoint:
         if body is None:  # the client went away
             return
         outcome = await answer(scope["app"].state.runtime, service, headers, body, request_id, started)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": outcome.status,
-                "headers": [
-                    (b"content-length", str(len(outcome.body)).encode()),
-                    (b"content-type", b"application/json"),
-                    (b"eva-request-id", request_id.encode()),
-                ],
-            }
-        )
+        response_headers = [
+            (b"content-length", str(len(outcome.body)).encode()),
+            (b"content-type", b"application/json"),
+            (b"eva-request-id", request_id.encode()),
+        ]
+        if outcome.retry_after is not None:
+            response_headers.append((b"retry-after", str(outcome.retry_after).encode()))
+        await send({"type": "http.response.start", "status": outcome.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": outcome.body})
 
     async def _read_body(self, headers: dict[str, str], receive: Receive, request_id: str) -> bytes | Outcome | None:
@@ -157,7 +154,9 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (evacase serve starts an embedded PostgreSQL for you)")
-        pool = await create_pool(settings.database_url, settings.pool_min_size, settings.pool_max_size)
+        pool = await create_pool(
+            settings.database_url, settings.pool_min_size, settings.pool_max_size, settings.db_timeout
+        )
         async with pool.acquire() as conn:
             key = await fetch_secret(conn, "page_token_key", secrets.token_bytes(32))
         app.state.runtime = Runtime(
@@ -165,6 +164,7 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
             verifier=TokenVerifier(settings, jwt_secret),
             page_tokens=PageTokens(key),
             registry=registry,
+            db_timeout=settings.db_timeout,
         )
         try:
             yield
@@ -183,7 +183,8 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
             async with rt.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
         except Exception as exc:  # any failure to reach the database means "not healthy"
-            log.warning("health_check_failed", error=str(exc))
+            log.warning("health_check_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            headers["Retry-After"] = "1"
             return Response(b'{"Status":"DatabaseUnavailable"}', 503, headers, "application/json")
         return Response(b'{"Status":"OK"}', 200, headers, "application/json")
 

@@ -23,6 +23,9 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # The longest a request waits for the database (a connection, a lock, its statements), in seconds: past it
+    # the answer is 503 with Retry-After, and PostgreSQL cancels the statement (statement_timeout).
+    db_timeout: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             max_body_bytes=int(opt("EVACASE_MAX_BODY_BYTES") or MAX_BODY_BYTES),
             pool_min_size=int(opt("EVACASE_POOL_MIN_SIZE") or 2),
             pool_max_size=int(opt("EVACASE_POOL_MAX_SIZE") or 10),
+            db_timeout=float(opt("EVACASE_DB_TIMEOUT") or 5.0),
         )
 
     @property

@@ -47,13 +47,56 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     and that round trip cost ~20% of a read."""
 
 
-async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+def bounded_settings(timeout: float) -> dict[str, str]:
+    """SERVER_SETTINGS plus the server-side bounds of a request's work: a statement (lock waits included) is
+    cancelled after `timeout` seconds, and a transaction left idle (a client that vanished mid-request) is ended
+    after twice that, releasing its locks."""
+    ms = max(1, int(timeout * 1000))
+    return {
+        **SERVER_SETTINGS,
+        "statement_timeout": str(ms),
+        "idle_in_transaction_session_timeout": str(2 * ms),
+    }
+
+
+async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10, db_timeout: float = 5.0) -> asyncpg.Pool:
+    """The request path's pool: every statement bounded by `db_timeout` seconds on the server and on the client
+    (command_timeout), so no request waits on the database for longer."""
     # Timestamps travel as timestamptz, decoded to UTC whatever the session's zone.
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, server_settings=SERVER_SETTINGS, reset=_keep_session
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings=bounded_settings(db_timeout),
+        command_timeout=db_timeout,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+# Failures of the connection itself rather than of a statement: the server went away, restarted, was failed over
+# or terminated the backend; the socket broke; asyncpg lost track of the protocol's state mid-operation.
+CONNECTION_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+)
+# Server errors that mean "unavailable": connection exceptions (08), operator intervention (57P: shutdown,
+# terminated backend), a missing database, too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "3D000", "53300")
+QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request): the database did not answer in time
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, CONNECTION_FAILURES):
+        return True
+    return isinstance(exc, asyncpg.PostgresError) and (exc.sqlstate or "").startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, TimeoutError) or (isinstance(exc, asyncpg.PostgresError) and exc.sqlstate == QUERY_CANCELED)
 
 
 # A referenced row that is still referenced (a delete refused by a foreign key), by the constraint's name.

@@ -14,7 +14,7 @@ import structlog
 
 from evacase.auth import Caller, TokenVerifier
 from evacase.context import Context
-from evacase.db import translate_db_error
+from evacase.db import is_connection_failure, is_timeout, translate_db_error
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
 from evacase.messages import stringify_ids
 from evacase.paging import PageTokens
@@ -33,6 +33,7 @@ class Runtime:
     verifier: TokenVerifier
     page_tokens: PageTokens
     registry: Registry
+    db_timeout: float = 5.0  # seconds a request may wait for the database, all told
     known_users: KnownUsers = field(default_factory=KnownUsers)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
@@ -60,19 +61,27 @@ class Outcome:
     service: str | None = None
     caller: Caller | None = None
     error_code: str | None = None
-
-
-# Connection failures, server shutdown, a missing database, too many connections: the database is unavailable.
-_UNAVAILABLE_SQLSTATES = ("08", "57P", "3D000", "53300")
-
-
-def is_unavailable(exc: asyncpg.PostgresError) -> bool:
-    return (getattr(exc, "sqlstate", None) or "").startswith(_UNAVAILABLE_SQLSTATES)
+    retry_after: int | None = None  # seconds, for a 503
 
 
 def database_unavailable(exc: BaseException) -> ServiceUnavailable:
-    log.warning("database_unavailable", error=str(exc))
-    return ServiceUnavailable("The database is not reachable; try again shortly.")
+    log.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+    return ServiceUnavailable("The database is not reachable; try again shortly.", "DatabaseUnavailable")
+
+
+def database_timeout(timeout: float) -> ServiceUnavailable:
+    log.warning("database_timeout", timeout_s=timeout)
+    return ServiceUnavailable(
+        f"The database did not answer within {timeout:g} seconds; try again shortly.", "DatabaseTimeout"
+    )
+
+
+class _Committing(Exception):
+    """A connection failure while COMMIT was under way: whether the change was made is unknown."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def authorize(op: Operation, caller: Caller) -> None:
@@ -101,22 +110,70 @@ def decode(op: Operation, body: bytes) -> Any:
 
 
 async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
+    """The handler on a pooled connection, in a transaction when it writes, within the database timeout.
+
+    A connection that fails (PostgreSQL restarted, the backend was terminated) is thrown away with every idle
+    one of its pool, and the request runs once more on a fresh connection when that cannot repeat an effect: a
+    read, or a transaction whose COMMIT was never sent (the server rolled it back)."""
+    for attempt in (1, 2):
+        try:
+            async with asyncio.timeout(rt.db_timeout):
+                return await _run_once(rt, op, caller, request, incoming)
+        except _Committing as exc:
+            raise database_unavailable(exc.cause) from None
+        except asyncpg.DataError:  # an argument asyncpg cannot encode (out of range for its type)
+            raise ValidationFailed("A value in the request cannot be stored (out of range).") from None
+        except Exception as exc:
+            if is_timeout(exc):
+                raise database_timeout(rt.db_timeout) from None
+            if not is_connection_failure(exc):
+                raise
+            await rt.pool.expire_connections()  # its siblings most likely broke the same way
+            if attempt == 2 or (op.writes and op.one_statement):
+                raise database_unavailable(exc) from None
+            log.info("database_retry", error=type(exc).__name__)
+    raise AssertionError("unreachable")
+
+
+def _connection_in_doubt(exc: BaseException) -> bool:
+    """The connection broke, or was interrupted mid-operation (a timeout cancels the awaiting task)."""
+    if isinstance(exc, _Committing | asyncio.CancelledError):
+        return True
+    return is_connection_failure(exc) or is_timeout(exc)
+
+
+async def _run_once(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
     acting_id = rt.known_users.acting_id(caller)
     needs_user_write = acting_id is None
     try:
         async with rt.gate, rt.pool.acquire() as conn:
-            if (op.writes and not op.one_statement) or needs_user_write:
-                async with conn.transaction():
-                    if acting_id is None:
-                        acting_id = await record_user(conn, caller)
+            try:
+                if (op.writes and not op.one_statement) or needs_user_write:
+                    tx = conn.transaction()
+                    await tx.start()
+                    try:
+                        if acting_id is None:
+                            acting_id = await record_user(conn, caller)
+                        response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
+                    except Exception as exc:
+                        if not _connection_in_doubt(exc):
+                            await tx.rollback()  # a refusal: the connection is fine, its transaction undone
+                        raise
+                    try:
+                        await tx.commit()
+                    except Exception as exc:
+                        if is_connection_failure(exc):
+                            raise _Committing(exc) from exc
+                        raise
+                else:
                     response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
-            else:
-                response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
-    except (OSError, asyncpg.InterfaceError, TimeoutError) as exc:
-        raise database_unavailable(exc) from None
+            except BaseException as exc:
+                if _connection_in_doubt(exc):
+                    conn.terminate()  # never hand a connection in an unknown state to the next request
+                raise
     except asyncpg.PostgresError as exc:
-        if is_unavailable(exc):
-            raise database_unavailable(exc) from None
+        if is_connection_failure(exc) or is_timeout(exc):
+            raise
         translated = translate_db_error(exc)
         if translated is None:
             raise
@@ -159,6 +216,8 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
     except EvaError as exc:
         outcome.status, outcome.error_code = exc.status, exc.code
         outcome.body = exc.body(incoming.request_id)
+        if isinstance(exc, ServiceUnavailable):
+            outcome.retry_after = exc.retry_after
     except Exception:
         log.exception("unhandled_error", request_id=incoming.request_id, service=outcome.service)
         err = internal_error()

@@ -83,9 +83,12 @@ class RequestTooLarge(EvaError):
 
 
 class ServiceUnavailable(EvaError):
+    """Answered with `Retry-After` (seconds): the condition is expected to pass."""
+
     status = 503
     type = "ServiceUnavailable"
     default_code = "ServiceUnavailable"
+    retry_after = 1
 
 
 class InternalError(EvaError):
