@@ -26,6 +26,7 @@ from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.logs import configure_logging
 from evacase.paging import PageTokens
 from evacase.registry import load_services
+from evacase.server import DRAINING
 
 log = structlog.get_logger("evacase")
 
@@ -42,6 +43,13 @@ EVA_REQUEST_HEADERS = [
     "EVA-App-PayloadID",
     "EVA-Service-Name",
 ]
+
+
+MAX_LOGGED = 200  # characters of any value a log line takes from a request
+
+
+def _capped(value: str | None) -> str | None:
+    return value if value is None or len(value) <= MAX_LOGGED else value[:MAX_LOGGED] + "..."
 
 
 def new_request_id() -> str:
@@ -78,14 +86,14 @@ async def answer(
     caller = outcome.caller
     log.info(
         "request",
-        service=outcome.service or service,
+        service=outcome.service or service[:MAX_LOGGED],
         user_id=caller.user_id if caller else None,
         user_type=caller.user_type if caller else None,
         status=outcome.status,
         error_code=outcome.error_code,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
         request_id=request_id,
-        user_agent=headers.get("eva-user-agent"),
+        user_agent=_capped(headers.get("eva-user-agent")),
     )
     return outcome
 
@@ -179,6 +187,8 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
     async def health(request: Request) -> Response:
         rt: Runtime = request.app.state.runtime
         headers = {"EVA-Request-ID": new_request_id()}
+        if DRAINING.is_set():  # shutting down: out of the load balancer first, then drain
+            return Response(b'{"Status":"ShuttingDown"}', 503, headers, "application/json")
         try:
             async with rt.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import structlog
 
 from evacase.auth import UserType, mint_token, parse_functionality
-from evacase.config import Settings
+from evacase.config import ConfigError, Settings
 from evacase.logs import configure_logging
-from evacase.migrate import migrate_dsn
+from evacase.migrate import DatabaseUnusable, migrate_dsn, wait_for_database
 
 log = structlog.get_logger("evacase")
 
@@ -75,33 +75,64 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+async def _prepare_database(dsn: str) -> int:
+    await wait_for_database(dsn)
+    return await migrate_dsn(dsn)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = Settings.from_env()
+    from evacase.server import DrainingServer, GuardedHttpToolsProtocol
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        return _fatal(str(exc))
     configure_logging(settings.log_format)
     secret = _ensure_secret(settings, create=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; this handler turns it into SystemExit so the
     # `finally` below still stops the embedded PostgreSQL.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with _database(settings) as dsn:
-        asyncio.run(migrate_dsn(dsn))
+        try:
+            asyncio.run(_prepare_database(dsn))
+        except DatabaseUnusable as exc:
+            return _fatal(str(exc))
         os.environ["DATABASE_URL"] = dsn
         if secret and not settings.jwt_secret:
             os.environ["EVACASE_JWT_SECRET"] = secret
+        config = uvicorn.Config(
+            "evacase.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=False,
+            http=GuardedHttpToolsProtocol,
+            limit_concurrency=settings.max_concurrency,
+            timeout_keep_alive=settings.keep_alive_timeout,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
         log.info("serving", host=args.host, port=args.port, workers=args.workers)
         with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.run(
-                "evacase.app:create_app_from_env",
-                factory=True,
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                log_level="warning",
-                access_log=False,
-                timeout_graceful_shutdown=30,
-            )
+            if args.workers > 1:  # uvicorn's supervisor (no drain period: each worker stops on its signal)
+                from uvicorn.supervisors import Multiprocess
+
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
+            else:
+                server = DrainingServer(config, drain_delay=settings.drain_seconds)
+                server.run()
+                if not server.started:
+                    return _fatal(f"could not start serving on {args.host}:{args.port} (see the log above)")
     return 0
+
+
+def _fatal(message: str) -> int:
+    """A start-up that cannot succeed as configured: one line, exit status 1."""
+    sys.stderr.write(f"evacase: {message}\n")
+    return 1
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 MAX_BODY_BYTES = 1024 * 1024
+T = TypeVar("T", int, float)
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used: `evacase` says which in one line and exits non-zero."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,17 @@ class Settings:
     # The longest a request waits for the database (a connection, a lock, its statements), in seconds: past it
     # the answer is 503 with Retry-After, and PostgreSQL cancels the statement (statement_timeout).
     db_timeout: float = 5.0
+    # The HTTP server's guards (evacase serve): request line + headers at most this many bytes (431); a request
+    # must arrive whole within request_timeout seconds of its first byte (408); an idle connection is closed after
+    # keep_alive_timeout seconds; beyond max_concurrency connections or requests at once, new ones get 503.
+    max_header_bytes: int = 32 * 1024
+    request_timeout: float = 30.0
+    keep_alive_timeout: int = 5
+    max_concurrency: int = 1000
+    # On SIGTERM: seconds during which GET /health answers 503 ShuttingDown while requests are still served (so
+    # a load balancer stops sending), before the graceful shutdown, which waits up to shutdown_timeout seconds.
+    drain_seconds: float = 0.0
+    shutdown_timeout: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,6 +52,18 @@ class Settings:
         def opt(name: str) -> str | None:
             value = e.get(name, "").strip()
             return value or None
+
+        def num(name: str, default: T, kind: Callable[[str], T]) -> T:
+            raw = opt(name)
+            if raw is None:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+            if value < 0:
+                raise ConfigError(f"{name} must not be negative, got {raw!r}")
+            return value
 
         origins = tuple(o.strip() for o in e.get("EVACASE_CORS_ORIGINS", "").split(",") if o.strip())
         home = Path(e.get("EVACASE_HOME") or "~/.local/share/evacase").expanduser()
@@ -47,10 +77,16 @@ class Settings:
             jwt_audience=opt("EVACASE_JWT_AUDIENCE"),
             cors_origins=origins,
             log_format=opt("EVACASE_LOG_FORMAT") or "json",
-            max_body_bytes=int(opt("EVACASE_MAX_BODY_BYTES") or MAX_BODY_BYTES),
-            pool_min_size=int(opt("EVACASE_POOL_MIN_SIZE") or 2),
-            pool_max_size=int(opt("EVACASE_POOL_MAX_SIZE") or 10),
-            db_timeout=float(opt("EVACASE_DB_TIMEOUT") or 5.0),
+            max_body_bytes=num("EVACASE_MAX_BODY_BYTES", MAX_BODY_BYTES, int),
+            pool_min_size=num("EVACASE_POOL_MIN_SIZE", 2, int),
+            pool_max_size=num("EVACASE_POOL_MAX_SIZE", 10, int),
+            db_timeout=num("EVACASE_DB_TIMEOUT", 5.0, float),
+            max_header_bytes=num("EVACASE_MAX_HEADER_BYTES", 32 * 1024, int),
+            request_timeout=num("EVACASE_REQUEST_TIMEOUT", 30.0, float),
+            keep_alive_timeout=num("EVACASE_KEEP_ALIVE_TIMEOUT", 5, int),
+            max_concurrency=num("EVACASE_MAX_CONCURRENCY", 1000, int),
+            drain_seconds=num("EVACASE_DRAIN_SECONDS", 0.0, float),
+            shutdown_timeout=num("EVACASE_SHUTDOWN_TIMEOUT", 30, int),
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from importlib import resources
 
@@ -55,6 +56,38 @@ async def migrate(conn: asyncpg.Connection) -> int:
                 log.info("migration_applied", version=number)
                 version = number
         return int(version)
+
+
+# What a database that is not up yet answers: nothing listening, a server starting or shutting down, a
+# connection that broke. Anything else (a wrong password, a missing database, a malformed URL) is fatal.
+_NOT_UP_YET = (OSError, asyncio.TimeoutError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+
+
+class DatabaseUnusable(Exception):
+    """The database answered, but cannot be used as configured: one line says why."""
+
+
+async def wait_for_database(dsn: str, *, max_delay: float = 10.0, give_up_after: float | None = None) -> None:
+    """Return once a connection to `dsn` succeeds, retrying with exponential backoff (one log line per try),
+    so that a service started before its database (compose, systemd) waits instead of crash-looping."""
+    delay, waited, attempt = 0.5, 0.0, 1
+    while True:
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+        except _NOT_UP_YET as exc:
+            if give_up_after is not None and waited >= give_up_after:
+                raise DatabaseUnusable(f"the database did not answer within {give_up_after:g} s ({exc})") from None
+            log.warning(
+                "database_not_ready", attempt=attempt, retry_in_s=delay, error=type(exc).__name__, detail=str(exc)[:200]
+            )
+            await asyncio.sleep(delay)
+            waited += delay
+            delay, attempt = min(delay * 2, max_delay), attempt + 1
+            continue
+        except (asyncpg.PostgresError, ValueError) as exc:
+            raise DatabaseUnusable(f"cannot use the database: {type(exc).__name__}: {exc}") from None
+        await conn.close()
+        return
 
 
 async def migrate_dsn(dsn: str) -> int:

@@ -12,11 +12,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import psutil
 
-from evacase.auth import UserType
+from evacase.auth import UserType, mint_token
 from evacase.migrate import schema_version
 from tests.helpers import Api, token
 
@@ -228,3 +229,64 @@ async def test_user_records_an_employee_push_case_can_assign(db_dsn: str, api: A
     integrator = token(90, UserType.API, ["PushCases"])
     case_id = (await api.ok("PushCase", {**push, "Assignee": {"CustomID": "E-82"}}, integrator))["ID"]
     assert (await api.ok("GetCaseByID", {"ID": case_id}, token(91, UserType.EMPLOYEE, ["Cases"])))["AssigneeID"] == 81
+
+
+def _read_lines_until(proc: subprocess.Popen[str], needle: str, count: int, timeout: float = 60) -> list[str]:
+    """stderr lines until `count` of them contain `needle`."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while sum(needle in line for line in lines) < count:
+        assert time.monotonic() < deadline, lines
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, lines
+        lines.append(line)
+    return lines
+
+
+def test_serve_waits_for_a_database_that_is_not_up_yet_then_serves(
+    tmp_path: Path, pg_admin_dsn: str, db_dsn: str
+) -> None:
+    # The database's Unix socket appears only later in the directory DATABASE_URL names, as when compose or
+    # systemd starts evacase before PostgreSQL.
+    sockets = Path(parse_qs(urlsplit(pg_admin_dsn).query)["host"][0])
+    real_socket = next(sockets.glob(".s.PGSQL.*"))
+    later = tmp_path / "sockets"
+    later.mkdir()
+    database = urlsplit(db_dsn).path.lstrip("/")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    env.update(
+        DATABASE_URL=f"postgresql://postgres@/{database}?host={later}&port={real_socket.suffix.lstrip('.')}",
+        EVACASE_JWT_SECRET=SECRET,
+        EVACASE_HOME=str(tmp_path / "home"),
+    )
+    port = _free_port()
+    proc = _serve(env, port)
+    try:
+        lines = _read_lines_until(proc, '"event":"database_not_ready"', 2)
+        waits = [json.loads(line) for line in lines if "database_not_ready" in line]
+        assert [(w["attempt"], w["retry_in_s"]) for w in waits] == [(1, 0.5), (2, 1.0)]
+        assert all(line.startswith("{") for line in lines)  # one JSON line per try, no traceback
+        (later / real_socket.name).symlink_to(real_socket)
+        _wait_healthy(port, proc)
+        assert _post(port, "Ping", {}, mint_token(SECRET, user_id=5, user_type=UserType.CUSTOMER)) == {}
+    finally:
+        _stop(proc)
+
+
+def test_serve_with_an_unusable_configuration_exits_with_one_line(pg_admin_dsn: str, tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    base.update(EVACASE_JWT_SECRET=SECRET, EVACASE_HOME=str(tmp_path))
+    missing = urlsplit(pg_admin_dsn)._replace(path="/no_such_database").geturl()
+    cases = [
+        (dict(base, DATABASE_URL=missing), "evacase: cannot use the database: InvalidCatalogNameError: "),
+        (
+            dict(base, DATABASE_URL=pg_admin_dsn, EVACASE_DB_TIMEOUT="soon"),
+            "evacase: EVACASE_DB_TIMEOUT must be a number, got 'soon'\n",
+        ),
+    ]
+    for env, expected in cases:
+        result = evacase("serve", "--port", str(_free_port()), env=env)
+        assert result.returncode == 1
+        assert result.stderr.startswith(expected), result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

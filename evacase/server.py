@@ -1,0 +1,201 @@
+"""The HTTP server's own guards, below the app: uvicorn's httptools protocol with a header size limit and
+deadlines for slow clients, and a server that stops answering /health with 200 before it drains.
+
+uvicorn (0.3x, httptools) accepts headers of any size and waits forever for a client that sends its request a
+byte at a time; its keep-alive timeout only covers the gap between requests. Here:
+- a connection must start a request within `idle_timeout` seconds of opening (uvicorn's keep-alive timeout);
+- a request must arrive whole (request line, headers and body) within `request_timeout` seconds of its first
+  byte, else 408 and the connection closes;
+- the request line and headers together may take at most `max_header_bytes`, else 431 and the connection
+  closes (counted as they arrive, before httptools assembles a header in memory).
+Both answers carry EVA's error body."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from evacase.config import Settings
+from evacase.errors import EvaError
+
+MAX_HEADER_BYTES = 32 * 1024
+REQUEST_TIMEOUT = 30.0
+LINGER_SECONDS = 1.0  # after a refusal, how long the rest of the request is read and dropped
+
+
+class RequestHeaderFieldsTooLarge(EvaError):
+    status = 431
+    type = "RequestHeaderFieldsTooLarge"
+    default_code = "RequestHeaderFieldsTooLarge"
+
+
+class RequestTimeout(EvaError):
+    status = 408
+    type = "RequestTimeout"
+    default_code = "RequestTimeout"
+
+
+REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_header_bytes: int = MAX_HEADER_BYTES
+    request_timeout: float = REQUEST_TIMEOUT
+
+
+@cache
+def limits_from_env() -> Limits:
+    """The limits the settings give (read once per process: uvicorn's workers are separate processes)."""
+    settings = Settings.from_env()
+    return Limits(settings.max_header_bytes, settings.request_timeout)
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """HttpToolsProtocol with a header size limit and a deadline for receiving each request."""
+
+    fixed_limits: Limits | None = None  # tests set their own; otherwise the settings'
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = self.fixed_limits or limits_from_env()
+        self._receiving = False  # between a request's first byte and its last
+        self._raw_header_bytes = 0  # bytes received while the headers were incomplete
+        self._header_bytes = 0  # bytes of the request line and the headers parsed so far
+        self._headers_done = False
+        self._refused = False
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # A connection that never sends a byte is closed like an idle keep-alive one.
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+        # Headers still incomplete after this chunk: all of it was request line and headers, held by httptools
+        # until a header is whole. Counted here, so a huge header is refused as it arrives.
+        if self._receiving and not self._headers_done and not self._refused:
+            self._raw_header_bytes += len(data)
+            if self._raw_header_bytes > self.limits.max_header_bytes:
+                self._refuse(self._too_large())
+
+    def _too_large(self) -> RequestHeaderFieldsTooLarge:
+        return RequestHeaderFieldsTooLarge(
+            f"The request line and headers take more than {self.limits.max_header_bytes} bytes."
+        )
+
+    def on_url(self, url: bytes) -> None:
+        self._header_bytes += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        super().on_header(name, value)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._receiving, self._headers_done = True, False
+        self._raw_header_bytes = self._header_bytes = 0
+        self._cancel_deadline()
+        self._deadline = self.loop.call_later(self.limits.request_timeout, self._request_timed_out)
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        if self._header_bytes > self.limits.max_header_bytes:  # headers that arrived whole in one chunk
+            self._refuse(self._too_large())
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._receiving = False
+        self._cancel_deadline()
+        if not self._refused:
+            super().on_message_complete()
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _request_timed_out(self) -> None:
+        self._deadline = None
+        if self._receiving and not self.transport.is_closing():
+            self._refuse(RequestTimeout(f"The request did not arrive within {self.limits.request_timeout:g} seconds."))
+
+    def _refuse(self, error: EvaError) -> None:
+        """Answer `error` and close, unless the app has started a response (then only close)."""
+        self._receiving, self._refused = False, True
+        self._cancel_deadline()
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()
+            return
+        if self.cycle is not None:
+            self.cycle.disconnected = True  # the app (if it runs) reads a disconnect, its answer goes nowhere
+            self.cycle.message_event.set()
+        request_id = os.urandom(16).hex()
+        body = error.body(request_id)
+        head = b"HTTP/1.1 %d %s\r\n" % (error.status, REASONS[error.status])
+        self.transport.write(
+            head
+            + b"content-type: application/json\r\n"
+            + b"content-length: %d\r\n" % len(body)
+            + b"eva-request-id: "
+            + request_id.encode()
+            + b"\r\n"
+            + b"connection: close\r\n\r\n"
+            + body
+        )
+        # Close gently: end our side now, keep reading (and dropping) what the client still sends for a moment.
+        # Closing a socket with unread input resets the connection, and the client would lose this answer.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+class DrainingServer(uvicorn.Server):
+    """On SIGTERM/SIGINT, first stop being ready (GET /health answers 503 `ShuttingDown`) for `drain_delay`
+    seconds while still serving, so load balancers take the instance out; then uvicorn's graceful shutdown
+    (no new connections, in-flight requests finish within its timeout)."""
+
+    def __init__(self, config: uvicorn.Config, drain_delay: float = 0.0) -> None:
+        super().__init__(config)
+        self.drain_delay = drain_delay
+        self._exit_at: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._exit_at is None and self.drain_delay > 0:
+            self._captured_signals.append(sig)
+            self._exit_at = time.monotonic() + self.drain_delay
+            DRAINING.set()
+            return
+        DRAINING.set()
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._exit_at is not None and time.monotonic() >= self._exit_at:
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+
+# Set once the process starts shutting down; GET /health reads it (the server and the app share the process).
+DRAINING = threading.Event()
