@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -23,6 +24,8 @@ from evacase.config import Settings
 from evacase.db import create_pool, fetch_secret
 from evacase.dispatch import Incoming, Outcome, Runtime, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
+from evacase.jobs.periodic import run_periodically
+from evacase.jobs.purges import JOBS
 from evacase.logs import configure_logging
 from evacase.paging import PageTokens
 from evacase.registry import load_services
@@ -42,6 +45,7 @@ EVA_REQUEST_HEADERS = [
     "EVA-App-ContextID",
     "EVA-App-PayloadID",
     "EVA-Service-Name",
+    "Idempotency-Key",
 ]
 
 
@@ -81,6 +85,7 @@ async def answer(
             string_ids=ids_mode == "stringids",
             external_ids=ids_mode == "externalids",
             backend_system_id=headers.get("eva-ids-backendsystemid"),
+            idempotency_key=headers.get("idempotency-key"),
         )
         outcome = await dispatch(rt, incoming)
     caller = outcome.caller
@@ -130,6 +135,8 @@ class MessageEndpoint:
         ]
         if outcome.retry_after is not None:
             response_headers.append((b"retry-after", str(outcome.retry_after).encode()))
+        if outcome.replayed:
+            response_headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": outcome.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": outcome.body})
 
@@ -173,10 +180,16 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
             page_tokens=PageTokens(key),
             registry=registry,
             db_timeout=settings.db_timeout,
+            idempotency_ttl=settings.idempotency_ttl_hours * 3600,
         )
+        jobs = asyncio.ensure_future(run_periodically(pool, JOBS)) if settings.background_jobs else None
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             await pool.close()
 
     async def message(request: Request) -> Response:

@@ -44,6 +44,10 @@ class Settings:
     # a load balancer stops sending), before the graceful shutdown, which waits up to shutdown_timeout seconds.
     drain_seconds: float = 0.0
     shutdown_timeout: int = 30
+    # How long the answer to a request with an Idempotency-Key is kept for its retries.
+    idempotency_ttl_hours: float = 24.0
+    # Periodic jobs (the purge of expired idempotency keys) run inside the serving process.
+    background_jobs: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -87,6 +91,8 @@ class Settings:
             max_concurrency=num("EVACASE_MAX_CONCURRENCY", 1000, int),
             drain_seconds=num("EVACASE_DRAIN_SECONDS", 0.0, float),
             shutdown_timeout=num("EVACASE_SHUTDOWN_TIMEOUT", 30, int),
+            idempotency_ttl_hours=num("EVACASE_IDEMPOTENCY_TTL_HOURS", 24.0, float),
+            background_jobs=(opt("EVACASE_BACKGROUND_JOBS") or "true").lower() not in ("false", "0", "no", "off"),
         )
 
     @property

@@ -16,6 +16,7 @@ from evacase.auth import Caller, TokenVerifier
 from evacase.context import Context
 from evacase.db import is_connection_failure, is_timeout, translate_db_error
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
+from evacase.idempotency import IdempotentRequest, Replay, check_key, request_hash
 from evacase.messages import stringify_ids
 from evacase.paging import PageTokens
 from evacase.registry import Operation, Registry
@@ -34,6 +35,7 @@ class Runtime:
     page_tokens: PageTokens
     registry: Registry
     db_timeout: float = 5.0  # seconds a request may wait for the database, all told
+    idempotency_ttl: float = 24 * 3600.0  # seconds an Idempotency-Key's answer is kept
     known_users: KnownUsers = field(default_factory=KnownUsers)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
@@ -52,6 +54,7 @@ class Incoming:
     string_ids: bool = False
     external_ids: bool = False
     backend_system_id: str | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class Outcome:
     caller: Caller | None = None
     error_code: str | None = None
     retry_after: int | None = None  # seconds, for a 503
+    replayed: bool = False  # the stored answer to an earlier request with the same Idempotency-Key
 
 
 def database_unavailable(exc: BaseException) -> ServiceUnavailable:
@@ -109,7 +113,9 @@ def decode(op: Operation, body: bytes) -> Any:
         raise ValidationFailed("The request body is nested too deeply.", "MalformedJSON") from None
 
 
-async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
+async def run(
+    rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming, idem: IdempotentRequest | None
+) -> Any:
     """The handler on a pooled connection, in a transaction when it writes, within the database timeout.
 
     A connection that fails (PostgreSQL restarted, the backend was terminated) is thrown away with every idle
@@ -118,7 +124,7 @@ async def run(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming
     for attempt in (1, 2):
         try:
             async with asyncio.timeout(rt.db_timeout):
-                return await _run_once(rt, op, caller, request, incoming)
+                return await _run_once(rt, op, caller, request, incoming, idem)
         except _Committing as exc:
             raise database_unavailable(exc.cause) from None
         except asyncpg.DataError:  # an argument asyncpg cannot encode (out of range for its type)
@@ -142,19 +148,27 @@ def _connection_in_doubt(exc: BaseException) -> bool:
     return is_connection_failure(exc) or is_timeout(exc)
 
 
-async def _run_once(rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming) -> Any:
+async def _run_once(
+    rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming, idem: IdempotentRequest | None
+) -> Any:
     acting_id = rt.known_users.acting_id(caller)
     needs_user_write = acting_id is None
     try:
         async with rt.gate, rt.pool.acquire() as conn:
             try:
-                if (op.writes and not op.one_statement) or needs_user_write:
+                if (op.writes and (not op.one_statement or idem is not None)) or needs_user_write:
                     tx = conn.transaction()
                     await tx.start()
                     try:
                         if acting_id is None:
                             acting_id = await record_user(conn, caller)
-                        response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
+                        replay = await idem.claim(conn, rt.idempotency_ttl) if idem is not None else None
+                        if replay is not None:
+                            response = replay
+                        else:
+                            response = await op.handler(context(conn, caller, acting_id, incoming, rt), request)
+                            if idem is not None:  # the answer, committed with the effect or not at all
+                                await idem.store(conn, 200, _encoder.encode(response))
                     except Exception as exc:
                         if not _connection_in_doubt(exc):
                             await tx.rollback()  # a refusal: the connection is fine, its transaction undone
@@ -207,12 +221,23 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
                 "ExternalIDsModeNotSupported",
             )
         request = decode(op, incoming.body)
-        response = await run(rt, op, caller, request, incoming)
-        if incoming.string_ids:
-            outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response)))
+        idem = None
+        if op.writes and incoming.idempotency_key is not None:
+            key = check_key(incoming.idempotency_key)
+            idem = IdempotentRequest(caller.user_id, key, op.name, request_hash(op.name, request))
+        response = await run(rt, op, caller, request, incoming, idem)
+        if isinstance(response, Replay):
+            outcome.status, outcome.replayed = response.status, True
+            stored = response.body
+            outcome.body = (
+                _encoder.encode(stringify_ids(msgspec.json.decode(stored))) if incoming.string_ids else stored
+            )
         else:
-            outcome.body = _encoder.encode(response)
-        outcome.status = 200
+            if incoming.string_ids:
+                outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response)))
+            else:
+                outcome.body = _encoder.encode(response)
+            outcome.status = 200
     except EvaError as exc:
         outcome.status, outcome.error_code = exc.status, exc.code
         outcome.body = exc.body(incoming.request_id)
