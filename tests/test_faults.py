@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from evacase.context import Context
-from evacase.db import is_connection_failure
+from evacase.db import bounded_settings, is_connection_failure
 from evacase.dispatch import Incoming, Runtime, dispatch
 from evacase.messages import EmptyResponse, Message
 from evacase.registry import Access, Registry
@@ -203,3 +203,15 @@ def test_every_connection_level_failure_counts_as_one(exc: BaseException) -> Non
 
 def test_a_value_asyncpg_cannot_encode_is_not_a_connection_failure() -> None:
     assert not is_connection_failure(asyncpg.DataError("invalid input for query argument $1"))
+
+
+def test_evacase_never_changes_durability_settings() -> None:
+    # A 200 means committed: evacase relies on the server's synchronous_commit (on by default) and never sets it,
+    # fsync or full_page_writes on its connections.
+    settings = bounded_settings(5.0)
+    assert not {"synchronous_commit", "fsync", "full_page_writes", "commit_delay"} & set(settings)
+    assert settings == {
+        "enable_bitmapscan": "off",
+        "statement_timeout": "5000",
+        "idle_in_transaction_session_timeout": "10000",
+    }
