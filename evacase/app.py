@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
                 jobs.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
+            await app.state.runtime.deadlines.close()
             await pool.close()
 
     async def message(request: Request) -> Response:

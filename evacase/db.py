@@ -60,15 +60,14 @@ def bounded_settings(timeout: float) -> dict[str, str]:
 
 
 async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10, db_timeout: float = 5.0) -> asyncpg.Pool:
-    """The request path's pool: every statement bounded by `db_timeout` seconds on the server and on the client
-    (command_timeout), so no request waits on the database for longer."""
+    """The request path's pool: every statement bounded by `db_timeout` seconds on the server (the request as a
+    whole is bounded by dispatch's deadline; a client-side command_timeout would arm a timer per query)."""
     # Timestamps travel as timestamptz, decoded to UTC whatever the session's zone.
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         server_settings=bounded_settings(db_timeout),
-        command_timeout=db_timeout,
         reset=_keep_session,
     )
     assert pool is not None
@@ -89,7 +88,14 @@ _UNAVAILABLE_SQLSTATES = ("08", "57P", "3D000", "53300")
 QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request): the database did not answer in time
 
 
+# asyncpg's client-side DataError (an InterfaceError): an argument it cannot encode for its type, the request's
+# fault, not the connection's. Not to be confused with asyncpg.DataError, the server's class 22 errors.
+ClientDataError = asyncpg.exceptions._base.DataError
+
+
 def is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, ClientDataError):
+        return False
     if isinstance(exc, CONNECTION_FAILURES):
         return True
     return isinstance(exc, asyncpg.PostgresError) and (exc.sqlstate or "").startswith(_UNAVAILABLE_SQLSTATES)

@@ -14,7 +14,8 @@ import structlog
 
 from evacase.auth import Caller, TokenVerifier
 from evacase.context import Context
-from evacase.db import is_connection_failure, is_timeout, translate_db_error
+from evacase.db import ClientDataError, is_connection_failure, is_timeout, translate_db_error
+from evacase.deadlines import Deadlines
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
 from evacase.idempotency import IdempotentRequest, Replay, check_key, request_hash
 from evacase.messages import stringify_ids
@@ -35,6 +36,7 @@ class Runtime:
     page_tokens: PageTokens
     registry: Registry
     db_timeout: float = 5.0  # seconds a request may wait for the database, all told
+    deadlines: Deadlines = field(default_factory=Deadlines)
     idempotency_ttl: float = 24 * 3600.0  # seconds an Idempotency-Key's answer is kept
     known_users: KnownUsers = field(default_factory=KnownUsers)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
@@ -116,18 +118,36 @@ def decode(op: Operation, body: bytes) -> Any:
 async def run(
     rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming, idem: IdempotentRequest | None
 ) -> Any:
-    """The handler on a pooled connection, in a transaction when it writes, within the database timeout.
+    """The handler on a pooled connection, in a transaction when it writes, all within the database timeout
+    (waiting for a connection included; PostgreSQL's statement_timeout stops the statement on its side)."""
+    task = asyncio.current_task()
+    assert task is not None
+    rt.deadlines.start(task, rt.db_timeout)
+    try:
+        response = await _attempts(rt, op, caller, request, incoming, idem)
+    except asyncio.CancelledError:
+        if rt.deadlines.stop(task):
+            raise database_timeout(rt.db_timeout) from None
+        raise
+    except BaseException:
+        rt.deadlines.stop(task)
+        raise
+    rt.deadlines.stop(task)
+    return response
 
-    A connection that fails (PostgreSQL restarted, the backend was terminated) is thrown away with every idle
+
+async def _attempts(
+    rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming, idem: IdempotentRequest | None
+) -> Any:
+    """A connection that fails (PostgreSQL restarted, the backend was terminated) is thrown away with every idle
     one of its pool, and the request runs once more on a fresh connection when that cannot repeat an effect: a
     read, or a transaction whose COMMIT was never sent (the server rolled it back)."""
     for attempt in (1, 2):
         try:
-            async with asyncio.timeout(rt.db_timeout):
-                return await _run_once(rt, op, caller, request, incoming, idem)
+            return await _run_once(rt, op, caller, request, incoming, idem)
         except _Committing as exc:
             raise database_unavailable(exc.cause) from None
-        except asyncpg.DataError:  # an argument asyncpg cannot encode (out of range for its type)
+        except ClientDataError:  # an argument asyncpg cannot encode (out of range for its type)
             raise ValidationFailed("A value in the request cannot be stored (out of range).") from None
         except Exception as exc:
             if is_timeout(exc):
@@ -135,7 +155,8 @@ async def run(
             if not is_connection_failure(exc):
                 raise
             await rt.pool.expire_connections()  # its siblings most likely broke the same way
-            if attempt == 2 or (op.writes and op.one_statement):
+            # A one-statement write outside a transaction may have committed: only the client can retry it.
+            if attempt == 2 or (op.writes and op.one_statement and idem is None):
                 raise database_unavailable(exc) from None
             log.info("database_retry", error=type(exc).__name__)
     raise AssertionError("unreachable")
