@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -290,3 +291,24 @@ def test_serve_with_an_unusable_configuration_exits_with_one_line(pg_admin_dsn: 
         assert result.returncode == 1
         assert result.stderr.startswith(expected), result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_serve_drains_on_sigterm_health_first_then_exits(tmp_path: Path, db_dsn: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    env.update(DATABASE_URL=db_dsn, EVACASE_JWT_SECRET=SECRET, EVACASE_HOME=str(tmp_path), EVACASE_DRAIN_SECONDS="2")
+    port = _free_port()
+    proc = _serve(env, port)
+    _wait_healthy(port, proc)
+    tok = mint_token(SECRET, user_id=5, user_type=UserType.CUSTOMER)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    # Draining: out of the load balancer, yet still serving.
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
+        raise AssertionError("/health answered 200 while draining")
+    except urllib.error.HTTPError as exc:
+        assert (exc.code, json.loads(exc.read())) == (503, {"Status": "ShuttingDown"})
+    assert _post(port, "Ping", {}, tok) == {}
+    assert proc.poll() is None
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
