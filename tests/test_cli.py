@@ -3,18 +3,22 @@ across restarts and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import jwt
 import psutil
 
@@ -312,3 +316,46 @@ def test_serve_drains_on_sigterm_health_first_then_exits(tmp_path: Path, db_dsn:
     assert proc.poll() is None
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+
+
+def _try_post(port: int, service: str, body: dict[str, object], tok: str) -> None:
+    """A request whose answer does not matter (the server may close the connection first)."""
+    with contextlib.suppress(OSError):
+        _post(port, service, body, tok)
+
+
+def test_shutdown_waits_for_in_flight_requests_no_longer_than_its_deadline(tmp_path: Path, db_dsn: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    env.update(
+        DATABASE_URL=db_dsn,
+        EVACASE_JWT_SECRET=SECRET,
+        EVACASE_HOME=str(tmp_path),
+        EVACASE_DB_TIMEOUT="60",  # the request would wait a minute for the lock below...
+        EVACASE_SHUTDOWN_TIMEOUT="2",  # ...but shutdown waits 2 s for it
+    )
+    port = _free_port()
+    proc = _serve(env, port)
+    _wait_healthy(port, proc)
+    agent = mint_token(SECRET, user_id=7, user_type=UserType.EMPLOYEE, functionalities=["Cases"])
+    case = _post(port, "CreateCase", {"Title": "Stuck", "Description": "d", "TopicID": 1}, agent)
+
+    async def hold_and_stop() -> float:
+        conn = await asyncpg.connect(db_dsn)
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", case["ID"])
+                stuck = threading.Thread(
+                    target=lambda: _try_post(port, "UpdateCaseSummary", {"ID": case["ID"], "Summary": "x"}, agent)
+                )
+                stuck.start()
+                await asyncio.sleep(0.5)
+                started = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(proc.communicate, None, 30)
+                return time.monotonic() - started
+        finally:
+            await conn.close()
+
+    took = asyncio.run(hold_and_stop())
+    assert proc.returncode == 0
+    assert 1.5 < took < 10, took
