@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -19,17 +18,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from evacase.auth import TokenVerifier
 from evacase.config import Settings
-from evacase.db import create_pool, fetch_secret
-from evacase.dispatch import Incoming, Outcome, Runtime, dispatch
+from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.jobs.periodic import run_periodically
 from evacase.jobs.purges import JOBS
 from evacase.logs import configure_logging
-from evacase.paging import PageTokens
-from evacase.registry import load_services
+from evacase.runtime import Runtime, running
 from evacase.server import DRAINING
+from evacase.services import build_registry
 
 log = structlog.get_logger("evacase")
 
@@ -160,38 +157,24 @@ class MessageEndpoint:
                 return b"".join(chunks)
 
 
-def create_app(settings: Settings | None = None, jwt_secret: str | None = None) -> Starlette:
-    """The ASGI app. `jwt_secret` overrides the settings' secret (serve passes the generated one)."""
+def create_app(
+    settings: Settings | None = None, jwt_secret: str | None = None, runtime: Runtime | None = None
+) -> Starlette:
+    """The ASGI app. Its lifespan opens a runtime from `settings` (`jwt_secret` overrides the settings' secret:
+    serve passes the generated one) and closes it; a `runtime` given here (tests) is used as is and left open."""
     settings = settings or Settings.from_env()
-    registry = load_services()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not settings.database_url:
-            raise RuntimeError("DATABASE_URL is not set (evacase serve starts an embedded PostgreSQL for you)")
-        pool = await create_pool(
-            settings.database_url, settings.pool_min_size, settings.pool_max_size, settings.db_timeout
-        )
-        async with pool.acquire() as conn:
-            key = await fetch_secret(conn, "page_token_key", secrets.token_bytes(32))
-        app.state.runtime = Runtime(
-            pool=pool,
-            verifier=TokenVerifier(settings, jwt_secret),
-            page_tokens=PageTokens(key),
-            registry=registry,
-            db_timeout=settings.db_timeout,
-            idempotency_ttl=settings.idempotency_ttl_hours * 3600,
-        )
-        jobs = asyncio.ensure_future(run_periodically(pool, JOBS)) if settings.background_jobs else None
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            if runtime is None:
+                rt = await stack.enter_async_context(running(settings, build_registry(), jwt_secret))
+            else:
+                rt = runtime
+            app.state.runtime = rt
+            if settings.background_jobs:
+                await stack.enter_async_context(_background(rt))
             yield
-        finally:
-            if jobs is not None:
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
-            await app.state.runtime.deadlines.close()
-            await pool.close()
 
     async def message(request: Request) -> Response:
         """Never reached for POST: MessageEndpoint answers /message/{service} before routing. The route stays so
@@ -247,6 +230,18 @@ def create_app(settings: Settings | None = None, jwt_secret: str | None = None) 
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
     )
+
+
+@contextlib.asynccontextmanager
+async def _background(rt: Runtime) -> AsyncIterator[None]:
+    """The periodic jobs, for as long as the app runs."""
+    jobs = asyncio.ensure_future(run_periodically(rt.pool, JOBS))
+    try:
+        yield
+    finally:
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
 
 
 def create_app_from_env() -> Starlette:

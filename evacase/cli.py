@@ -147,7 +147,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 async def _settings(dsn: str, changes: list[tuple[str, bool]]) -> dict[str, bool]:
     import asyncpg
 
-    from evacase.push_settings import read_push_settings, write_push_setting
+    from evacase.domain.push_settings import read_push_settings, write_push_setting
 
     await migrate_dsn(dsn)
     conn = await asyncpg.connect(dsn)
@@ -161,7 +161,7 @@ async def _settings(dsn: str, changes: list[tuple[str, bool]]) -> dict[str, bool
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from evacase.push_settings import PUSH_SETTINGS
+    from evacase.domain.push_settings import PUSH_SETTINGS
 
     changes: list[tuple[str, bool]] = []
     for item in args.set:

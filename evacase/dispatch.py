@@ -5,46 +5,25 @@ Knows nothing of HTTP frameworks: app.py hands it the service name, the body and
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
 import msgspec
 import structlog
 
-from evacase.auth import Caller, TokenVerifier
+from evacase.auth import Caller
 from evacase.context import Context
 from evacase.db import ClientDataError, is_connection_failure, is_timeout, translate_db_error
-from evacase.deadlines import Deadlines
+from evacase.domain.users import record_user
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
 from evacase.idempotency import IdempotentRequest, Replay, check_key, request_hash
 from evacase.messages import stringify_ids
-from evacase.paging import PageTokens
-from evacase.registry import Operation, Registry
-from evacase.users import KnownUsers, record_user
+from evacase.registry import Operation
+from evacase.runtime import Runtime
 
 log = structlog.get_logger("evacase")
 _encoder = msgspec.json.Encoder()
-
-
-@dataclass
-class Runtime:
-    """Everything a request needs that lives as long as the app (built in the app's lifespan)."""
-
-    pool: asyncpg.Pool
-    verifier: TokenVerifier
-    page_tokens: PageTokens
-    registry: Registry
-    db_timeout: float = 5.0  # seconds a request may wait for the database, all told
-    deadlines: Deadlines = field(default_factory=Deadlines)
-    idempotency_ttl: float = 24 * 3600.0  # seconds an Idempotency-Key's answer is kept
-    known_users: KnownUsers = field(default_factory=KnownUsers)
-    # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
-    # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
-    gate: asyncio.Semaphore = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.gate = asyncio.Semaphore(self.pool.get_max_size())
 
 
 @dataclass(slots=True)

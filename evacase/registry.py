@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -50,54 +48,75 @@ class Operation:
     one_statement: bool = False
 
 
-class Registry:
+@dataclass(frozen=True)
+class _Spec:
+    handler: Handler
+    access: Access
+    writes: bool
+    one_statement: bool
+
+
+class OperationSet:
+    """The operations one services module declares, in its own `ops`; `services/__init__.py` composes the sets
+    into a Registry explicitly (no discovery, no registry filled by import side effects)."""
+
     def __init__(self) -> None:
-        self._by_key: dict[str, Operation] = {}
+        self.specs: list[_Spec] = []
 
     def operation(self, access: Access, *, writes: bool, one_statement: bool = False) -> Callable[[H], H]:
-        """Register a handler `async def snake_name(ctx, req: ServiceName) -> ServiceNameResponse`.
+        """Declare a handler `async def snake_name(ctx, req: ServiceName) -> ServiceNameResponse`.
 
         Writes run in one transaction. `one_statement=True` declares that the handler sends exactly one SQL
         statement (PostgreSQL makes it atomic by itself), which saves the BEGIN and COMMIT round trips; the
         registry test holds such handlers to it."""
 
+        def declare(handler: H) -> H:
+            self.specs.append(_Spec(handler, access, writes, one_statement))
+            return handler
+
+        return declare
+
+
+class Registry:
+    """Service name (case-insensitively) -> Operation."""
+
+    def __init__(self, *sets: OperationSet) -> None:
+        self._by_key: dict[str, Operation] = {}
+        for operation_set in sets:
+            for spec in operation_set.specs:
+                self.add(spec.handler, spec.access, writes=spec.writes, one_statement=spec.one_statement)
+
+    def operation(self, access: Access, *, writes: bool, one_statement: bool = False) -> Callable[[H], H]:
+        """Add a handler directly (tests build small registries this way)."""
+
         def register(handler: H) -> H:
-            hints = typing.get_type_hints(handler)
-            request_type = hints["req"]
-            response_type = hints["return"]
-            name = request_type.__name__
-            key = name.lower()
-            if key in self._by_key:
-                raise ValueError(f"operation {name} is registered twice")
-            self._by_key[key] = Operation(
-                name=name,
-                request_type=request_type,
-                response_type=response_type,
-                handler=handler,
-                access=access,
-                writes=writes,
-                decoder=msgspec.json.Decoder(request_type, strict=False),
-                constraints=ConstraintTexts.of(request_type),
-                one_statement=one_statement,
-            )
+            self.add(handler, access, writes=writes, one_statement=one_statement)
             return handler
 
         return register
+
+    def add(self, handler: Handler, access: Access, *, writes: bool, one_statement: bool = False) -> None:
+        hints = typing.get_type_hints(handler)
+        request_type = hints["req"]
+        response_type = hints["return"]
+        name = request_type.__name__
+        key = name.lower()
+        if key in self._by_key:
+            raise ValueError(f"operation {name} is registered twice")
+        self._by_key[key] = Operation(
+            name=name,
+            request_type=request_type,
+            response_type=response_type,
+            handler=handler,
+            access=access,
+            writes=writes,
+            decoder=msgspec.json.Decoder(request_type, strict=False),
+            constraints=ConstraintTexts.of(request_type),
+            one_statement=one_statement,
+        )
 
     def get(self, name: str) -> Operation | None:
         return self._by_key.get(name.lower())
 
     def names(self) -> list[str]:
         return sorted(op.name for op in self._by_key.values())
-
-
-registry = Registry()
-
-
-def load_services() -> Registry:
-    """Import every module of evacase.services so their operations register themselves."""
-    import evacase.services as services
-
-    for module in pkgutil.iter_modules(services.__path__):
-        importlib.import_module(f"{services.__name__}.{module.name}")
-    return registry

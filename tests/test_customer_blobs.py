@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from evacase.blobs import MAX_BLOBS_PER_CASE, MAX_BLOBS_PER_INTERACTION
+from evacase.domain.blobs import MAX_BLOBS_PER_CASE, MAX_BLOBS_PER_INTERACTION
 from tests.dbstate import ledger, snapshot
 from tests.helpers import Api, customer
 from tests.test_customer_cases import ALICE, new_case

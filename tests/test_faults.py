@@ -14,9 +14,10 @@ from structlog.testing import capture_logs
 
 from evacase.context import Context
 from evacase.db import ClientDataError, bounded_settings, is_connection_failure
-from evacase.dispatch import Incoming, Runtime, dispatch
+from evacase.dispatch import Incoming, dispatch
 from evacase.messages import EmptyResponse, Message
 from evacase.registry import Access, Registry
+from evacase.runtime import running
 from tests.conftest import make_settings, serving
 from tests.helpers import Api, customer, employee
 
@@ -33,11 +34,9 @@ async def test_an_unexpected_error_is_a_generic_500_and_the_trace_goes_to_the_lo
         await ctx.conn.execute("INSERT INTO users (id, user_type) VALUES (4242, 1)")
         raise RuntimeError("secret internals")
 
-    async with serving(make_settings(db_dsn)) as api:
-        rt: Runtime = api.client._transport.app.state.runtime  # type: ignore[attr-defined]
-        test_rt = Runtime(rt.pool, rt.verifier, rt.page_tokens, registry)
+    async with running(make_settings(db_dsn), registry) as rt:
         with capture_logs() as logs:
-            outcome = await dispatch(test_rt, Incoming("Explode", b"{}", "req-1", customer(1)))
+            outcome = await dispatch(rt, Incoming("Explode", b"{}", "req-1", customer(1)))
         assert outcome.status == 500
         assert outcome.body == (
             b'{"Error":{"Code":"InternalServerError","Type":"InternalServerError","Message":"An unexpected error'

@@ -13,11 +13,11 @@ import msgspec
 import pytest
 
 from evacase.auth import UserType
-from evacase.registry import load_services
+from evacase.services import build_registry
 from tests.dbstate import fingerprint
 from tests.helpers import Api, customer, token
 
-REGISTRY = load_services()
+REGISTRY = build_registry()
 STAFF = token(
     4,
     UserType.EMPLOYEE,

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evacase.auth import Scope, UserType, parse_functionality
-from evacase.registry import load_services
+from evacase.services import build_registry
 from tests.helpers import Api, customer, token
 from tests.strategies import PROPERTY_SETTINGS, json_values, request_bodies
 
-REGISTRY = load_services()
+REGISTRY = build_registry()
 # An employee holding every functionality, so random bodies reach the employee services' handlers.
 STAFF = token(
     4,

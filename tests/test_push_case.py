@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evacase.auth import UserType
-from evacase.pushed_customers import PushedCustomer, upsert_customer
+from evacase.domain.customers import PushedCustomer, upsert_customer
 from tests.dbstate import ledger, snapshot
 from tests.guide_examples import PUSH_CASE_CUSTOM_FIELDS, PUSH_CASE_REQUEST, PUSH_CASE_RESPONSE
 from tests.helpers import SECRET, Api, customer, employee, token

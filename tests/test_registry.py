@@ -10,11 +10,11 @@ import pytest
 
 from evacase.auth import Caller, UserType
 from evacase.context import Context
+from evacase.domain.users import record_user
 from evacase.paging import PageTokens
-from evacase.registry import load_services
-from evacase.users import record_user
+from evacase.services import build_registry
 
-REGISTRY = load_services()
+REGISTRY = build_registry()
 
 # A request that succeeds, for every operation registered with one_statement=True (a new one must add its own).
 ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
@@ -69,3 +69,13 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
     await op.handler(ctx, request)
     assert len(conn.statements) == 1, conn.statements
     assert not db.is_in_transaction()
+
+
+def test_every_services_module_is_composed_into_the_registry() -> None:
+    import pkgutil
+
+    import evacase.services as services
+
+    listed = {module.__name__.rsplit(".", 1)[1] for module in services.MODULES}
+    assert listed == {m.name for m in pkgutil.iter_modules(services.__path__)}
+    assert all(module.ops.specs for module in services.MODULES)  # each declares at least one operation

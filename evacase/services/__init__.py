@@ -1,1 +1,48 @@
-"""One module per domain, each holding its request/response Structs and handlers (registered on import)."""
+"""The EVA surface: one module per domain, each holding its wire Structs and thin handlers in its own `ops`.
+
+`build_registry()` composes them, explicitly: a module not listed here serves nothing (tests/test_registry.py
+checks that every module is)."""
+
+from __future__ import annotations
+
+from evacase.registry import Registry
+from evacase.services import (
+    blobs,
+    case_list,
+    cases,
+    custom_fields,
+    customer_blobs,
+    customer_cases,
+    customer_interactions,
+    interactions,
+    organization_units,
+    ping,
+    push_case,
+    push_settings,
+    related_items,
+    statuses,
+    topics,
+)
+
+MODULES = (
+    ping,
+    topics,
+    customer_cases,
+    customer_interactions,
+    customer_blobs,
+    cases,
+    case_list,
+    interactions,
+    blobs,
+    related_items,
+    statuses,
+    organization_units,
+    push_settings,
+    push_case,
+    custom_fields,
+)
+
+
+def build_registry() -> Registry:
+    """Every service evacase offers."""
+    return Registry(*(module.ops for module in MODULES))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 
 from evacase.auth import Scope
-from evacase.blobs import (
+from evacase.context import Context
+from evacase.domain.blobs import (
     SQL,
     BlobUrl,
     BlobUrls,
@@ -20,12 +21,13 @@ from evacase.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
-from evacase.context import Context
-from evacase.ledger import InteractionType
+from evacase.domain.ledger import InteractionType
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
 from evacase.services.cases import case_not_found, lock_case, visible_units
 from evacase.services.interactions import lock_own_interaction
+
+ops = OperationSet()
 
 OWN_ONLY = "CaseInteraction:CanOnlyUpdateOwnInteraction"
 
@@ -36,7 +38,7 @@ class AttachBlobToCase(Message, kw_only=True):
     BlobUrls: BlobUrls | None = None
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def attach_blob_to_case(ctx: Context, req: AttachBlobToCase) -> EmptyResponse:
     case = await lock_case(ctx, req.CaseID)
     await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
@@ -49,7 +51,7 @@ class DeleteCaseBlob(Message, kw_only=True):
     BlobUrl: BlobUrl | None = None
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def delete_case_blob(ctx: Context, req: DeleteCaseBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
     await lock_case(ctx, req.CaseID)
@@ -71,7 +73,7 @@ class ListBlobsForCaseResponse(Message, kw_only=True):
     Result: list[CaseBlobDto]
 
 
-@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+@ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def list_blobs_for_case(ctx: Context, req: ListBlobsForCase) -> ListBlobsForCaseResponse:
     rows = await ctx.conn.fetch(SQL["list_case_blobs"], req.CaseID, visible_units(ctx.caller))
     if not rows:
@@ -91,7 +93,7 @@ class AddBlobToCaseInteraction(Message, kw_only=True):
     BlobUrls: BlobUrls | None = None
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def add_blob_to_case_interaction(ctx: Context, req: AddBlobToCaseInteraction) -> EmptyResponse:
     interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
     public = interaction["type"] != InteractionType.NOTE  # ledger lines are public: not for a private note
@@ -105,7 +107,7 @@ class RemoveCaseInteractionBlob(Message, kw_only=True):
     BlobUrl: BlobUrl | None = None
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def remove_case_interaction_blob(ctx: Context, req: RemoveCaseInteractionBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
     interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)

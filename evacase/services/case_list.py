@@ -15,8 +15,10 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, full_name, iso_ms
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
 from evacase.services.cases import CaseCustomerName, Priority, UserRef, case_customer, user_ref, visible_units
+
+ops = OperationSet()
 
 SQL = load_queries("case_list")
 
@@ -142,7 +144,7 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
     )
 
 
-@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+@ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     config = req.InitialPageConfig or ListCasesPageConfig()
     f = config.Filter or CaseFilter()

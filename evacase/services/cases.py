@@ -12,15 +12,17 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import msgspec
 
-from evacase import locks
 from evacase.auth import Caller, Scope, UserType
 from evacase.context import Context
-from evacase.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
 from evacase.db import load_queries
+from evacase.domain import locks
+from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
+from evacase.domain.ledger import PRIORITY_NAMES, write_ledger
 from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from evacase.ledger import PRIORITY_NAMES, write_ledger
 from evacase.messages import EmptyResponse, Id, Message, UserName, full_name, iso_ms
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
+
+ops = OperationSet()
 
 SQL = load_queries("cases")
 
@@ -106,7 +108,7 @@ class CreateCaseResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(staff("Cases", Scope.CREATE), writes=True)
+@ops.operation(staff("Cases", Scope.CREATE), writes=True)
 async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
     if req.TopicID is None:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
@@ -285,7 +287,7 @@ def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
     return data
 
 
-@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+@ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller), ctx.caller.user_type)
     if c is None:
@@ -379,7 +381,7 @@ UPDATE_CASE_FIELDS = {
 }
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
     case = await lock_case(ctx, req.ID)
     new = merged(req, case, UPDATE_CASE_FIELDS)
@@ -442,7 +444,7 @@ class UpdateCaseStateResponse(Message, kw_only=True):
     StatusAction: int
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
     if req.Priority is not msgspec.UNSET:
         check_priority(req.Priority)
@@ -485,7 +487,7 @@ class UpdateCaseSummary(Message, kw_only=True):
     Summary: Summary
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_summary(ctx: Context, req: UpdateCaseSummary) -> EmptyResponse:
     case = await lock_case(ctx, req.ID)
     if req.Summary != case["summary"]:
@@ -501,7 +503,7 @@ class ArchiveCase(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(staff("Cases", Scope.DELETE), writes=True)
+@ops.operation(staff("Cases", Scope.DELETE), writes=True)
 async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
     case = await lock_case(ctx, req.ID, closed_ok=True)
     if not case["is_closed"]:

@@ -16,7 +16,8 @@ import msgspec
 
 from evacase.auth import Scope, UserType
 from evacase.context import Context
-from evacase.custom_fields import (
+from evacase.db import contains_pattern, load_queries
+from evacase.domain.custom_fields import (
     CASE_TYPE_ID,
     CUSTOMER,
     ENUM,
@@ -27,7 +28,6 @@ from evacase.custom_fields import (
     stored_value,
     wire_value,
 )
-from evacase.db import contains_pattern, load_queries
 from evacase.errors import NotFound, ValidationFailed
 from evacase.messages import (
     EmptyRequest,
@@ -42,7 +42,9 @@ from evacase.messages import (
     parse_timestamp,
 )
 from evacase.patterns import MatchBudget, check_pattern
-from evacase.registry import Access, registry, staff
+from evacase.registry import Access, OperationSet, staff
+
+ops = OperationSet()
 
 SQL = load_queries("custom_fields")
 
@@ -98,7 +100,7 @@ class CreateCustomFieldResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(staff("CustomFields", Scope.CREATE), writes=True, one_statement=True)
+@ops.operation(staff("CustomFields", Scope.CREATE), writes=True, one_statement=True)
 async def create_custom_field(ctx: Context, req: CreateCustomField) -> CreateCustomFieldResponse:
     if req.TypeID != CASE_TYPE_ID:
         raise ValidationFailed(
@@ -168,7 +170,7 @@ def field_dto(row: asyncpg.Record, cls: type[CustomFieldDto] = CustomFieldDto, *
     )
 
 
-@registry.operation(staff("CustomFields", Scope.VIEW), writes=False)
+@ops.operation(staff("CustomFields", Scope.VIEW), writes=False)
 async def get_custom_field_by_id(ctx: Context, req: GetCustomFieldByID) -> GetCustomFieldByIDResponse:
     row = await ctx.conn.fetchrow(SQL["get_field"], req.ID)
     if row is None:
@@ -196,7 +198,7 @@ class UpdateCustomField(Message, kw_only=True):
     Order: Order | msgspec.UnsetType = msgspec.UNSET
 
 
-@registry.operation(staff("CustomFields", Scope.EDIT), writes=True)
+@ops.operation(staff("CustomFields", Scope.EDIT), writes=True)
 async def update_custom_field(ctx: Context, req: UpdateCustomField) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_field"], req.ID)
     if row is None:
@@ -229,7 +231,7 @@ class DeleteCustomField(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(staff("CustomFields", Scope.DELETE), writes=True, one_statement=True)
+@ops.operation(staff("CustomFields", Scope.DELETE), writes=True, one_statement=True)
 async def delete_custom_field(ctx: Context, req: DeleteCustomField) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["delete_field"], req.ID)
     if not row["deleted"]:
@@ -254,7 +256,7 @@ class GetCustomFieldTypesResponse(Message, kw_only=True):
     CustomFieldTypes: list[CustomFieldTypeDto]
 
 
-@registry.operation(staff("CustomFieldTypes", Scope.VIEW), writes=False)
+@ops.operation(staff("CustomFieldTypes", Scope.VIEW), writes=False)
 async def get_custom_field_types(ctx: Context, req: GetCustomFieldTypes) -> GetCustomFieldTypesResponse:
     """The entity types fields can be made for: evacase keeps cases only, EVA's type 9."""
     return GetCustomFieldTypesResponse(
@@ -285,7 +287,7 @@ class ListCustomFieldsResponse(PagedResponse, kw_only=True):
     Results: list[CustomFieldDto]
 
 
-@registry.operation(Access(user_types=UserType.EMPLOYEE | UserType.API | UserType.CUSTOMER), writes=False)
+@ops.operation(Access(user_types=UserType.EMPLOYEE | UserType.API | UserType.CUSTOMER), writes=False)
 async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomFieldsResponse:
     """Fields in their Order, then by ID. Customers see only the fields visible to customers."""
     config = req.InitialPageConfig or ListCustomFieldsPageConfig()
@@ -369,7 +371,7 @@ def option_value(row: asyncpg.Record, req: SetCustomFieldOptions, field: str) ->
     return value
 
 
-@registry.operation(staff("CustomFields", Scope.EDIT), writes=True)
+@ops.operation(staff("CustomFields", Scope.EDIT), writes=True)
 async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> EmptyResponse:
     """Merges: an option left out keeps its value, `null` clears it."""
     row = await ctx.conn.fetchrow(SQL["lock_field"], req.CustomFieldID)
@@ -422,7 +424,7 @@ class UnsetCustomFieldOptions(Message, kw_only=True):
     OrganizationUnitSetID: Id | None = None
 
 
-@registry.operation(staff("CustomFields", Scope.EDIT), writes=True, one_statement=True)
+@ops.operation(staff("CustomFields", Scope.EDIT), writes=True, one_statement=True)
 async def unset_custom_field_options(ctx: Context, req: UnsetCustomFieldOptions) -> EmptyResponse:
     """Back to no options: visible to and editable by Employee, System and Api users, invisible to customers."""
     if await ctx.conn.fetchval(SQL["unset_options"], req.CustomFieldID) is None:
@@ -496,7 +498,7 @@ def options_dto(row: asyncpg.Record) -> CustomFieldOptionsDto:
     )
 
 
-@registry.operation(staff("CustomFields", Scope.VIEW), writes=False)
+@ops.operation(staff("CustomFields", Scope.VIEW), writes=False)
 async def list_custom_field_options(ctx: Context, req: ListCustomFieldOptions) -> ListCustomFieldOptionsResponse:
     config = req.InitialPageConfig or ListCustomFieldOptionsPageConfig()
     f = config.Filter or CustomFieldOptionsFilter()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from evacase.blobs import (
+from evacase.context import Context
+from evacase.domain.blobs import (
     BlobUrl,
     BlobUrls,
     attach_to_case,
@@ -13,11 +14,12 @@ from evacase.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
-from evacase.context import Context
 from evacase.messages import EmptyResponse, Id, Message
-from evacase.registry import registry
+from evacase.registry import OperationSet
 from evacase.services.customer_cases import CUSTOMER_ACCESS, lock_open_case
 from evacase.services.customer_interactions import lock_own_interaction
+
+ops = OperationSet()
 
 OWN_ONLY = "CaseInteraction:CanOnlyUpdateOwnInteraction"
 
@@ -28,7 +30,7 @@ class CustomerAddBlobToCase(Message, kw_only=True):
     BlobUrls: BlobUrls | None = None
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case(ctx: Context, req: CustomerAddBlobToCase) -> EmptyResponse:
     case = await lock_open_case(ctx, req.CaseID)
     await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
@@ -41,7 +43,7 @@ class CustomerRemoveCaseBlob(Message, kw_only=True):
     BlobUrl: BlobUrl | None = None
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_remove_case_blob(ctx: Context, req: CustomerRemoveCaseBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
     await lock_open_case(ctx, req.CaseID)
@@ -55,7 +57,7 @@ class CustomerAddBlobToCaseInteraction(Message, kw_only=True):
     BlobUrls: BlobUrls | None = None
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case_interaction(ctx: Context, req: CustomerAddBlobToCaseInteraction) -> EmptyResponse:
     interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
     await attach_to_interaction(ctx.conn, interaction, ctx.caller.user_id, req.BlobID, req.BlobUrls, ledger=True)
@@ -68,7 +70,7 @@ class CustomerRemoveCaseInteractionBlob(Message, kw_only=True):
     BlobUrl: BlobUrl | None = None
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_remove_case_interaction_blob(ctx: Context, req: CustomerRemoveCaseInteractionBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
     interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)

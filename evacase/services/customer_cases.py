@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from evacase import locks
 from evacase.auth import ANY_USER
 from evacase.context import Context
-from evacase.custom_fields import (
+from evacase.db import contains_pattern, load_queries
+from evacase.domain import locks
+from evacase.domain.custom_fields import (
     CUSTOMER,
     CaseCustomFieldValue,
     CustomFieldValues,
@@ -24,9 +25,8 @@ from evacase.custom_fields import (
     plan_changes,
     wanted_by_id,
 )
-from evacase.db import contains_pattern, load_queries
+from evacase.domain.ledger import PRIORITY_NAMES, write_ledger
 from evacase.errors import Conflict, NotFound, ValidationFailed
-from evacase.ledger import PRIORITY_NAMES, write_ledger
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -39,7 +39,9 @@ from evacase.messages import (
     iso_ms,
 )
 from evacase.paging import to_micros
-from evacase.registry import Access, registry
+from evacase.registry import Access, OperationSet
+
+ops = OperationSet()
 
 SQL = load_queries("customer_cases")
 
@@ -114,7 +116,7 @@ class CustomerCreateCaseResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True, one_statement=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True, one_statement=True)
 async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
     if req.TopicID is None:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
@@ -165,7 +167,7 @@ class CustomerUpdateCase(Message, kw_only=True):
     CustomFields: CustomFieldValues | None = None  # an evacase extension: fields customers may edit
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyResponse:
     case = await lock_open_case(ctx, req.ID)
     title = case["title"] if req.Title is msgspec.UNSET else req.Title
@@ -215,7 +217,7 @@ class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
     CustomFields: dict[int, CaseCustomFieldValue] | None = None  # an evacase extension: what customers may see
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=False)
+@ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> CustomerGetCaseByIDResponse:
     c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, ctx.caller.user_id)
     if c is None:
@@ -254,7 +256,7 @@ class CustomerListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CustomerCaseDto]
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=False)
+@ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerListCasesResponse:
     config = req.InitialPageConfig or CustomerListCasesPageConfig()
     f = config.Filter or CustomerCaseFilter()

@@ -10,11 +10,11 @@ from typing import Any
 
 import asyncpg
 
-from evacase import locks
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
+from evacase.domain import locks
+from evacase.domain.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
 from evacase.errors import Forbidden, NotFound
-from evacase.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -29,8 +29,10 @@ from evacase.messages import (
     user_name,
 )
 from evacase.paging import to_micros
-from evacase.registry import registry
+from evacase.registry import OperationSet
 from evacase.services.customer_cases import CUSTOMER_ACCESS, case_closed, case_not_found, lock_open_case
+
+ops = OperationSet()
 
 SQL = load_queries("customer_interactions")
 VISIBLE = list(CUSTOMER_VISIBLE_TYPES)
@@ -83,7 +85,7 @@ class CustomerCreateCaseInteractionResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_create_case_interaction(
     ctx: Context, req: CustomerCreateCaseInteraction
 ) -> CustomerCreateCaseInteractionResponse:
@@ -109,7 +111,7 @@ class CustomerGetCaseInteractionResponse(Message, kw_only=True):
     LastModificationTime: str | None = None
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=False)
+@ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_get_case_interaction(
     ctx: Context, req: CustomerGetCaseInteraction
 ) -> CustomerGetCaseInteractionResponse:
@@ -129,7 +131,7 @@ class CustomerUpdateCaseInteraction(Message, kw_only=True):
     Text: Text
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case_interaction(ctx: Context, req: CustomerUpdateCaseInteraction) -> EmptyResponse:
     await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
     await ctx.conn.execute(SQL["update_interaction_text"], req.ID, req.Text)
@@ -143,7 +145,7 @@ class CustomerDeleteCaseInteraction(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=True)
+@ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_delete_case_interaction(ctx: Context, req: CustomerDeleteCaseInteraction) -> EmptyResponse:
     await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
     await ctx.conn.execute(SQL["delete_interaction"], req.ID)
@@ -181,7 +183,7 @@ def _key(row: asyncpg.Record) -> tuple[int, int]:
     return to_micros(created), row["id"]
 
 
-@registry.operation(CUSTOMER_ACCESS, writes=False)
+@ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_list_case_interactions(
     ctx: Context, req: CustomerListCaseInteractions
 ) -> CustomerListCaseInteractionsResponse:

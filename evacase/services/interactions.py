@@ -14,12 +14,12 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
+from evacase.domain import locks
+from evacase.domain.ledger import InteractionType
 from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from evacase.ledger import InteractionType
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -33,8 +33,10 @@ from evacase.messages import (
     iso_ms,
 )
 from evacase.paging import to_micros
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
 from evacase.services.cases import case_not_found, visible_units
+
+ops = OperationSet()
 
 SQL = load_queries("interactions")
 
@@ -71,7 +73,7 @@ class CreateCaseInteractionResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True, one_statement=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True, one_statement=True)
 async def create_case_interaction(ctx: Context, req: CreateCaseInteraction) -> CreateCaseInteractionResponse:
     if req.InteractionType not in WRITABLE_TYPES:
         raise ValidationFailed(
@@ -115,7 +117,7 @@ class GetCaseInteractionResponse(Message, kw_only=True):
     LastModificationTime: str | None = None
 
 
-@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+@ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_interaction(ctx: Context, req: GetCaseInteraction) -> GetCaseInteractionResponse:
     row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, visible_units(ctx.caller))
     if row is None:
@@ -154,7 +156,7 @@ class UpdateCaseInteraction(Message, kw_only=True):
     BackendID: BackendID | msgspec.UnsetType | None = msgspec.UNSET
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_interaction(ctx: Context, req: UpdateCaseInteraction) -> EmptyResponse:
     await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
     backend_given = req.BackendID is not msgspec.UNSET
@@ -168,7 +170,7 @@ class DeleteCaseInteraction(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def delete_case_interaction(ctx: Context, req: DeleteCaseInteraction) -> EmptyResponse:
     row = await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
     await ctx.conn.execute(SQL["delete_interaction"], req.ID, row["case_id"])
@@ -220,7 +222,7 @@ def _key(row: asyncpg.Record) -> tuple[int, int]:
     return to_micros(created), row["id"]
 
 
-@registry.operation(staff("Cases", Scope.VIEW), writes=False)
+@ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> ListCaseInteractionsResponse:
     config = req.InitialPageConfig or ListCaseInteractionsPageConfig()
     f = config.Filter or InteractionFilter()

@@ -12,7 +12,9 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
+
+ops = OperationSet()
 
 SQL = load_queries("organization_units")
 
@@ -26,7 +28,7 @@ class SetOrganizationUnit(Message, kw_only=True):
     BackendID: BackendID | None = None
 
 
-@registry.operation(staff("OrganizationUnits", Scope.EDIT), writes=True, one_statement=True)
+@ops.operation(staff("OrganizationUnits", Scope.EDIT), writes=True, one_statement=True)
 async def set_organization_unit(ctx: Context, req: SetOrganizationUnit) -> EmptyResponse:
     await ctx.conn.execute(SQL["set_unit"], req.ID, req.BackendID, req.Name)
     return EmptyResponse()
@@ -54,7 +56,7 @@ class ListOrganizationUnitsResponse(PagedResponse, kw_only=True):
     Results: list[OrganizationUnitDto]
 
 
-@registry.operation(staff("OrganizationUnits", Scope.VIEW), writes=False)
+@ops.operation(staff("OrganizationUnits", Scope.VIEW), writes=False)
 async def list_organization_units(ctx: Context, req: ListOrganizationUnits) -> ListOrganizationUnitsResponse:
     config = req.InitialPageConfig or ListOrganizationUnitsPageConfig()
     f = config.Filter or OrganizationUnitFilter()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from evacase.context import Context
 from evacase.messages import EmptyResponse, Message
-from evacase.registry import Access, registry
+from evacase.registry import Access, OperationSet
+
+ops = OperationSet()
 
 
 class Ping(Message):
     pass
 
 
-@registry.operation(Access(), writes=False)
+@ops.operation(Access(), writes=False)
 async def ping(ctx: Context, req: Ping) -> EmptyResponse:
     return EmptyResponse()

@@ -18,19 +18,21 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
-from evacase.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.db import load_queries
+from evacase.domain import locks
+from evacase.domain.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
+from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
+from evacase.domain.ledger import PRIORITY_NAMES, related_items_line, write_ledger
+from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
+from evacase.domain.push_settings import read_push_settings
 from evacase.errors import Conflict, NotFound, ValidationFailed
-from evacase.ledger import PRIORITY_NAMES, related_items_line, write_ledger
 from evacase.messages import Id, Message, full_name, parse_timestamp
-from evacase.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
-from evacase.push_settings import read_push_settings
-from evacase.pushed_customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
 from evacase.services.cases import check_priority, check_unit, visible_units
+
+ops = OperationSet()
 
 SQL = load_queries("push_case")
 
@@ -472,7 +474,7 @@ async def merged_case(
     return new, names
 
 
-@registry.operation(staff("PushCases", Scope.NONE), writes=True)
+@ops.operation(staff("PushCases", Scope.NONE), writes=True)
 async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     conn = ctx.conn
     fields = await case_fields(conn)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from evacase.auth import Scope
 from evacase.context import Context
+from evacase.domain.push_settings import read_push_settings, write_push_setting
 from evacase.messages import EmptyRequest, EmptyResponse, Message
-from evacase.push_settings import read_push_settings, write_push_setting
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
+
+ops = OperationSet()
 
 FIELDS = {
     "AutoCreateTopic": "PushCases:AutoCreateTopic",
@@ -27,7 +29,7 @@ class PushCaseSettings(Message, kw_only=True):
     MatchUnverifiedEmail: bool  # evacase's own
 
 
-@registry.operation(staff("PushCases", Scope.SETTINGS), writes=False)
+@ops.operation(staff("PushCases", Scope.SETTINGS), writes=False)
 async def get_push_case_settings(ctx: Context, req: GetPushCaseSettings) -> PushCaseSettings:
     values = await read_push_settings(ctx.conn)
     return PushCaseSettings(**{field: values[name] for field, name in FIELDS.items()})
@@ -39,7 +41,7 @@ class SetPushCaseSettings(Message, kw_only=True):
     MatchUnverifiedEmail: bool | None = None
 
 
-@registry.operation(staff("PushCases", Scope.SETTINGS), writes=True)
+@ops.operation(staff("PushCases", Scope.SETTINGS), writes=True)
 async def set_push_case_settings(ctx: Context, req: SetPushCaseSettings) -> EmptyResponse:
     for field, name in FIELDS.items():
         value = getattr(req, field)

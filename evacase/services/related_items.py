@@ -11,11 +11,13 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
+from evacase.domain.ledger import related_items_line, write_ledger
 from evacase.errors import NotFound, ValidationFailed
-from evacase.ledger import related_items_line, write_ledger
 from evacase.messages import EmptyResponse, Id, Message, to_utc
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
 from evacase.services.cases import ExternalOrderIdentifier, lock_case
+
+ops = OperationSet()
 
 SQL = load_queries("related_items")
 
@@ -46,7 +48,7 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     return None if value is None else to_utc(value, "RelatedItems.WarrantyExpiration")
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyResponse:
     case = await lock_case(ctx, req.CaseID)
     order_id = req.OrderID if req.OrderID is not None else case["order_id"]
@@ -96,7 +98,7 @@ class RemoveCaseRelatedItems(Message, kw_only=True):
     RemoveAll: bool = False
 
 
-@registry.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -> EmptyResponse:
     await lock_case(ctx, req.CaseID)
     removed = await ctx.conn.fetch(SQL["remove_items"], req.CaseID, req.ItemIDs, req.RemoveAll)

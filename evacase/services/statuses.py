@@ -11,13 +11,15 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from evacase import locks
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
+from evacase.domain import locks
 from evacase.errors import Conflict, NotFound
 from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
-from evacase.registry import registry, staff
+from evacase.registry import OperationSet, staff
+
+ops = OperationSet()
 
 SQL = load_queries("statuses")
 
@@ -75,7 +77,7 @@ class CreateCaseStatusResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(staff("CaseStatuses", Scope.CREATE), writes=True, one_statement=True)
+@ops.operation(staff("CaseStatuses", Scope.CREATE), writes=True, one_statement=True)
 async def create_case_status(ctx: Context, req: CreateCaseStatus) -> CreateCaseStatusResponse:
     status_id = await ctx.conn.fetchval(
         SQL["create_status"],
@@ -101,7 +103,7 @@ class GetCaseStatusResponse(CaseStatusDto, kw_only=True):
     pass
 
 
-@registry.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
+@ops.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
 async def get_case_status(ctx: Context, req: GetCaseStatus) -> GetCaseStatusResponse:
     row = await ctx.conn.fetchrow(SQL["get_status"], req.ID)
     if row is None:
@@ -123,7 +125,7 @@ class UpdateCaseStatus(Message, kw_only=True):
     ScriptID: Id | msgspec.UnsetType | None = msgspec.UNSET
 
 
-@registry.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
+@ops.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
     row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
@@ -168,7 +170,7 @@ class DeleteCaseStatus(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(staff("CaseStatuses", Scope.DELETE), writes=True)
+@ops.operation(staff("CaseStatuses", Scope.DELETE), writes=True)
 async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyResponse:
     row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
@@ -201,7 +203,7 @@ class ListCaseStatusesResponse(PagedResponse, kw_only=True):
     Results: list[CaseStatusDto]
 
 
-@registry.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
+@ops.operation(staff("CaseStatuses", Scope.VIEW), writes=False)
 async def list_case_statuses(ctx: Context, req: ListCaseStatuses) -> ListCaseStatusesResponse:
     config = req.InitialPageConfig or ListCaseStatusesPageConfig()
     f = config.Filter or CaseStatusFilter()

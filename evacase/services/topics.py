@@ -25,7 +25,9 @@ from evacase.messages import (
     PagedRequest,
     PagedResponse,
 )
-from evacase.registry import Access, registry, staff
+from evacase.registry import Access, OperationSet, staff
+
+ops = OperationSet()
 
 SQL = load_queries("topics")
 
@@ -81,7 +83,7 @@ class ListCaseTopicsResponse(PagedResponse, kw_only=True):
     Results: list[CaseTopicDto]
 
 
-@registry.operation(
+@ops.operation(
     Access(
         user_types=UserType.EMPLOYEE | UserType.API | UserType.CUSTOMER,
         functionality=("CaseTopics", Scope.VIEW),
@@ -127,7 +129,7 @@ class CreateCaseTopicResponse(Message, kw_only=True):
     ID: int
 
 
-@registry.operation(staff("CaseTopics", Scope.CREATE), writes=True, one_statement=True)
+@ops.operation(staff("CaseTopics", Scope.CREATE), writes=True, one_statement=True)
 async def create_case_topic(ctx: Context, req: CreateCaseTopic) -> CreateCaseTopicResponse:
     row = await ctx.conn.fetchrow(
         SQL["create_topic"], req.Name, req.ParentID, req.Description, req.BackendID, MAX_DEPTH
@@ -152,7 +154,7 @@ class GetCaseTopicResponse(CaseTopicDto, kw_only=True):
     pass
 
 
-@registry.operation(staff("CaseTopics", Scope.VIEW), writes=False)
+@ops.operation(staff("CaseTopics", Scope.VIEW), writes=False)
 async def get_case_topic(ctx: Context, req: GetCaseTopic) -> GetCaseTopicResponse:
     row = await ctx.conn.fetchrow(SQL["get_topic"], req.ID)
     if row is None:
@@ -170,7 +172,7 @@ class UpdateCaseTopic(Message, kw_only=True):
     BackendID: BackendID | msgspec.UnsetType | None = msgspec.UNSET
 
 
-@registry.operation(staff("CaseTopics", Scope.EDIT), writes=True, one_statement=True)
+@ops.operation(staff("CaseTopics", Scope.EDIT), writes=True, one_statement=True)
 async def update_case_topic(ctx: Context, req: UpdateCaseTopic) -> EmptyResponse:
     updated = await ctx.conn.fetchval(
         SQL["update_topic"],
@@ -193,7 +195,7 @@ class DeleteCaseTopic(Message, kw_only=True):
     ID: Id
 
 
-@registry.operation(staff("CaseTopics", Scope.DELETE), writes=True, one_statement=True)
+@ops.operation(staff("CaseTopics", Scope.DELETE), writes=True, one_statement=True)
 async def delete_case_topic(ctx: Context, req: DeleteCaseTopic) -> EmptyResponse:
     deleted = await ctx.conn.fetch(SQL["delete_topic"], req.ID)
     if not deleted:

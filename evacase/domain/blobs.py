@@ -10,8 +10,8 @@ import asyncpg
 import msgspec
 
 from evacase.db import load_queries
+from evacase.domain.ledger import write_ledger
 from evacase.errors import Conflict, NotFound, ValidationFailed
-from evacase.ledger import write_ledger
 
 MAX_BLOBS_PER_CASE = 50
 MAX_BLOBS_PER_INTERACTION = 20

@@ -25,8 +25,8 @@ import msgspec
 
 from evacase.auth import UserType
 from evacase.db import load_queries
+from evacase.domain.ledger import InteractionType
 from evacase.errors import ValidationFailed
-from evacase.ledger import InteractionType
 from evacase.messages import Id, Message, iso_ms, parse_timestamp
 from evacase.patterns import MatchBudget
 

@@ -6,7 +6,7 @@ import asyncpg
 
 from evacase.auth import Caller
 from evacase.db import load_queries
-from evacase.pushed_customers import effective_customer_id
+from evacase.domain.customers import effective_customer_id
 
 SQL = load_queries("users")
 
