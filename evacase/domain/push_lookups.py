@@ -12,8 +12,8 @@ import msgspec
 
 from evacase.auth import UserType
 from evacase.db import load_queries
+from evacase.domain.topics import MAX_DEPTH, depth_exceeded
 from evacase.errors import NotFound, ValidationFailed
-from evacase.services.topics import MAX_DEPTH
 
 SQL = load_queries("push_lookups")
 
@@ -28,9 +28,7 @@ def unknown_topic(what: str) -> ValidationFailed:
 
 async def create_topic(conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None) -> int:
     if parent_id is not None and await conn.fetchval(SQL["topic_depth"], parent_id) >= MAX_DEPTH - 1:
-        raise ValidationFailed(
-            f"Topics can be nested at most {MAX_DEPTH} levels deep.", "CaseTopic:MaximumDepthExceeded"
-        )
+        raise depth_exceeded()
     row = await conn.fetchrow(SQL["create_topic"], parent_id, name, backend_id)
     if row is None:  # a simultaneous push created it
         row = await conn.fetchrow(SQL["topic_by_name_under"], name, parent_id)

@@ -33,6 +33,11 @@ class KnownUsers:
         self._stored[caller.user_id] = (caller.profile, acting_id)
 
 
+async def find_user(conn: asyncpg.Connection, user_id: int) -> asyncpg.Record | None:
+    """A user evacase knows (ID, type, names, e-mail)."""
+    return await conn.fetchrow(SQL["get_user"], user_id)
+
+
 async def record_user(conn: asyncpg.Connection, caller: Caller) -> int:
     """Store the caller's profile (nothing is written when it is unchanged); the ID its requests act as."""
     await conn.execute(SQL["upsert_user"], caller.user_id, *caller.profile)

@@ -21,11 +21,11 @@ from evacase.domain.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
+from evacase.domain.cases import case_not_found, lock_staff_case, visible_units
+from evacase.domain.interactions import lock_staff_interaction
 from evacase.domain.ledger import InteractionType
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
 from evacase.registry import OperationSet, staff
-from evacase.services.cases import case_not_found, lock_case, visible_units
-from evacase.services.interactions import lock_own_interaction
 
 ops = OperationSet()
 
@@ -40,7 +40,7 @@ class AttachBlobToCase(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def attach_blob_to_case(ctx: Context, req: AttachBlobToCase) -> EmptyResponse:
-    case = await lock_case(ctx, req.CaseID)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.CaseID)
     await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
     return EmptyResponse()
 
@@ -54,7 +54,7 @@ class DeleteCaseBlob(Message, kw_only=True):
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def delete_case_blob(ctx: Context, req: DeleteCaseBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
-    await lock_case(ctx, req.CaseID)
+    await lock_staff_case(ctx.conn, ctx.caller, req.CaseID)
     await detach_from_case(ctx.conn, req.CaseID, ctx.caller.user_id, guid)
     return EmptyResponse()
 
@@ -95,7 +95,7 @@ class AddBlobToCaseInteraction(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def add_blob_to_case_interaction(ctx: Context, req: AddBlobToCaseInteraction) -> EmptyResponse:
-    interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
+    interaction = await lock_staff_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
     public = interaction["type"] != InteractionType.NOTE  # ledger lines are public: not for a private note
     await attach_to_interaction(ctx.conn, interaction, ctx.caller.user_id, req.BlobID, req.BlobUrls, ledger=public)
     return EmptyResponse()
@@ -110,7 +110,7 @@ class RemoveCaseInteractionBlob(Message, kw_only=True):
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def remove_case_interaction_blob(ctx: Context, req: RemoveCaseInteractionBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
-    interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
+    interaction = await lock_staff_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
     public = interaction["type"] != InteractionType.NOTE
     await detach_from_interaction(ctx.conn, interaction, ctx.caller.user_id, guid, ledger=public)
     return EmptyResponse()

@@ -14,9 +14,10 @@ import asyncpg
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
+from evacase.domain.cases import visible_units
 from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, full_name, iso_ms
 from evacase.registry import OperationSet, staff
-from evacase.services.cases import CaseCustomerName, Priority, UserRef, case_customer, user_ref, visible_units
+from evacase.services.wire import CaseCustomerName, Priority, UserRef, case_customer, user_ref
 
 ops = OperationSet()
 

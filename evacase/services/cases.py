@@ -7,84 +7,48 @@ found. Every change writes ledger lines in the same transaction; closed and arch
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 
-from evacase.auth import Caller, Scope, UserType
+from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain import locks
+from evacase.domain.cases import (
+    NEW_STATUS_ID,
+    NEW_STATUS_NAME,
+    assignee_line,
+    case_not_found,
+    check_priority,
+    check_unit,
+    lock_staff_case,
+    visible_units,
+)
 from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
 from evacase.domain.ledger import PRIORITY_NAMES, write_ledger
-from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from evacase.messages import EmptyResponse, Id, Message, UserName, full_name, iso_ms
+from evacase.domain.users import find_user
+from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.messages import EmptyResponse, Id, Message, full_name, iso_ms
 from evacase.registry import OperationSet, staff
+from evacase.services.wire import (
+    CaseCustomer,
+    ExternalOrderIdentifier,
+    Priority,
+    UserRef,
+    case_customer,
+    user_ref,
+)
 
 ops = OperationSet()
 
 SQL = load_queries("cases")
 
-NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"\S")]
 Description = Annotated[str, msgspec.Meta(max_length=10_000)]
-Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
-ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
 Summary = Annotated[str, msgspec.Meta(max_length=10_000)]
-
-
-def case_not_found() -> NotFound:
-    return NotFound("The case does not exist.", "Case:NotFound")
-
-
-def visible_units(caller: Caller) -> list[int] | None:
-    """The organization units whose cases the caller may see (plus unassigned ones); None: every case."""
-    return None if caller.organization_units is None else list(caller.organization_units)
-
-
-def check_priority(priority: int) -> None:
-    if priority not in PRIORITY_NAMES:
-        raise ValidationFailed(
-            "Priority must be 0 (Low), 1 (Medium), 2 (High) or 9 (Critical).",
-            "Case:InvalidPriority",
-            data={"Field": "Priority"},
-        )
-
-
-def check_unit(caller: Caller, unit_id: int | None) -> None:
-    """A caller limited to some organization units cannot hand a case to another unit."""
-    if unit_id is not None and caller.organization_units is not None and unit_id not in caller.organization_units:
-        raise Forbidden(
-            "You cannot assign a case to an organization unit outside your own.", "Case:OrganizationUnitNotAllowed"
-        )
-
-
-async def assignee_line(ctx: Context, assignee_id: int) -> str:
-    """The ledger line of an assignment, after checking the assignee is an Employee or System user."""
-    user = await ctx.conn.fetchrow(SQL["get_user"], assignee_id)
-    if user is None:
-        raise NotFound("The assignee does not exist.", "User:NotFound")
-    if not user["user_type"] & UserType.EMPLOYEE:  # Employee (1) and System (17) share the bit
-        raise ValidationFailed(
-            "Only employees and system users can be assigned to a case.", "Case:AssigneeIsInvalidUserTypeToAssignToCase"
-        )
-    return f"Case assigned to `{full_name(user['first_name'], user['last_name']) or assignee_id}`"
-
-
-async def lock_case(ctx: Context, case_id: int, *, closed_ok: bool = False) -> asyncpg.Record:
-    """The case, locked, if the caller may see it and may change it: never archived, closed only when `closed_ok`
-    (UpdateCaseState reopens, ArchiveCase needs a closed case)."""
-    await locks.lock_case(ctx.conn, case_id)
-    case = await ctx.conn.fetchrow(SQL["locked_case"], case_id, visible_units(ctx.caller))
-    if case is None:
-        raise case_not_found()
-    if case["is_archived"]:
-        raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
-    if case["is_closed"] and not closed_ok:
-        raise Conflict("The case is closed: reopen it with UpdateCaseState first.", "Case:CaseAlreadyClosed")
-    return case
 
 
 # --- CreateCase -----------------------------------------------------------------------------------------
@@ -116,7 +80,7 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
     check_unit(ctx.caller, req.AssignedOrganizationUnitID)
     ledger = [f"Case created with priority `{PRIORITY_NAMES[req.Priority]}`", f"Case status set to `{NEW_STATUS_NAME}`"]
     if req.AssigneeID is not None:
-        ledger.append(await assignee_line(ctx, req.AssigneeID))
+        ledger.append(await assignee_line(ctx.conn, req.AssigneeID))
     row = await ctx.conn.fetchrow(
         SQL["create_case"],
         ctx.caller.user_id,
@@ -153,35 +117,6 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
 
 class GetCaseByID(Message, kw_only=True):
     ID: Id
-
-
-class UserRef(UserName, kw_only=True):
-    ID: int | None = None
-
-
-class CaseCustomerName(UserName, kw_only=True):
-    """A case's customer as ListCases shows it; GetCaseByID adds ID and BackendID."""
-
-    EmailAddress: str | None = None
-
-
-class CaseCustomer(CaseCustomerName, kw_only=True):
-    ID: int
-    BackendID: str | None = None
-    PhoneNumber: str | None = None  # as pushed (PushCase)
-
-
-CustomerView = TypeVar("CustomerView", bound=CaseCustomerName)
-
-
-def case_customer(row: asyncpg.Record, cls: type[CustomerView], **extra: Any) -> CustomerView | None:
-    """The customer columns (`customer_*`) of a case row as `cls`; None for a case without a customer."""
-    if row["customer_id"] is None:
-        return None
-    first, last = row["customer_first_name"], row["customer_last_name"]
-    return cls(
-        FirstName=first, LastName=last, FullName=full_name(first, last), EmailAddress=row["customer_email"], **extra
-    )
 
 
 class CaseTopicData(Message, kw_only=True):
@@ -264,12 +199,6 @@ class GetCaseByIDResponse(Message, kw_only=True):
     LastModificationTime: str | None = None
     LastModifiedBy: UserRef | None = None
     CustomFieldValuesWithOptions: dict[int, CaseCustomFieldValue] | None = None
-
-
-def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
-    if user_id is None:
-        return None
-    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=full_name(first, last))
 
 
 def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
@@ -383,7 +312,7 @@ UPDATE_CASE_FIELDS = {
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
-    case = await lock_case(ctx, req.ID)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
     new = merged(req, case, UPDATE_CASE_FIELDS)
     lines = []
     if new["Title"] != case["title"]:
@@ -396,7 +325,7 @@ async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
             raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
         lines.append(f"Case topic set to `{topic['name']}`")
     if new["CustomerID"] != case["customer_id"]:
-        if new["CustomerID"] is not None and await ctx.conn.fetchrow(SQL["get_user"], new["CustomerID"]) is None:
+        if new["CustomerID"] is not None and await find_user(ctx.conn, new["CustomerID"]) is None:
             raise NotFound("The customer does not exist.", "User:NotFound")
         lines.append("Case customer changed" if new["CustomerID"] is not None else "Case customer removed")
     if new["BackendID"] != case["backend_id"]:
@@ -448,7 +377,7 @@ class UpdateCaseStateResponse(Message, kw_only=True):
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
     if req.Priority is not msgspec.UNSET:
         check_priority(req.Priority)
-    case = await lock_case(ctx, req.ID, closed_ok=True)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID, closed_ok=True)
     new = merged(req, case, {"StatusID": "status_id", "Priority": "priority", "AssigneeID": "assignee_id"})
     solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
     status = await locks.share_status(ctx.conn, new["StatusID"])
@@ -462,7 +391,7 @@ async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseSta
     if new["Priority"] != case["priority"]:
         lines.append(f"Case priority set to `{PRIORITY_NAMES[new['Priority']]}`")
     if new["AssigneeID"] != case["assignee_id"]:
-        lines.append(await assignee_line(ctx, new["AssigneeID"]) if new["AssigneeID"] else "Case unassigned")
+        lines.append(await assignee_line(ctx.conn, new["AssigneeID"]) if new["AssigneeID"] else "Case unassigned")
     if solution != case["solution"]:
         lines.append("Case solution updated" if solution is not None else "Case solution removed")
     if lines:
@@ -489,7 +418,7 @@ class UpdateCaseSummary(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_summary(ctx: Context, req: UpdateCaseSummary) -> EmptyResponse:
-    case = await lock_case(ctx, req.ID)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
     if req.Summary != case["summary"]:
         await ctx.conn.execute(SQL["update_summary"], req.ID, req.Summary, ctx.caller.user_id)
         await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ["Case summary updated"])
@@ -505,7 +434,7 @@ class ArchiveCase(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.DELETE), writes=True)
 async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
-    case = await lock_case(ctx, req.ID, closed_ok=True)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID, closed_ok=True)
     if not case["is_closed"]:
         raise Conflict("Only closed cases can be archived.", "Case:CanOnlyArchiveClosedCases")
     await ctx.conn.execute(SQL["archive_case"], req.ID)

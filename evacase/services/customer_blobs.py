@@ -14,10 +14,11 @@ from evacase.domain.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
+from evacase.domain.cases import lock_customer_case
+from evacase.domain.interactions import lock_customer_interaction
 from evacase.messages import EmptyResponse, Id, Message
 from evacase.registry import OperationSet
-from evacase.services.customer_cases import CUSTOMER_ACCESS, lock_open_case
-from evacase.services.customer_interactions import lock_own_interaction
+from evacase.services.wire import CUSTOMER_ACCESS
 
 ops = OperationSet()
 
@@ -32,7 +33,7 @@ class CustomerAddBlobToCase(Message, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case(ctx: Context, req: CustomerAddBlobToCase) -> EmptyResponse:
-    case = await lock_open_case(ctx, req.CaseID)
+    case = await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
     await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
     return EmptyResponse()
 
@@ -46,7 +47,7 @@ class CustomerRemoveCaseBlob(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_remove_case_blob(ctx: Context, req: CustomerRemoveCaseBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
-    await lock_open_case(ctx, req.CaseID)
+    await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
     await detach_from_case(ctx.conn, req.CaseID, ctx.caller.user_id, guid)
     return EmptyResponse()
 
@@ -59,7 +60,7 @@ class CustomerAddBlobToCaseInteraction(Message, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case_interaction(ctx: Context, req: CustomerAddBlobToCaseInteraction) -> EmptyResponse:
-    interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
+    interaction = await lock_customer_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
     await attach_to_interaction(ctx.conn, interaction, ctx.caller.user_id, req.BlobID, req.BlobUrls, ledger=True)
     return EmptyResponse()
 
@@ -73,6 +74,6 @@ class CustomerRemoveCaseInteractionBlob(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_remove_case_interaction_blob(ctx: Context, req: CustomerRemoveCaseInteractionBlob) -> EmptyResponse:
     guid = blob_to_remove(req.BlobID, req.BlobUrl)
-    interaction = await lock_own_interaction(ctx, req.InteractionID, OWN_ONLY)
+    interaction = await lock_customer_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
     await detach_from_interaction(ctx.conn, interaction, ctx.caller.user_id, guid, ledger=True)
     return EmptyResponse()

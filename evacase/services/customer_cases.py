@@ -9,10 +9,9 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from evacase.auth import ANY_USER
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain import locks
+from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, case_not_found, lock_customer_case
 from evacase.domain.custom_fields import (
     CUSTOMER,
     CaseCustomFieldValue,
@@ -39,37 +38,15 @@ from evacase.messages import (
     iso_ms,
 )
 from evacase.paging import to_micros
-from evacase.registry import Access, OperationSet
+from evacase.registry import OperationSet
+from evacase.services.wire import CUSTOMER_ACCESS
 
 ops = OperationSet()
 
 SQL = load_queries("customer_cases")
 
-NEW_STATUS_ID = 1  # the system status every new case starts in (seeded by schema.sql)
-NEW_STATUS_NAME = "New"
-DEFAULT_PRIORITY = 0  # Low
 
 Title = Annotated[str, msgspec.Meta(min_length=5, max_length=200, pattern=r"\S")]
-CUSTOMER_ACCESS = Access(user_types=ANY_USER)
-
-
-def case_not_found() -> NotFound:
-    return NotFound("The case does not exist.", "Case:NotFound")
-
-
-def case_closed() -> Conflict:
-    return Conflict("The case is closed and can no longer be changed.", "Case:CaseAlreadyClosed")
-
-
-async def lock_open_case(ctx: Context, case_id: int) -> asyncpg.Record:
-    """The caller's case, locked for this transaction; refused when it does not exist or is closed."""
-    await locks.lock_case(ctx.conn, case_id)
-    case = await ctx.conn.fetchrow(SQL["locked_case"], case_id, ctx.caller.user_id)
-    if case is None:
-        raise case_not_found()
-    if case["is_closed"]:
-        raise case_closed()
-    return case
 
 
 class CustomerCaseDto(Message, kw_only=True):
@@ -169,7 +146,7 @@ class CustomerUpdateCase(Message, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyResponse:
-    case = await lock_open_case(ctx, req.ID)
+    case = await lock_customer_case(ctx.conn, ctx.caller, req.ID)
     title = case["title"] if req.Title is msgspec.UNSET else req.Title
     description = case["description"] if req.Description is msgspec.UNSET else req.Description
     topic_id = case["topic_id"] if req.TopicID is msgspec.UNSET else req.TopicID

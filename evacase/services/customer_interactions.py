@@ -12,9 +12,9 @@ import asyncpg
 
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain import locks
-from evacase.domain.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
-from evacase.errors import Forbidden, NotFound
+from evacase.domain.cases import case_not_found, lock_customer_case
+from evacase.domain.interactions import VISIBLE_TO_CUSTOMERS, interaction_not_found, lock_customer_interaction
+from evacase.domain.ledger import InteractionType
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -30,16 +30,11 @@ from evacase.messages import (
 )
 from evacase.paging import to_micros
 from evacase.registry import OperationSet
-from evacase.services.customer_cases import CUSTOMER_ACCESS, case_closed, case_not_found, lock_open_case
+from evacase.services.wire import CUSTOMER_ACCESS
 
 ops = OperationSet()
 
 SQL = load_queries("customer_interactions")
-VISIBLE = list(CUSTOMER_VISIBLE_TYPES)
-
-
-def interaction_not_found() -> NotFound:
-    return NotFound("The interaction does not exist.", "CaseInteraction:NotFound")
 
 
 def can_modify(caller_id: int, interaction_type: int, created_by: int | None, case_closed: bool) -> bool:
@@ -60,19 +55,6 @@ def interaction_fields(row: asyncpg.Record, case_id: int, caller_id: int, case_c
     }
 
 
-async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
-    """The caller's own Communication interaction on an open case of theirs, locked for this transaction."""
-    await locks.lock_case_of_interaction(ctx.conn, interaction_id)
-    row = await ctx.conn.fetchrow(SQL["lock_interaction"], interaction_id, ctx.caller.user_id, VISIBLE)
-    if row is None:
-        raise interaction_not_found()
-    if row["type"] != InteractionType.COMMUNICATION or row["created_by"] != ctx.caller.user_id:
-        raise Forbidden("You can only change your own messages.", denied_code)
-    if row["is_closed"]:
-        raise case_closed()
-    return row
-
-
 # --- CustomerCreateCaseInteraction ----------------------------------------------------------------------
 
 
@@ -89,7 +71,7 @@ class CustomerCreateCaseInteractionResponse(Message, kw_only=True):
 async def customer_create_case_interaction(
     ctx: Context, req: CustomerCreateCaseInteraction
 ) -> CustomerCreateCaseInteractionResponse:
-    await lock_open_case(ctx, req.CaseID)
+    await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
     interaction_id = await ctx.conn.fetchval(SQL["create_interaction"], req.CaseID, req.Text, ctx.caller.user_id)
     return CustomerCreateCaseInteractionResponse(ID=interaction_id)
 
@@ -115,7 +97,7 @@ class CustomerGetCaseInteractionResponse(Message, kw_only=True):
 async def customer_get_case_interaction(
     ctx: Context, req: CustomerGetCaseInteraction
 ) -> CustomerGetCaseInteractionResponse:
-    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, ctx.caller.user_id, VISIBLE)
+    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, ctx.caller.user_id, VISIBLE_TO_CUSTOMERS)
     if row is None:
         raise interaction_not_found()
     return CustomerGetCaseInteractionResponse(
@@ -133,7 +115,7 @@ class CustomerUpdateCaseInteraction(Message, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case_interaction(ctx: Context, req: CustomerUpdateCaseInteraction) -> EmptyResponse:
-    await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
+    await lock_customer_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
     await ctx.conn.execute(SQL["update_interaction_text"], req.ID, req.Text)
     return EmptyResponse()
 
@@ -147,7 +129,7 @@ class CustomerDeleteCaseInteraction(Message, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_delete_case_interaction(ctx: Context, req: CustomerDeleteCaseInteraction) -> EmptyResponse:
-    await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
+    await lock_customer_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
     await ctx.conn.execute(SQL["delete_interaction"], req.ID)
     return EmptyResponse()
 
@@ -198,7 +180,7 @@ async def customer_list_case_interactions(
         SQL["list_interactions_after" if page_req.forward else "list_interactions_before"],
         req.CaseID,
         ctx.caller.user_id,
-        VISIBLE,
+        VISIBLE_TO_CUSTOMERS,
         bound_time,
         bound_id,
         page_req.filter.get("ID"),

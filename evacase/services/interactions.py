@@ -17,9 +17,10 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain import locks
+from evacase.domain.cases import case_archived, case_not_found, visible_units
+from evacase.domain.interactions import WRITABLE_TYPES, interaction_not_found, lock_staff_interaction
 from evacase.domain.ledger import InteractionType
-from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from evacase.errors import ValidationFailed
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -34,24 +35,14 @@ from evacase.messages import (
 )
 from evacase.paging import to_micros
 from evacase.registry import OperationSet, staff
-from evacase.services.cases import case_not_found, visible_units
 
 ops = OperationSet()
 
 SQL = load_queries("interactions")
 
-WRITABLE_TYPES = (InteractionType.COMMUNICATION, InteractionType.NOTE, InteractionType.EMAIL)
 ALL_TYPES = [0, 1, 2, 3, 4]
 InteractionTypeValue = Annotated[int, msgspec.Meta(ge=0, le=4)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
-
-
-def interaction_not_found() -> NotFound:
-    return NotFound("The interaction does not exist.", "CaseInteraction:NotFound")
-
-
-def case_archived() -> Conflict:
-    return Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
 
 
 def can_be_mutated(caller_id: int, kind: int, created_by: int | None, archived: bool) -> bool:
@@ -138,18 +129,6 @@ async def get_case_interaction(ctx: Context, req: GetCaseInteraction) -> GetCase
 # --- UpdateCaseInteraction / DeleteCaseInteraction ------------------------------------------------------
 
 
-async def lock_own_interaction(ctx: Context, interaction_id: int, denied_code: str) -> asyncpg.Record:
-    await locks.lock_case_of_interaction(ctx.conn, interaction_id)
-    row = await ctx.conn.fetchrow(SQL["lock_interaction"], interaction_id, visible_units(ctx.caller))
-    if row is None:
-        raise interaction_not_found()
-    if row["type"] not in WRITABLE_TYPES or row["created_by"] != ctx.caller.user_id:
-        raise Forbidden("You can only change your own messages, notes and e-mails.", denied_code)
-    if row["is_archived"]:
-        raise case_archived()
-    return row
-
-
 class UpdateCaseInteraction(Message, kw_only=True):
     ID: Id
     Text: Text
@@ -158,7 +137,7 @@ class UpdateCaseInteraction(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_interaction(ctx: Context, req: UpdateCaseInteraction) -> EmptyResponse:
-    await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
+    await lock_staff_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
     backend_given = req.BackendID is not msgspec.UNSET
     await ctx.conn.execute(
         SQL["update_interaction"], req.ID, req.Text, backend_given, req.BackendID if backend_given else None
@@ -172,7 +151,7 @@ class DeleteCaseInteraction(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def delete_case_interaction(ctx: Context, req: DeleteCaseInteraction) -> EmptyResponse:
-    row = await lock_own_interaction(ctx, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
+    row = await lock_staff_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
     await ctx.conn.execute(SQL["delete_interaction"], req.ID, row["case_id"])
     return EmptyResponse()
 

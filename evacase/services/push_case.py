@@ -22,6 +22,7 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain import locks
+from evacase.domain.cases import check_priority, check_unit, visible_units
 from evacase.domain.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
 from evacase.domain.ledger import PRIORITY_NAMES, related_items_line, write_ledger
@@ -30,7 +31,6 @@ from evacase.domain.push_settings import read_push_settings
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.messages import Id, Message, full_name, parse_timestamp
 from evacase.registry import OperationSet, staff
-from evacase.services.cases import check_priority, check_unit, visible_units
 
 ops = OperationSet()
 

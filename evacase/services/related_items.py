@@ -11,11 +11,12 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
+from evacase.domain.cases import lock_staff_case
 from evacase.domain.ledger import related_items_line, write_ledger
 from evacase.errors import NotFound, ValidationFailed
 from evacase.messages import EmptyResponse, Id, Message, to_utc
 from evacase.registry import OperationSet, staff
-from evacase.services.cases import ExternalOrderIdentifier, lock_case
+from evacase.services.wire import ExternalOrderIdentifier
 
 ops = OperationSet()
 
@@ -50,7 +51,7 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyResponse:
-    case = await lock_case(ctx, req.CaseID)
+    case = await lock_staff_case(ctx.conn, ctx.caller, req.CaseID)
     order_id = req.OrderID if req.OrderID is not None else case["order_id"]
     external = (
         req.ExternalOrderIdentifier if req.ExternalOrderIdentifier is not None else case["external_order_identifier"]
@@ -100,7 +101,7 @@ class RemoveCaseRelatedItems(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -> EmptyResponse:
-    await lock_case(ctx, req.CaseID)
+    await lock_staff_case(ctx.conn, ctx.caller, req.CaseID)
     removed = await ctx.conn.fetch(SQL["remove_items"], req.CaseID, req.ItemIDs, req.RemoveAll)
     missing = sorted(set(req.ItemIDs) - {r["id"] for r in removed})
     if missing and not req.RemoveAll:

@@ -15,6 +15,7 @@ import msgspec
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
+from evacase.domain.topics import MAX_DEPTH, depth_exceeded, topic_not_found
 from evacase.errors import NotFound, ValidationFailed
 from evacase.messages import (
     EmptyResponse,
@@ -31,14 +32,9 @@ ops = OperationSet()
 
 SQL = load_queries("topics")
 
-MAX_DEPTH = 10  # levels, the root topics being the first
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
-
-
-def topic_not_found() -> NotFound:
-    return NotFound("The case topic does not exist.", "CaseTopic:NotFound")
 
 
 class CaseTopicDto(Message, kw_only=True):
@@ -137,9 +133,7 @@ async def create_case_topic(ctx: Context, req: CreateCaseTopic) -> CreateCaseTop
     if not row["parent_ok"]:
         raise NotFound("The parent topic does not exist.", "CaseTopic:ParentNotFound")
     if row["id"] is None:
-        raise ValidationFailed(
-            f"Topics can be nested at most {MAX_DEPTH} levels deep.", "CaseTopic:MaximumDepthExceeded"
-        )
+        raise depth_exceeded()
     return CreateCaseTopicResponse(ID=row["id"])
 
 

@@ -24,10 +24,6 @@ SELECT (SELECT id FROM new_case) AS case_id,
        EXISTS (SELECT 1 FROM topic) AS topic_ok,
        $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer) AS customer_ok
 
--- get_user --
--- A user evacase knows (callers are recorded just in time, pushed customers when pushed).
-SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id = $1
-
 -- get_case --
 -- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all),
 -- and whether custom fields visible to user type $3 exist.
@@ -65,17 +61,6 @@ SELECT t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id) AS display_nam
 FROM topic_ancestry($1) a
 JOIN case_topics t ON t.id = a.id
 ORDER BY a.depth
-
--- locked_case --
--- Case $1 for a change, once locked (locks.lock_case), if the caller may see it ($2 as in get_case).
-SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
-       c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
-       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
-       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
 
 -- get_topic --
 -- A topic a case may be filed under (live).

@@ -55,14 +55,6 @@ JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
 WHERE c.id = $1 AND c.customer_id = $2
 
--- locked_case --
--- One case of the customer $2, once locked (locks.lock_case).
-SELECT c.id, c.topic_id, c.title, c.description, c.assignee_id, s.is_closed,
-       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-WHERE c.id = $1 AND c.customer_id = $2
-
 -- get_topic --
 -- A topic a case may be filed under (not deleted).
 SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted

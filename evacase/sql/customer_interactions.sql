@@ -16,17 +16,6 @@ JOIN cases c ON c.id = i.case_id
 JOIN case_statuses s ON s.id = c.status_id
 WHERE i.id = $1 AND c.customer_id = $2 AND i.type = ANY ($3::integer[])
 
--- lock_interaction --
--- The same, the interaction locked for the rest of the transaction (its case is locked first:
--- locks.lock_case_of_interaction).
-SELECT i.id, i.case_id, i.type, i.created_by, s.is_closed,
-       (SELECT count(*) FROM interaction_blobs b WHERE b.interaction_id = i.id) AS blob_count
-FROM interactions i
-JOIN cases c ON c.id = i.case_id
-JOIN case_statuses s ON s.id = c.status_id
-WHERE i.id = $1 AND c.customer_id = $2 AND i.type = ANY ($3::integer[])
-FOR UPDATE OF i
-
 -- update_interaction_text --
 -- New text for an interaction.
 UPDATE interactions SET text = $2, last_modification_time = now() WHERE id = $1

@@ -25,17 +25,6 @@ JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1
   AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
 
--- lock_interaction --
--- The same, the interaction locked for the rest of the transaction (its case is locked first:
--- locks.lock_case_of_interaction).
-SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived,
-       (SELECT count(*) FROM interaction_blobs b WHERE b.interaction_id = i.id) AS blob_count
-FROM interactions i
-JOIN cases c ON c.id = i.case_id
-WHERE i.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
-FOR UPDATE OF i
-
 -- update_interaction --
 -- New text ($2) and, when $3, a new backend ID ($4).
 UPDATE interactions

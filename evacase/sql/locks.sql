@@ -23,3 +23,45 @@ FOR UPDATE
 -- status_in_use --
 -- Whether any case is in status $1 (read after lock_status, so every move into it has committed or waits).
 SELECT EXISTS (SELECT 1 FROM cases c WHERE c.status_id = $1)
+
+-- staff_case --
+-- Case $1 for an employee's change, once locked (lock_case), if the caller may see it ($2: the caller's
+-- organization units, null for all).
+SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
+       c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
+       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
+       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+WHERE c.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+
+-- customer_case --
+-- Case $1 for a change by its customer $2, once locked (lock_case).
+SELECT c.id, c.topic_id, c.title, c.description, c.assignee_id, s.is_closed,
+       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+WHERE c.id = $1 AND c.customer_id = $2
+
+-- staff_interaction --
+-- Interaction $1 for an employee's change, locked, if the caller may see its case ($2 as in staff_case); its
+-- case is locked first (lock_case_of_interaction).
+SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived,
+       (SELECT count(*) FROM interaction_blobs b WHERE b.interaction_id = i.id) AS blob_count
+FROM interactions i
+JOIN cases c ON c.id = i.case_id
+WHERE i.id = $1
+  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+FOR UPDATE OF i
+
+-- customer_interaction --
+-- Interaction $1 of a type in $3 on a case of customer $2, for a change, locked; its case is locked first
+-- (lock_case_of_interaction).
+SELECT i.id, i.case_id, i.type, i.created_by, s.is_closed,
+       (SELECT count(*) FROM interaction_blobs b WHERE b.interaction_id = i.id) AS blob_count
+FROM interactions i
+JOIN cases c ON c.id = i.case_id
+JOIN case_statuses s ON s.id = c.status_id
+WHERE i.id = $1 AND c.customer_id = $2 AND i.type = ANY ($3::integer[])
+FOR UPDATE OF i

@@ -39,3 +39,7 @@ SET user_type = coalesce($2, u.user_type),
     last_modification_time = now()
 WHERE NOT u.is_pushed
 RETURNING id, user_type, first_name, last_name, email_address, custom_id, backend_id
+
+-- get_user --
+-- A user evacase knows (callers are recorded just in time, pushed customers when pushed).
+SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id = $1

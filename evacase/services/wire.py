@@ -1,0 +1,53 @@
+"""Wire pieces more than one services module uses (the one module services modules may import)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import msgspec
+
+from evacase.auth import ANY_USER
+from evacase.messages import UserName, full_name
+from evacase.registry import Access
+
+# Customer services: any authenticated caller, acting as the customer (EVA's own rule for Customer* services).
+CUSTOMER_ACCESS = Access(user_types=ANY_USER)
+
+Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
+ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class UserRef(UserName, kw_only=True):
+    ID: int | None = None
+
+
+class CaseCustomerName(UserName, kw_only=True):
+    """A case's customer as ListCases shows it; GetCaseByID adds ID and BackendID."""
+
+    EmailAddress: str | None = None
+
+
+class CaseCustomer(CaseCustomerName, kw_only=True):
+    ID: int
+    BackendID: str | None = None
+    PhoneNumber: str | None = None  # as pushed (PushCase)
+
+
+CustomerView = TypeVar("CustomerView", bound=CaseCustomerName)
+
+
+def case_customer(row: asyncpg.Record, cls: type[CustomerView], **extra: Any) -> CustomerView | None:
+    """The customer columns (`customer_*`) of a case row as `cls`; None for a case without a customer."""
+    if row["customer_id"] is None:
+        return None
+    first, last = row["customer_first_name"], row["customer_last_name"]
+    return cls(
+        FirstName=first, LastName=last, FullName=full_name(first, last), EmailAddress=row["customer_email"], **extra
+    )
+
+
+def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
+    if user_id is None:
+        return None
+    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=full_name(first, last))
