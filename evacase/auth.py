@@ -66,6 +66,18 @@ class Caller:
     def has_type(self, mask: int) -> bool:
         return mask == ANY_USER or bool(self.user_type & mask)
 
+    @property
+    def is_staff(self) -> bool:
+        """An Employee (System users included) or an Api user. A token that is both Employee and Customer is
+        staff: its Employee bit wins wherever evacase shows one view or the other."""
+        return bool(self.user_type & (UserType.EMPLOYEE | UserType.API))
+
+    @property
+    def is_customer(self) -> bool:
+        """A Customer and not staff (see is_staff). Customer* services act for every caller as its customer
+        whatever this says; it decides what the shared services (topics, custom fields) show."""
+        return bool(self.user_type & UserType.CUSTOMER) and not self.is_staff
+
     def has_functionality(self, name: str, scope: Scope) -> bool:
         held = self.functionalities.get(name)
         if held is None:

@@ -137,3 +137,21 @@ def test_a_bad_signature_says_which_check_failed() -> None:
     with pytest.raises(Unauthorized) as caught:
         verifier.verify("not.a.token")
     assert caught.value.message.startswith("The token is not valid: ")
+
+
+@pytest.mark.parametrize(
+    ("user_type", "staff", "customer"),
+    [
+        (1, True, False),
+        (2, False, True),
+        (17, True, False),
+        (2048, True, False),
+        (3, True, False),
+        (2048 | 2, True, False),
+        (0, False, False),
+        (4, False, False),
+    ],
+)
+def test_a_token_both_staff_and_customer_counts_as_staff(user_type: int, staff: bool, customer: bool) -> None:
+    caller = caller_from_claims({"sub": "5", "user_type": user_type, "exp": 9})
+    assert (caller.is_staff, caller.is_customer) == (staff, customer)

@@ -87,7 +87,7 @@ async def upsert_customer(
 async def effective_customer_id(conn: asyncpg.Connection, caller: Caller) -> int:
     """The ID a caller's requests act as: a customer token naming a pushed customer (`backend_id`) acts as that
     customer; everyone else as themselves."""
-    if not caller.backend_id or not caller.user_type & UserType.CUSTOMER:
+    if not caller.backend_id or not caller.has_type(UserType.CUSTOMER):
         return caller.user_id
     await lock_customer_key(conn, f"backend:{caller.backend_id}")
     pushed: int | None = await conn.fetchval(SQL["pushed_customer_for"], caller.backend_id)

@@ -293,7 +293,7 @@ async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomF
     config = req.InitialPageConfig or ListCustomFieldsPageConfig()
     f = config.Filter or CustomFieldFilter()
     filters = {"Name": f.Name, "BackendID": f.BackendID, "DataType": f.DataType, "TypeKey": f.TypeKey}
-    customer = bool(ctx.caller.user_type & UserType.CUSTOMER) and not ctx.caller.user_type & UserType.EMPLOYEE
+    customer = ctx.caller.is_customer
     page_req = ctx.page_tokens.request("ListCustomFields", req.PageToken, config.Limit, filters, scope=int(customer))
     if f.TypeID is not None and f.TypeID != CASE_TYPE_ID and page_req.first:
         return ListCustomFieldsResponse(Results=[])

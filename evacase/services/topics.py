@@ -107,7 +107,7 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
         page_req.limit + 1,
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
-    staff_view = not ctx.caller.user_type & UserType.CUSTOMER  # BackendIDs are internal
+    staff_view = not ctx.caller.is_customer  # BackendIDs are internal
     return ListCaseTopicsResponse(Results=[topic_dto(r, staff_view) for r in page.rows], **page.tokens())
 
 
