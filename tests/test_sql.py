@@ -1,0 +1,40 @@
+"""Every named query in evacase/sql prepares against the schema, and every one is used somewhere."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+
+from evacase.db import load_queries
+from evacase.services import case_list
+
+ROOT = Path(__file__).resolve().parent.parent
+# Queries that are templates of fixed fragments (never request text), rendered as their handler renders them.
+TEMPLATES = {"case_list.list_cases": lambda sql: sql.format(**case_list.AFTER, conditions="")}
+DOMAINS = sorted(p.stem for p in resources.files("evacase.sql").iterdir() if p.name.endswith(".sql"))  # type: ignore[attr-defined]
+
+
+async def test_every_named_query_prepares_against_the_schema(db: asyncpg.Connection) -> None:
+    failures = []
+    for domain in DOMAINS:
+        for name, sql in load_queries(domain).items():
+            render = TEMPLATES.get(f"{domain}.{name}")
+            try:
+                await db.prepare(render(sql) if render else sql)
+            except asyncpg.PostgresError as exc:
+                failures.append(f"{domain}.{name}: {exc}")
+    assert failures == []
+
+
+def test_every_named_query_is_used() -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "evacase").rglob("*.py"))
+    unused = [
+        f"{domain}.{name}"
+        for domain in DOMAINS
+        for name in load_queries(domain)
+        if not re.search(rf"[\"']{name}[\"']", code)
+    ]
+    assert unused == []
