@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from evacase.db import load_queries
-from evacase.domain.ledger import write_ledger
+from evacase.domain.changes import record_case_change
 from evacase.errors import Conflict, NotFound, ValidationFailed
 
 MAX_BLOBS_PER_CASE = 50
@@ -79,13 +79,13 @@ async def attach_to_case(
     check_capacity(blob_count, len(pairs), MAX_BLOBS_PER_CASE, "case")
     guids = [guid for guid, _ in pairs]
     await conn.execute(SQL["add_case_blobs"], case_id, guids, [url for _, url in pairs], user_id)
-    await write_ledger(conn, case_id, user_id, [f"Blob `{g}` added to the case" for g in guids])
+    await record_case_change(conn, case_id, user_id, [f"Blob `{g}` added to the case" for g in guids])
 
 
 async def detach_from_case(conn: asyncpg.Connection, case_id: int, user_id: int, guid: uuid.UUID) -> None:
     if await conn.fetchval(SQL["remove_case_blob"], case_id, guid) is None:
         raise blob_not_attached()
-    await write_ledger(conn, case_id, user_id, [f"Blob `{guid}` removed from the case"])
+    await record_case_change(conn, case_id, user_id, [f"Blob `{guid}` removed from the case"])
 
 
 async def attach_to_interaction(
@@ -104,7 +104,7 @@ async def attach_to_interaction(
     await conn.execute(SQL["add_interaction_blobs"], interaction["id"], guids, [url for _, url in pairs], user_id)
     if ledger:
         lines = [f"Blob `{g}` added to interaction {interaction['id']}" for g in guids]
-        await write_ledger(conn, interaction["case_id"], user_id, lines)
+        await record_case_change(conn, interaction["case_id"], user_id, lines)
 
 
 async def detach_from_interaction(
@@ -114,4 +114,4 @@ async def detach_from_interaction(
         raise blob_not_attached()
     if ledger:
         lines = [f"Blob `{guid}` removed from interaction {interaction['id']}"]
-        await write_ledger(conn, interaction["case_id"], user_id, lines)
+        await record_case_change(conn, interaction["case_id"], user_id, lines)

@@ -8,7 +8,7 @@ import asyncpg
 from evacase.auth import Caller, UserType
 from evacase.db import load_queries
 from evacase.domain import locks
-from evacase.domain.ledger import PRIORITY_NAMES
+from evacase.domain.changes import PRIORITY_NAMES
 from evacase.domain.users import find_user
 from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from evacase.messages import full_name
@@ -53,8 +53,8 @@ def check_unit(caller: Caller, unit_id: int | None) -> None:
         )
 
 
-async def assignee_line(conn: asyncpg.Connection, assignee_id: int) -> str:
-    """The ledger line of an assignment, after checking the assignee is an Employee or System user."""
+async def assignee_name(conn: asyncpg.Connection, assignee_id: int) -> str:
+    """The name a ledger line gives an assignee, after checking it is an Employee or System user."""
     user = await find_user(conn, assignee_id)
     if user is None:
         raise NotFound("The assignee does not exist.", "User:NotFound")
@@ -62,7 +62,7 @@ async def assignee_line(conn: asyncpg.Connection, assignee_id: int) -> str:
         raise ValidationFailed(
             "Only employees and system users can be assigned to a case.", "Case:AssigneeIsInvalidUserTypeToAssignToCase"
         )
-    return f"Case assigned to `{full_name(user['first_name'], user['last_name']) or assignee_id}`"
+    return full_name(user["first_name"], user["last_name"]) or str(assignee_id)
 
 
 async def lock_staff_case(

@@ -25,7 +25,7 @@ import msgspec
 
 from evacase.auth import UserType
 from evacase.db import load_queries
-from evacase.domain.ledger import InteractionType
+from evacase.domain.changes import InteractionType
 from evacase.errors import ValidationFailed
 from evacase.messages import Id, Message, iso_ms, parse_timestamp
 from evacase.patterns import MatchBudget

@@ -8,7 +8,7 @@ from evacase.auth import Caller
 from evacase.db import load_queries
 from evacase.domain import locks
 from evacase.domain.cases import case_archived, case_closed, visible_units
-from evacase.domain.ledger import CUSTOMER_VISIBLE_TYPES, InteractionType
+from evacase.domain.changes import CUSTOMER_VISIBLE_TYPES, InteractionType
 from evacase.errors import Forbidden, NotFound
 
 SQL = load_queries("locks")

@@ -22,8 +22,8 @@ from evacase.domain.blobs import (
     detach_from_interaction,
 )
 from evacase.domain.cases import case_not_found, lock_staff_case, visible_units
+from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import lock_staff_interaction
-from evacase.domain.ledger import InteractionType
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
 from evacase.registry import OperationSet, staff
 

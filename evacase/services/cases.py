@@ -19,15 +19,15 @@ from evacase.domain import locks
 from evacase.domain.cases import (
     NEW_STATUS_ID,
     NEW_STATUS_NAME,
-    assignee_line,
+    assignee_name,
     case_not_found,
     check_priority,
     check_unit,
     lock_staff_case,
     visible_units,
 )
+from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
 from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
-from evacase.domain.ledger import PRIORITY_NAMES, write_ledger
 from evacase.domain.users import find_user
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.messages import EmptyResponse, Id, Message, full_name, iso_ms
@@ -78,9 +78,8 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
     check_priority(req.Priority)
     check_unit(ctx.caller, req.AssignedOrganizationUnitID)
-    ledger = [f"Case created with priority `{PRIORITY_NAMES[req.Priority]}`", f"Case status set to `{NEW_STATUS_NAME}`"]
-    if req.AssigneeID is not None:
-        ledger.append(await assignee_line(ctx.conn, req.AssigneeID))
+    assignee = await assignee_name(ctx.conn, req.AssigneeID) if req.AssigneeID is not None else None
+    ledger = case_creation_lines("created", req.Priority, NEW_STATUS_NAME, assignee)
     row = await ctx.conn.fetchrow(
         SQL["create_case"],
         ctx.caller.user_id,
@@ -314,38 +313,26 @@ UPDATE_CASE_FIELDS = {
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
     case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
     new = merged(req, case, UPDATE_CASE_FIELDS)
-    lines = []
-    if new["Title"] != case["title"]:
-        lines.append(f"Case title set to `{new['Title']}`")
-    if new["Description"] != case["description"]:
-        lines.append("Case description updated")
-    if new["TopicID"] != case["topic_id"]:
-        topic = await ctx.conn.fetchrow(SQL["get_topic"], new["TopicID"])
+    changed = {column: new[field] for field, column in UPDATE_CASE_FIELDS.items() if new[field] != case[column]}
+    names = {}
+    if "topic_id" in changed:
+        topic = await ctx.conn.fetchrow(SQL["get_topic"], changed["topic_id"])
         if topic is None:
             raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
-        lines.append(f"Case topic set to `{topic['name']}`")
-    if new["CustomerID"] != case["customer_id"]:
-        if new["CustomerID"] is not None and await find_user(ctx.conn, new["CustomerID"]) is None:
-            raise NotFound("The customer does not exist.", "User:NotFound")
-        lines.append("Case customer changed" if new["CustomerID"] is not None else "Case customer removed")
-    if new["BackendID"] != case["backend_id"]:
-        lines.append(f"Case backend ID set to `{new['BackendID']}`" if new["BackendID"] else "Case backend ID removed")
-    if new["ExternalOrderIdentifier"] != case["external_order_identifier"]:
-        lines.append("Case external order identifier updated")
-    if new["AssignedOrganizationUnitID"] != case["assigned_organization_unit_id"]:
-        check_unit(ctx.caller, new["AssignedOrganizationUnitID"])
-        unit = new["AssignedOrganizationUnitID"]
-        lines.append(f"Case assigned to organization unit `{unit}`" if unit else "Case organization unit removed")
-    if new["OriginatingOrganizationUnitID"] != case["originating_organization_unit_id"]:
-        if case["originating_organization_unit_id"] is not None:
-            raise Conflict(
-                "The originating organization unit can only be set once.",
-                "Case:OriginatingOrganizationUnitCanOnlyBeSetOnce",
-            )
-        lines.append(f"Case originating organization unit set to `{new['OriginatingOrganizationUnitID']}`")
+        names["topic"] = topic["name"]
+    if changed.get("customer_id") is not None and await find_user(ctx.conn, changed["customer_id"]) is None:
+        raise NotFound("The customer does not exist.", "User:NotFound")
+    if "assigned_organization_unit_id" in changed:
+        check_unit(ctx.caller, changed["assigned_organization_unit_id"])
+    if "originating_organization_unit_id" in changed and case["originating_organization_unit_id"] is not None:
+        raise Conflict(
+            "The originating organization unit can only be set once.",
+            "Case:OriginatingOrganizationUnitCanOnlyBeSetOnce",
+        )
+    lines = case_change_lines(case, changed, names)
     if lines:
         await ctx.conn.execute(SQL["update_case"], req.ID, *new.values())
-        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, lines)
+        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, lines)
     if req.CustomFields:
         await apply_values(
             ctx.conn,
@@ -383,17 +370,13 @@ async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseSta
     status = await locks.share_status(ctx.conn, new["StatusID"])
     if status is None:
         raise NotFound("The case status does not exist.", "CaseStatus:NotFound")
-    lines = []
-    if new["StatusID"] != case["status_id"]:
-        if new["StatusID"] == NEW_STATUS_ID:
-            raise Conflict("A case cannot go back to the New status.", "Case:CannotRevertCaseStatusToNewStatus")
-        lines.append(f"Case status set to `{status['name']}`")
-    if new["Priority"] != case["priority"]:
-        lines.append(f"Case priority set to `{PRIORITY_NAMES[new['Priority']]}`")
-    if new["AssigneeID"] != case["assignee_id"]:
-        lines.append(await assignee_line(ctx.conn, new["AssigneeID"]) if new["AssigneeID"] else "Case unassigned")
-    if solution != case["solution"]:
-        lines.append("Case solution updated" if solution is not None else "Case solution removed")
+    if new["StatusID"] != case["status_id"] and new["StatusID"] == NEW_STATUS_ID:
+        raise Conflict("A case cannot go back to the New status.", "Case:CannotRevertCaseStatusToNewStatus")
+    names = {"status": status["name"]}
+    if new["AssigneeID"] is not None and new["AssigneeID"] != case["assignee_id"]:
+        names["assignee"] = await assignee_name(ctx.conn, new["AssigneeID"])
+    state = {"status_id": new["StatusID"], "priority": new["Priority"], "assignee_id": new["AssigneeID"]}
+    lines = case_change_lines(case, {**state, "solution": solution}, names)
     if lines:
         await ctx.conn.execute(
             SQL["update_state"],
@@ -404,7 +387,7 @@ async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseSta
             solution,
             status["is_closed"],
         )
-        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, lines)
+        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, lines)
     return UpdateCaseStateResponse(StatusAction=status["action"])
 
 
@@ -421,7 +404,7 @@ async def update_case_summary(ctx: Context, req: UpdateCaseSummary) -> EmptyResp
     case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
     if req.Summary != case["summary"]:
         await ctx.conn.execute(SQL["update_summary"], req.ID, req.Summary, ctx.caller.user_id)
-        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ["Case summary updated"])
+        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ["Case summary updated"])
     return EmptyResponse()
 
 
@@ -438,5 +421,5 @@ async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
     if not case["is_closed"]:
         raise Conflict("Only closed cases can be archived.", "Case:CanOnlyArchiveClosedCases")
     await ctx.conn.execute(SQL["archive_case"], req.ID)
-    await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ["Case archived"])
+    await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ["Case archived"])
     return EmptyResponse()

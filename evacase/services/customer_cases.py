@@ -12,6 +12,7 @@ import msgspec
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, case_not_found, lock_customer_case
+from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
 from evacase.domain.custom_fields import (
     CUSTOMER,
     CaseCustomFieldValue,
@@ -24,7 +25,6 @@ from evacase.domain.custom_fields import (
     plan_changes,
     wanted_by_id,
 )
-from evacase.domain.ledger import PRIORITY_NAMES, write_ledger
 from evacase.errors import Conflict, NotFound, ValidationFailed
 from evacase.messages import (
     EmptyResponse,
@@ -97,10 +97,7 @@ class CustomerCreateCaseResponse(Message, kw_only=True):
 async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
     if req.TopicID is None:
         raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
-    ledger = [
-        f"Case created with priority `{PRIORITY_NAMES[DEFAULT_PRIORITY]}`",
-        f"Case status set to `{NEW_STATUS_NAME}`",
-    ]
+    ledger = case_creation_lines("created", DEFAULT_PRIORITY, NEW_STATUS_NAME)
     ids: list[int] | None = None
     values: list[str] | None = None
     note = None
@@ -150,24 +147,21 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
     title = case["title"] if req.Title is msgspec.UNSET else req.Title
     description = case["description"] if req.Description is msgspec.UNSET else req.Description
     topic_id = case["topic_id"] if req.TopicID is msgspec.UNSET else req.TopicID
-    ledger = []
     if (title != case["title"] or description != case["description"]) and case["assignee_id"] is not None:
         raise Conflict(
             "The title and description cannot be changed once the case is assigned.",
             "Case:CannotUpdateTitleOrDescriptionAfterAssignment",
         )
-    if title != case["title"]:
-        ledger.append(f"Case title set to `{title}`")
-    if description != case["description"]:
-        ledger.append("Case description updated")
+    names = {}
     if topic_id != case["topic_id"]:
         topic = await ctx.conn.fetchrow(SQL["get_topic"], topic_id)
         if topic is None:
             raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
-        ledger.append(f"Case topic set to `{topic['name']}`")
+        names["topic"] = topic["name"]
+    ledger = case_change_lines(case, {"title": title, "description": description, "topic_id": topic_id}, names)
     if ledger:
         await ctx.conn.execute(SQL["update_case"], req.ID, title, description, topic_id)
-        await write_ledger(ctx.conn, req.ID, ctx.caller.user_id, ledger)
+        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ledger)
     if req.CustomFields:
         await apply_values(
             ctx.conn, req.ID, req.CustomFields, user_type=CUSTOMER, author_id=ctx.caller.user_id, creating=False

@@ -13,8 +13,8 @@ import asyncpg
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.domain.cases import case_not_found, lock_customer_case
+from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import VISIBLE_TO_CUSTOMERS, interaction_not_found, lock_customer_interaction
-from evacase.domain.ledger import InteractionType
 from evacase.messages import (
     EmptyResponse,
     FilterText,

@@ -18,8 +18,8 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.domain.cases import case_archived, case_not_found, visible_units
+from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import WRITABLE_TYPES, interaction_not_found, lock_staff_interaction
-from evacase.domain.ledger import InteractionType
 from evacase.errors import ValidationFailed
 from evacase.messages import (
     EmptyResponse,

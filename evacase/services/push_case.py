@@ -23,9 +23,9 @@ from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain import locks
 from evacase.domain.cases import check_priority, check_unit, visible_units
+from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change, related_items_line
 from evacase.domain.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
-from evacase.domain.ledger import PRIORITY_NAMES, related_items_line, write_ledger
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
 from evacase.domain.push_settings import read_push_settings
 from evacase.errors import Conflict, NotFound, ValidationFailed
@@ -246,42 +246,9 @@ NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_war
 def ledger_lines(old: dict[str, Any] | None, new: dict[str, Any], names: dict[str, str]) -> list[str]:
     """What changed, in the words of the employee services' ledger (a new case lists how it was created)."""
     if old is None:
-        lines = [f"Case pushed with priority `{PRIORITY_NAMES[new['priority']]}`"]
-        lines.append(f"Case status set to `{names['status']}`")
-        if new["assignee_id"] is not None:
-            lines.append(f"Case assigned to `{names['assignee']}`")
-        return lines
-    lines = []
-    if new["title"] != old["title"]:
-        lines.append(f"Case title set to `{new['title']}`")
-    if new["description"] != old["description"]:
-        lines.append("Case description updated")
-    if new["backend_id"] != old["backend_id"] or new["backend_system_id"] != old["backend_system_id"]:
-        lines.append(f"Case backend ID set to `{new['backend_id']}`")
-    if new["topic_id"] != old["topic_id"]:
-        lines.append(f"Case topic set to `{names['topic']}`")
-    if new["customer_id"] != old["customer_id"]:
-        lines.append("Case customer changed" if new["customer_id"] is not None else "Case customer removed")
-    if new["status_id"] != old["status_id"]:
-        lines.append(f"Case status set to `{names['status']}`")
-    if new["priority"] != old["priority"]:
-        lines.append(f"Case priority set to `{PRIORITY_NAMES[new['priority']]}`")
-    if new["assignee_id"] != old["assignee_id"]:
-        lines.append(f"Case assigned to `{names['assignee']}`" if new["assignee_id"] else "Case unassigned")
-    if new["summary"] != old["summary"]:
-        lines.append("Case summary updated" if new["summary"] is not None else "Case summary removed")
-    if new["solution"] != old["solution"]:
-        lines.append("Case solution updated" if new["solution"] is not None else "Case solution removed")
-    if new["is_warranty"] != old["is_warranty"]:
-        lines.append(f"Case warranty set to `{new['is_warranty']}`")
-    if new["assigned_organization_unit_id"] != old["assigned_organization_unit_id"]:
-        unit = new["assigned_organization_unit_id"]
-        lines.append(f"Case assigned to organization unit `{unit}`" if unit else "Case organization unit removed")
-    if new["originating_organization_unit_id"] != old["originating_organization_unit_id"]:
-        lines.append(f"Case originating organization unit set to `{new['originating_organization_unit_id']}`")
-    if new["order_id"] != old["order_id"]:
-        lines.append(f"Case order set to `{new['order_id']}`" if new["order_id"] else "Case order removed")
-    return lines
+        assignee = names["assignee"] if new["assignee_id"] is not None else None
+        return case_creation_lines("pushed", new["priority"], names["status"], assignee)
+    return case_change_lines(old, new, names)
 
 
 async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.Record | None:
@@ -498,7 +465,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
             await conn.execute(SQL["update_case"], *values, ctx.caller.user_id, case_id)
     lines += await apply_related_items(ctx, case_id, req.CaseRelatedItems, updating=case is not None)
     await apply_interactions(ctx, case_id, req.Interactions or [], times["last_interaction_time"])
-    await write_ledger(conn, case_id, ctx.caller.user_id, lines)
+    await record_case_change(conn, case_id, ctx.caller.user_id, lines)
     current = {} if case is None else await current_values(conn, case_id)
     changes = plan_changes(fields, wanted, current, creating=case is None, editor=None)  # imports skip Required
     await write_changes(conn, case_id, changes, ctx.caller.user_id)

@@ -12,7 +12,7 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import lock_staff_case
-from evacase.domain.ledger import related_items_line, write_ledger
+from evacase.domain.changes import record_case_change, related_items_line
 from evacase.errors import NotFound, ValidationFailed
 from evacase.messages import EmptyResponse, Id, Message, to_utc
 from evacase.registry import OperationSet, staff
@@ -89,7 +89,7 @@ async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyR
             ctx.caller.user_id,
         )
         lines.append(related_items_line(len(items), "added to"))
-    await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
+    await record_case_change(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
     return EmptyResponse()
 
 
@@ -111,5 +111,5 @@ async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -
     if removed:
         count = len(removed)
         lines = [related_items_line(count, "removed from")]
-        await write_ledger(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
+        await record_case_change(ctx.conn, req.CaseID, ctx.caller.user_id, lines)
     return EmptyResponse()

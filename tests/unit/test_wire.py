@@ -1,0 +1,113 @@
+"""Pure pieces of the wire format, without a database: page tokens, StringIDs, times, custom-field values."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evacase.domain.custom_fields import STRING, FieldDef, stored_value
+from evacase.domain.custom_fields import CustomFieldValue as Value
+from evacase.errors import ValidationFailed
+from evacase.messages import parse_timestamp, stringify_ids
+from evacase.paging import PageTokens
+from evacase.patterns import MatchBudget
+
+TOKENS = PageTokens(b"k" * 32)
+
+
+@given(limit=st.integers(min_value=1, max_value=100), key=st.tuples(st.integers(0, 2**62), st.integers(1, 2**62)))
+def test_a_page_token_round_trips_for_its_own_list_only(limit: int, key: tuple[int, int]) -> None:
+    first = TOKENS.request("CustomerListCases", None, limit, {"Title": "x"}, scope=7)
+    token = TOKENS.encode(first, True, key)
+    again = TOKENS.decode(token, "CustomerListCases", 7)
+    assert (again.key, again.limit, again.filter, again.forward, again.first) == (
+        key,
+        limit,
+        {"Title": "x"},
+        True,
+        False,
+    )
+    for op, scope in (("ListCases", 7), ("CustomerListCases", 8)):
+        with pytest.raises(ValidationFailed):
+            TOKENS.decode(token, op, scope)
+    with pytest.raises(ValidationFailed):
+        PageTokens(b"x" * 32).decode(token, "CustomerListCases", 7)  # another key: forged
+
+
+def test_string_ids_turn_every_id_into_a_string_and_nothing_else() -> None:
+    body = {"ID": 5, "Count": 3, "BlobIDs": [1, 2], "Customer": {"ID": 9, "Name": "x"}, "Results": [{"CaseID": 1}]}
+    assert stringify_ids(body) == {
+        "ID": "5",
+        "Count": 3,
+        "BlobIDs": ["1", "2"],
+        "Customer": {"ID": "9", "Name": "x"},
+        "Results": [{"CaseID": "1"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2025-01-31", "2025-01-31T00:00:00+00:00"),
+        ("2025-01-31T12:00:00+02:00", "2025-01-31T10:00:00+00:00"),
+        ("2025-01-31 12:00:00.5Z", "2025-01-31T12:00:00.500000+00:00"),
+    ],
+)
+def test_times_are_read_as_iso_8601_into_utc(text: str, utc: str) -> None:
+    assert parse_timestamp(text, "When").isoformat() == utc
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "31-01-2025", ""])
+def test_times_outside_the_calendar_or_malformed_are_400s(text: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_timestamp(text, "When")
+    assert caught.value.data == {"Field": "When"}
+
+
+def field(**options: object) -> FieldDef:
+    values: dict[str, object] = {
+        "id": 1,
+        "name": "Serial",
+        "backend_id": None,
+        "data_type": STRING,
+        "is_array": False,
+        "enum_values": None,
+        "is_required": False,
+        "minimum_length": None,
+        "maximum_length": None,
+        "minimum_value": None,
+        "maximum_value": None,
+        "minimum_date": None,
+        "maximum_date": None,
+        "regex": None,
+        "default_value": None,
+        "visible_mask": 3,
+        "editable_mask": 3,
+    }
+    values.update(options)
+    return FieldDef(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "value", "code"),
+    [
+        ({"minimum_length": 3}, "ab", "CustomFields:TooShort"),
+        ({"maximum_length": 3}, "abcd", "CustomFields:TooLong"),
+        ({"regex": "^[0-9]+$"}, "12a", "CustomFields:RegexNotMatched"),
+        ({}, None, None),
+    ],
+)
+def test_string_values_are_checked_against_their_options(
+    options: dict[str, object], value: str | None, code: str | None
+) -> None:
+    given_value = Value(StringValue=value) if value is not None else Value(BoolValue=True)
+    if code is None:
+        with pytest.raises(ValidationFailed) as caught:
+            stored_value(field(**options), given_value, MatchBudget())
+        assert caught.value.code == "CustomFields:InvalidType"
+        return
+    with pytest.raises(ValidationFailed) as caught:
+        stored_value(field(**options), given_value, MatchBudget())
+    assert (caught.value.code, caught.value.data) == (code, {"CustomFieldID": 1})
+    assert stored_value(field(**options), Value(StringValue="123"), MatchBudget()) == "123"
