@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from evacase.errors import Conflict, EvaError, NotFound, ValidationFailed
+from evacase.errors import (
+    CaseBlobAlreadyAttached,
+    CaseCaseWithBackendIDAlreadyExists,
+    CaseInteractionBackendIDAlreadyExists,
+    CaseInteractionBlobAlreadyAttached,
+    CaseInteractionNotFound,
+    CaseNotFound,
+    CaseStatusCannotChangeIsClosedOfStatusInUse,
+    CaseStatusChangedConcurrently,
+    CaseStatusNotFound,
+    CaseStatusStatusInUse,
+    CaseStatusStatusNameAlreadyExists,
+    CaseTopicNotFound,
+    CaseTopicTopicInUse,
+    CaseTopicTopicNameAlreadyExists,
+    Conflict,
+    CustomFieldNotFound,
+    CustomFieldsDuplicateBackendID,
+    CustomFieldsDuplicateName,
+    EvaError,
+    NotFound,
+    OrganizationUnitBackendIDAlreadyExists,
+    UserNotFound,
+    ValidationFailed,
+)
 
 _BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --\s*$", re.MULTILINE)
 
@@ -106,74 +131,36 @@ def is_timeout(exc: BaseException) -> bool:
 
 
 # A referenced row that is still referenced (a delete refused by a foreign key), by the constraint's name.
-STILL_REFERENCED_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
-    "cases_status_fk": (
-        Conflict,
-        "CaseStatus:StatusInUse",
-        "Cases use this status: move them to another status first.",
-    ),
-    "cases_topic_fk": (Conflict, "CaseTopic:TopicInUse", "Cases use this topic."),
+STILL_REFERENCED_ERRORS: dict[str, Callable[[], EvaError]] = {
+    "cases_status_fk": CaseStatusStatusInUse,
+    "cases_topic_fk": CaseTopicTopicInUse,
 }
 
 # Named constraints -> the error a client sees. Unknown constraint names fall back to a generic conflict.
-CONSTRAINT_ERRORS: dict[str, tuple[type[EvaError], str, str]] = {
-    "case_blobs_unique": (Conflict, "Case:BlobAlreadyAttached", "This blob is already attached to the case."),
-    "interaction_blobs_unique": (
-        Conflict,
-        "CaseInteraction:BlobAlreadyAttached",
-        "This blob is already attached to the interaction.",
+CONSTRAINT_ERRORS: dict[str, Callable[[], EvaError]] = {
+    "case_blobs_unique": CaseBlobAlreadyAttached,
+    "interaction_blobs_unique": CaseInteractionBlobAlreadyAttached,
+    "case_statuses_name_unique": CaseStatusStatusNameAlreadyExists,
+    "cases_backend_id_unique": partial(
+        CaseCaseWithBackendIDAlreadyExists, "A case with this BackendSystemID and BackendID already exists."
     ),
-    "case_statuses_name_unique": (
-        Conflict,
-        "CaseStatus:StatusNameAlreadyExists",
-        "A case status with this name already exists.",
-    ),
-    "cases_backend_id_unique": (
-        Conflict,
-        "Case:CaseWithBackendIDAlreadyExists",
-        "A case with this BackendSystemID and BackendID already exists.",
-    ),
-    "cases_topic_fk": (NotFound, "CaseTopic:NotFound", "The case topic does not exist."),
-    "cases_status_fk": (NotFound, "CaseStatus:NotFound", "The case status does not exist."),
-    "cases_customer_fk": (NotFound, "User:NotFound", "The customer does not exist."),
-    "cases_assignee_fk": (NotFound, "User:NotFound", "The assignee does not exist."),
-    "interactions_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
-    "case_blobs_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
-    "case_related_items_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
-    "case_custom_field_values_case_fk": (NotFound, "Case:NotFound", "The case does not exist."),
-    "interaction_blobs_interaction_fk": (NotFound, "CaseInteraction:NotFound", "The interaction does not exist."),
-    "cases_closing_time_matches_status": (
-        Conflict,
-        "Case:StatusChangedConcurrently",
-        "The case's status changed between open and closed while the request ran; try again.",
-    ),
-    "case_statuses_is_closed_fixed_while_in_use": (
-        Conflict,
-        "CaseStatus:CannotChangeIsClosedOfStatusInUse",
-        "Cases use this status: it cannot be switched between open and closed.",
-    ),
-    "interactions_backend_id_unique": (
-        Conflict,
-        "CaseInteraction:BackendIDAlreadyExists",
-        "An interaction with this BackendID already exists on the case.",
-    ),
-    "organization_units_backend_id_unique": (
-        Conflict,
-        "OrganizationUnit:BackendIDAlreadyExists",
-        "Another organization unit has this BackendID.",
-    ),
-    "custom_fields_name_unique": (Conflict, "CustomFields:DuplicateName", "A case custom field with this name exists."),
-    "custom_fields_backend_id_unique": (
-        Conflict,
-        "CustomFields:DuplicateBackendID",
-        "Another custom field has this BackendID.",
-    ),
-    "case_custom_field_values_field_fk": (NotFound, "CustomField:NotFound", "The custom field does not exist."),
-    "case_topics_sibling_name_unique": (
-        Conflict,
-        "CaseTopic:TopicNameAlreadyExists",
-        "A topic with this name already exists under the same parent.",
-    ),
+    "cases_topic_fk": CaseTopicNotFound,
+    "cases_status_fk": CaseStatusNotFound,
+    "cases_customer_fk": UserNotFound,
+    "cases_assignee_fk": partial(UserNotFound, "The assignee does not exist."),
+    "interactions_case_fk": CaseNotFound,
+    "case_blobs_case_fk": CaseNotFound,
+    "case_related_items_case_fk": CaseNotFound,
+    "case_custom_field_values_case_fk": CaseNotFound,
+    "interaction_blobs_interaction_fk": CaseInteractionNotFound,
+    "cases_closing_time_matches_status": CaseStatusChangedConcurrently,
+    "case_statuses_is_closed_fixed_while_in_use": CaseStatusCannotChangeIsClosedOfStatusInUse,
+    "interactions_backend_id_unique": CaseInteractionBackendIDAlreadyExists,
+    "organization_units_backend_id_unique": OrganizationUnitBackendIDAlreadyExists,
+    "custom_fields_name_unique": CustomFieldsDuplicateName,
+    "custom_fields_backend_id_unique": CustomFieldsDuplicateBackendID,
+    "case_custom_field_values_field_fk": CustomFieldNotFound,
+    "case_topics_sibling_name_unique": CaseTopicTopicNameAlreadyExists,
 }
 
 
@@ -185,11 +172,9 @@ def translate_db_error(exc: BaseException) -> EvaError | None:
     # A foreign key fails both ways: a row pointing at nothing, or a delete of a row still pointed at.
     referenced = isinstance(exc, asyncpg.ForeignKeyViolationError) and "still referenced" in (exc.detail or "")
     if referenced and constraint in STILL_REFERENCED_ERRORS:
-        cls, code, message = STILL_REFERENCED_ERRORS[constraint]
-        return cls(message, code)
+        return STILL_REFERENCED_ERRORS[constraint]()
     if constraint and constraint in CONSTRAINT_ERRORS and not referenced:
-        cls, code, message = CONSTRAINT_ERRORS[constraint]
-        return cls(message, code)
+        return CONSTRAINT_ERRORS[constraint]()
     if isinstance(exc, asyncpg.UniqueViolationError):
         return Conflict("The request conflicts with existing data.", "UniqueConstraintViolation")
     if isinstance(exc, asyncpg.ForeignKeyViolationError):

@@ -17,7 +17,11 @@ import asyncpg
 import msgspec
 
 from evacase.db import load_queries
-from evacase.errors import Conflict, ValidationFailed
+from evacase.errors import (
+    IdempotencyInvalidKey,
+    IdempotencyKeyReusedWithDifferentRequest,
+    IdempotencyRequestInProgress,
+)
 
 SQL = load_queries("idempotency")
 MAX_KEY_LENGTH = 255
@@ -34,10 +38,8 @@ class Replay:
 
 def check_key(key: str) -> str:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationFailed(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            "Idempotency:InvalidKey",
-            data={"Header": "Idempotency-Key"},
+        raise IdempotencyInvalidKey(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.", data={"Header": "Idempotency-Key"}
         )
     return key
 
@@ -63,15 +65,9 @@ class IdempotentRequest:
             return None
         row = await conn.fetchrow(SQL["stored_answer"], self.user_id, self.key)
         if row is None or row["status"] is None:  # a claim that ended between the two statements: rare
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed; try again shortly.",
-                "Idempotency:RequestInProgress",
-            )
+            raise IdempotencyRequestInProgress()
         if row["service"] != self.service or bytes(row["request_hash"]) != self.hash:
-            raise Conflict(
-                "This Idempotency-Key was used for a different request; use a new key for a new request.",
-                "Idempotency:KeyReusedWithDifferentRequest",
-            )
+            raise IdempotencyKeyReusedWithDifferentRequest()
         return Replay(row["status"], bytes(row["body"]))
 
     async def store(self, conn: asyncpg.Connection, status: int, body: bytes) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import re2
 
-from evacase.errors import ValidationFailed
+from evacase.errors import CustomFieldsInvalidRegex, CustomFieldsRegexCheckTooExpensive
 
 MAX_PROGRAM_SIZE = 1_000  # RE2 instructions of a compiled pattern
 REQUEST_BUDGET = 20_000_000  # characters checked x program size, per request
@@ -50,10 +50,9 @@ def check_pattern(pattern: str, field: str = "Regex") -> None:
     try:
         compile_pattern(pattern)
     except PatternRefused as exc:
-        raise ValidationFailed(
+        raise CustomFieldsInvalidRegex(
             f"{field} is not a usable pattern: {exc} (patterns are RE2: no backreferences or lookaround).",
-            "CustomFields:InvalidRegex",
-            {"Field": field},
+            data={"Field": field},
         ) from None
 
 
@@ -68,17 +67,9 @@ class MatchBudget:
         try:
             compiled = compile_pattern(pattern)
         except PatternRefused:  # stored before patterns were RE2: the field needs a new one
-            raise ValidationFailed(
-                "The custom field's pattern cannot be checked; an administrator has to set a new one.",
-                "CustomFields:InvalidRegex",
-                {"CustomFieldID": field_id},
-            ) from None
+            raise CustomFieldsInvalidRegex(data={"CustomFieldID": field_id}) from None
         cost = (len(text) + 1) * compiled.programsize
         if cost > self.remaining:
-            raise ValidationFailed(
-                "The values of this request are too long to check against their custom fields' patterns in time.",
-                "CustomFields:RegexCheckTooExpensive",
-                {"CustomFieldID": field_id},
-            )
+            raise CustomFieldsRegexCheckTooExpensive(data={"CustomFieldID": field_id})
         self.remaining -= cost
         return compiled.search(text) is not None

@@ -11,7 +11,14 @@ import msgspec
 
 from evacase.db import load_queries
 from evacase.domain.changes import record_case_change
-from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.errors import (
+    BlobBlobIDAndUrlDiffer,
+    BlobBlobIDOrUrlRequired,
+    BlobDuplicateBlob,
+    BlobInvalidBlobUrl,
+    BlobNotFound,
+    BlobTooManyBlobs,
+)
 
 MAX_BLOBS_PER_CASE = 50
 MAX_BLOBS_PER_INTERACTION = 20
@@ -28,7 +35,7 @@ def guid_in_url(url: str) -> uuid.UUID:
     """The blob's GUID inside an EVA asset URL (the last one, if several)."""
     found = _GUID.findall(url)
     if not found:
-        raise ValidationFailed("A blob URL must contain the blob's GUID.", "Blob:InvalidBlobUrl", {"Url": url})
+        raise BlobInvalidBlobUrl(data={"Url": url})
     return uuid.UUID(found[-1])
 
 
@@ -39,9 +46,9 @@ def blobs_to_add(blob_id: uuid.UUID | None, urls: list[str] | None) -> list[tupl
         pairs.append((blob_id, None))
     pairs.extend((guid_in_url(url), url) for url in urls or [])
     if not pairs:
-        raise ValidationFailed("Either BlobID or BlobUrls is required.", "Blob:BlobIDOrUrlRequired")
+        raise BlobBlobIDOrUrlRequired()
     if len({guid for guid, _ in pairs}) != len(pairs):
-        raise ValidationFailed("The same blob is named more than once.", "Blob:DuplicateBlob")
+        raise BlobDuplicateBlob()
     return pairs
 
 
@@ -49,9 +56,9 @@ def blob_to_remove(blob_id: uuid.UUID | None, url: str | None) -> uuid.UUID:
     """The GUID named by BlobID or BlobUrl (they must agree if both are given)."""
     from_url = guid_in_url(url) if url is not None else None
     if blob_id is None and from_url is None:
-        raise ValidationFailed("Either BlobID or BlobUrl is required.", "Blob:BlobIDOrUrlRequired")
+        raise BlobBlobIDOrUrlRequired("Either BlobID or BlobUrl is required.")
     if blob_id is not None and from_url is not None and blob_id != from_url:
-        raise ValidationFailed("BlobID and BlobUrl name different blobs.", "Blob:BlobIDAndUrlDiffer")
+        raise BlobBlobIDAndUrlDiffer()
     result = blob_id or from_url
     assert result is not None
     return result
@@ -59,11 +66,7 @@ def blob_to_remove(blob_id: uuid.UUID | None, url: str | None) -> uuid.UUID:
 
 def check_capacity(current: int, adding: int, limit: int, what: str) -> None:
     if current + adding > limit:
-        raise Conflict(f"A {what} can hold at most {limit} blobs.", "Blob:TooManyBlobs", {"Limit": limit})
-
-
-def blob_not_attached() -> NotFound:
-    return NotFound("The blob is not attached here.", "Blob:NotFound")
+        raise BlobTooManyBlobs(f"A {what} can hold at most {limit} blobs.", data={"Limit": limit})
 
 
 async def attach_to_case(
@@ -84,7 +87,7 @@ async def attach_to_case(
 
 async def detach_from_case(conn: asyncpg.Connection, case_id: int, user_id: int, guid: uuid.UUID) -> None:
     if await conn.fetchval(SQL["remove_case_blob"], case_id, guid) is None:
-        raise blob_not_attached()
+        raise BlobNotFound()
     await record_case_change(conn, case_id, user_id, [f"Blob `{guid}` removed from the case"])
 
 
@@ -111,7 +114,7 @@ async def detach_from_interaction(
     conn: asyncpg.Connection, interaction: asyncpg.Record, user_id: int, guid: uuid.UUID, *, ledger: bool
 ) -> None:
     if await conn.fetchval(SQL["remove_interaction_blob"], interaction["id"], guid) is None:
-        raise blob_not_attached()
+        raise BlobNotFound()
     if ledger:
         lines = [f"Blob `{guid}` removed from interaction {interaction['id']}"]
         await record_case_change(conn, interaction["case_id"], user_id, lines)

@@ -10,25 +10,21 @@ from evacase.db import load_queries
 from evacase.domain import locks
 from evacase.domain.changes import PRIORITY_NAMES
 from evacase.domain.users import find_user
-from evacase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from evacase.errors import (
+    CaseAssigneeIsInvalidUserTypeToAssignToCase,
+    CaseCaseAlreadyClosed,
+    CaseCaseIsArchived,
+    CaseInvalidPriority,
+    CaseNotFound,
+    CaseOrganizationUnitNotAllowed,
+    UserNotFound,
+)
 from evacase.messages import full_name
 
 SQL = load_queries("locks")
 
 NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"  # the system status every new case starts in (seeded by schema.sql)
 DEFAULT_PRIORITY = 0  # Low
-
-
-def case_not_found() -> NotFound:
-    return NotFound("The case does not exist.", "Case:NotFound")
-
-
-def case_closed() -> Conflict:
-    return Conflict("The case is closed and can no longer be changed.", "Case:CaseAlreadyClosed")
-
-
-def case_archived() -> Conflict:
-    return Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
 
 
 def visible_units(caller: Caller) -> list[int] | None:
@@ -38,30 +34,22 @@ def visible_units(caller: Caller) -> list[int] | None:
 
 def check_priority(priority: int) -> None:
     if priority not in PRIORITY_NAMES:
-        raise ValidationFailed(
-            "Priority must be 0 (Low), 1 (Medium), 2 (High) or 9 (Critical).",
-            "Case:InvalidPriority",
-            data={"Field": "Priority"},
-        )
+        raise CaseInvalidPriority(data={"Field": "Priority"})
 
 
 def check_unit(caller: Caller, unit_id: int | None) -> None:
     """A caller limited to some organization units cannot hand a case to another unit."""
     if unit_id is not None and caller.organization_units is not None and unit_id not in caller.organization_units:
-        raise Forbidden(
-            "You cannot assign a case to an organization unit outside your own.", "Case:OrganizationUnitNotAllowed"
-        )
+        raise CaseOrganizationUnitNotAllowed()
 
 
 async def assignee_name(conn: asyncpg.Connection, assignee_id: int) -> str:
     """The name a ledger line gives an assignee, after checking it is an Employee or System user."""
     user = await find_user(conn, assignee_id)
     if user is None:
-        raise NotFound("The assignee does not exist.", "User:NotFound")
+        raise UserNotFound("The assignee does not exist.")
     if not user["user_type"] & UserType.EMPLOYEE:  # Employee (1) and System (17) share the bit
-        raise ValidationFailed(
-            "Only employees and system users can be assigned to a case.", "Case:AssigneeIsInvalidUserTypeToAssignToCase"
-        )
+        raise CaseAssigneeIsInvalidUserTypeToAssignToCase()
     return full_name(user["first_name"], user["last_name"]) or str(assignee_id)
 
 
@@ -73,11 +61,11 @@ async def lock_staff_case(
     await locks.lock_case(conn, case_id)
     case = await conn.fetchrow(SQL["staff_case"], case_id, visible_units(caller))
     if case is None:
-        raise case_not_found()
+        raise CaseNotFound()
     if case["is_archived"]:
-        raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
+        raise CaseCaseIsArchived()
     if case["is_closed"] and not closed_ok:
-        raise Conflict("The case is closed: reopen it with UpdateCaseState first.", "Case:CaseAlreadyClosed")
+        raise CaseCaseAlreadyClosed("The case is closed: reopen it with UpdateCaseState first.")
     return case
 
 
@@ -86,7 +74,7 @@ async def lock_customer_case(conn: asyncpg.Connection, caller: Caller, case_id: 
     await locks.lock_case(conn, case_id)
     case = await conn.fetchrow(SQL["customer_case"], case_id, caller.user_id)
     if case is None:
-        raise case_not_found()
+        raise CaseNotFound()
     if case["is_closed"]:
-        raise case_closed()
+        raise CaseCaseAlreadyClosed()
     return case

@@ -7,19 +7,15 @@ import asyncpg
 from evacase.auth import Caller
 from evacase.db import load_queries
 from evacase.domain import locks
-from evacase.domain.cases import case_archived, case_closed, visible_units
+from evacase.domain.cases import visible_units
 from evacase.domain.changes import CUSTOMER_VISIBLE_TYPES, InteractionType
-from evacase.errors import Forbidden, NotFound
+from evacase.errors import CaseCaseAlreadyClosed, CaseCaseIsArchived, CaseInteractionNotFound, Forbidden
 
 SQL = load_queries("locks")
 
 # What an employee may create and change: Communication, Note, Email (ledger lines and callbacks are the system's).
 WRITABLE_TYPES = (InteractionType.COMMUNICATION, InteractionType.NOTE, InteractionType.EMAIL)
 VISIBLE_TO_CUSTOMERS = list(CUSTOMER_VISIBLE_TYPES)
-
-
-def interaction_not_found() -> NotFound:
-    return NotFound("The interaction does not exist.", "CaseInteraction:NotFound")
 
 
 async def lock_staff_interaction(
@@ -30,11 +26,11 @@ async def lock_staff_interaction(
     await locks.lock_case_of_interaction(conn, interaction_id)
     row = await conn.fetchrow(SQL["staff_interaction"], interaction_id, visible_units(caller))
     if row is None:
-        raise interaction_not_found()
+        raise CaseInteractionNotFound()
     if row["type"] not in WRITABLE_TYPES or row["created_by"] != caller.user_id:
         raise Forbidden("You can only change your own messages, notes and e-mails.", denied_code)
     if row["is_archived"]:
-        raise case_archived()
+        raise CaseCaseIsArchived()
     return row
 
 
@@ -45,9 +41,9 @@ async def lock_customer_interaction(
     await locks.lock_case_of_interaction(conn, interaction_id)
     row = await conn.fetchrow(SQL["customer_interaction"], interaction_id, caller.user_id, VISIBLE_TO_CUSTOMERS)
     if row is None:
-        raise interaction_not_found()
+        raise CaseInteractionNotFound()
     if row["type"] != InteractionType.COMMUNICATION or row["created_by"] != caller.user_id:
         raise Forbidden("You can only change your own messages.", denied_code)
     if row["is_closed"]:
-        raise case_closed()
+        raise CaseCaseAlreadyClosed()
     return row

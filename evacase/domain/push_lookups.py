@@ -13,16 +13,21 @@ import msgspec
 from evacase.auth import UserType
 from evacase.db import load_queries
 from evacase.domain.topics import MAX_DEPTH, depth_exceeded
-from evacase.errors import NotFound, ValidationFailed
+from evacase.errors import (
+    PushCaseMultipleOptionsForCaseTopicName,
+    PushCaseUnknownOrganizationUnit,
+    PushCaseUnknownParentTopic,
+    PushCaseUnknownPushedStatus,
+    PushCaseUnknownPushedTopic,
+    ValidationFailed,
+)
 
 SQL = load_queries("push_lookups")
 
 
 def unknown_topic(what: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{what} does not exist and PushCases:AutoCreateTopic is off.",
-        "PushCase:UnknownPushedTopic",
-        data={"Field": "CaseTopic"},
+    return PushCaseUnknownPushedTopic(
+        f"{what} does not exist and PushCases:AutoCreateTopic is off.", data={"Field": "CaseTopic"}
     )
 
 
@@ -58,9 +63,8 @@ async def resolve_topic(
         if topic.ParentBackendID:
             parent = await conn.fetchrow(SQL["topic_by_backend_id"], topic.ParentBackendID)
             if parent is None:
-                raise NotFound(
+                raise PushCaseUnknownParentTopic(
                     f"There is no case topic with BackendID `{topic.ParentBackendID}` (CaseTopic.ParentBackendID).",
-                    "PushCase:UnknownParentTopic",
                     data={"Field": "CaseTopic.ParentBackendID"},
                 )
             parent_id = parent["id"]
@@ -79,9 +83,8 @@ async def resolve_topic(
     if topic_name:
         matches = await conn.fetch(SQL["topics_by_name"], topic_name)
         if len(matches) > 1:
-            raise ValidationFailed(
+            raise PushCaseMultipleOptionsForCaseTopicName(
                 f"Several case topics are named `{topic_name}`: push a CaseTopic with a BackendID or parent instead.",
-                "PushCase:MultipleOptionsForCaseTopicName",
                 data={"Field": "Topic"},
             )
         if matches:
@@ -100,10 +103,8 @@ async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool)
     if found is not None:
         return found
     if not auto_create:
-        raise ValidationFailed(
-            f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.",
-            "PushCase:UnknownPushedStatus",
-            data={"Field": "Status"},
+        raise PushCaseUnknownPushedStatus(
+            f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.", data={"Field": "Status"}
         )
     created = await conn.fetchrow(SQL["create_status"], name)
     return created if created is not None else await conn.fetchrow(SQL["find_status"], name)
@@ -135,9 +136,7 @@ async def resolve_unit(
         return None
     unit: int | None = await conn.fetchval(SQL["unit_by_backend_id"], backend_id)
     if unit is None:
-        raise ValidationFailed(
-            f"There is no organization unit with BackendID `{backend_id}` ({field}).",
-            "PushCase:UnknownOrganizationUnit",
-            data={"Field": field},
+        raise PushCaseUnknownOrganizationUnit(
+            f"There is no organization unit with BackendID `{backend_id}` ({field}).", data={"Field": field}
         )
     return unit

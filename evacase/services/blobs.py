@@ -21,9 +21,10 @@ from evacase.domain.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
-from evacase.domain.cases import case_not_found, lock_staff_case, visible_units
+from evacase.domain.cases import lock_staff_case, visible_units
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import lock_staff_interaction
+from evacase.errors import CaseNotFound
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
 from evacase.registry import OperationSet, staff
 
@@ -77,7 +78,7 @@ class ListBlobsForCaseResponse(Message, kw_only=True):
 async def list_blobs_for_case(ctx: Context, req: ListBlobsForCase) -> ListBlobsForCaseResponse:
     rows = await ctx.conn.fetch(SQL["list_case_blobs"], req.CaseID, visible_units(ctx.caller))
     if not rows:
-        raise case_not_found()
+        raise CaseNotFound()
     return ListBlobsForCaseResponse(
         Result=[
             CaseBlobDto(BlobID=str(r["blob_id"]), Url=r["url"], CreationTime=iso_ms(r["creation_time"]))

@@ -20,7 +20,6 @@ from evacase.domain.cases import (
     NEW_STATUS_ID,
     NEW_STATUS_NAME,
     assignee_name,
-    case_not_found,
     check_priority,
     check_unit,
     lock_staff_case,
@@ -29,7 +28,16 @@ from evacase.domain.cases import (
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
 from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
 from evacase.domain.users import find_user
-from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.errors import (
+    CaseCannotRevertCaseStatusToNewStatus,
+    CaseCanOnlyArchiveClosedCases,
+    CaseCaseTopicIsRequiredForCase,
+    CaseNotFound,
+    CaseOriginatingOrganizationUnitCanOnlyBeSetOnce,
+    CaseStatusNotFound,
+    CaseTopicNotFound,
+    UserNotFound,
+)
 from evacase.messages import EmptyResponse, Id, Message, full_name, iso_ms
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
@@ -75,7 +83,7 @@ class CreateCaseResponse(Message, kw_only=True):
 @ops.operation(staff("Cases", Scope.CREATE), writes=True)
 async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
     if req.TopicID is None:
-        raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
+        raise CaseCaseTopicIsRequiredForCase()
     check_priority(req.Priority)
     check_unit(ctx.caller, req.AssignedOrganizationUnitID)
     assignee = await assignee_name(ctx.conn, req.AssigneeID) if req.AssigneeID is not None else None
@@ -97,9 +105,9 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
         ledger,
     )
     if not row["topic_ok"]:
-        raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+        raise CaseTopicNotFound()
     if not row["customer_ok"]:
-        raise NotFound("The customer does not exist.", "User:NotFound")
+        raise UserNotFound()
     await apply_values(
         ctx.conn,
         row["case_id"],
@@ -219,7 +227,7 @@ def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
 async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller), ctx.caller.user_type)
     if c is None:
-        raise case_not_found()
+        raise CaseNotFound()
     chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
     customer = case_customer(
         c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"], PhoneNumber=c["customer_phone"]
@@ -318,17 +326,14 @@ async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
     if "topic_id" in changed:
         topic = await ctx.conn.fetchrow(SQL["get_topic"], changed["topic_id"])
         if topic is None:
-            raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+            raise CaseTopicNotFound()
         names["topic"] = topic["name"]
     if changed.get("customer_id") is not None and await find_user(ctx.conn, changed["customer_id"]) is None:
-        raise NotFound("The customer does not exist.", "User:NotFound")
+        raise UserNotFound()
     if "assigned_organization_unit_id" in changed:
         check_unit(ctx.caller, changed["assigned_organization_unit_id"])
     if "originating_organization_unit_id" in changed and case["originating_organization_unit_id"] is not None:
-        raise Conflict(
-            "The originating organization unit can only be set once.",
-            "Case:OriginatingOrganizationUnitCanOnlyBeSetOnce",
-        )
+        raise CaseOriginatingOrganizationUnitCanOnlyBeSetOnce()
     lines = case_change_lines(case, changed, names)
     if lines:
         await ctx.conn.execute(SQL["update_case"], req.ID, *new.values())
@@ -369,9 +374,9 @@ async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseSta
     solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
     status = await locks.share_status(ctx.conn, new["StatusID"])
     if status is None:
-        raise NotFound("The case status does not exist.", "CaseStatus:NotFound")
+        raise CaseStatusNotFound()
     if new["StatusID"] != case["status_id"] and new["StatusID"] == NEW_STATUS_ID:
-        raise Conflict("A case cannot go back to the New status.", "Case:CannotRevertCaseStatusToNewStatus")
+        raise CaseCannotRevertCaseStatusToNewStatus()
     names = {"status": status["name"]}
     if new["AssigneeID"] is not None and new["AssigneeID"] != case["assignee_id"]:
         names["assignee"] = await assignee_name(ctx.conn, new["AssigneeID"])
@@ -419,7 +424,7 @@ class ArchiveCase(Message, kw_only=True):
 async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
     case = await lock_staff_case(ctx.conn, ctx.caller, req.ID, closed_ok=True)
     if not case["is_closed"]:
-        raise Conflict("Only closed cases can be archived.", "Case:CanOnlyArchiveClosedCases")
+        raise CaseCanOnlyArchiveClosedCases()
     await ctx.conn.execute(SQL["archive_case"], req.ID)
     await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ["Case archived"])
     return EmptyResponse()

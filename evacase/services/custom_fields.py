@@ -28,7 +28,13 @@ from evacase.domain.custom_fields import (
     stored_value,
     wire_value,
 )
-from evacase.errors import NotFound, ValidationFailed
+from evacase.errors import (
+    CustomFieldNotFound,
+    CustomFieldsDataTypeEnumRequiresSomeEnumValues,
+    CustomFieldsEnumValuesAreOnlyAllowedWhenCustomFieldIsOfDataTypeEnum,
+    CustomFieldsInvalidOptions,
+    CustomFieldsUnsupportedType,
+)
 from evacase.messages import (
     EmptyRequest,
     EmptyResponse,
@@ -61,23 +67,11 @@ Timestamp = Annotated[str, msgspec.Meta(max_length=64)]
 MIN_ORDER = -(2**31)
 
 
-def field_not_found() -> NotFound:
-    return NotFound("The custom field does not exist.", "CustomField:NotFound")
-
-
 def check_enum_values(data_type: int, enum_values: dict[str, str] | None) -> None:
     if data_type == ENUM and not enum_values:
-        raise ValidationFailed(
-            "An Enum field needs EnumValues.",
-            "CustomFields:DataTypeEnumRequiresSomeEnumValues",
-            {"Field": "EnumValues"},
-        )
+        raise CustomFieldsDataTypeEnumRequiresSomeEnumValues(data={"Field": "EnumValues"})
     if data_type != ENUM and enum_values is not None:
-        raise ValidationFailed(
-            "EnumValues are only allowed for fields of data type Enum.",
-            "CustomFields:EnumValuesAreOnlyAllowedWhenCustomFieldIsOfDataTypeEnum",
-            {"Field": "EnumValues"},
-        )
+        raise CustomFieldsEnumValuesAreOnlyAllowedWhenCustomFieldIsOfDataTypeEnum(data={"Field": "EnumValues"})
 
 
 # --- CreateCustomField ----------------------------------------------------------------------------------
@@ -103,10 +97,8 @@ class CreateCustomFieldResponse(Message, kw_only=True):
 @ops.operation(staff("CustomFields", Scope.CREATE), writes=True, one_statement=True)
 async def create_custom_field(ctx: Context, req: CreateCustomField) -> CreateCustomFieldResponse:
     if req.TypeID != CASE_TYPE_ID:
-        raise ValidationFailed(
-            f"Custom fields can only be created for cases (TypeID {CASE_TYPE_ID}).",
-            "CustomFields:UnsupportedType",
-            {"Field": "TypeID"},
+        raise CustomFieldsUnsupportedType(
+            f"Custom fields can only be created for cases (TypeID {CASE_TYPE_ID}).", data={"Field": "TypeID"}
         )
     check_enum_values(req.DataType, req.EnumValues)
     field_id = await ctx.conn.fetchval(
@@ -174,7 +166,7 @@ def field_dto(row: asyncpg.Record, cls: type[CustomFieldDto] = CustomFieldDto, *
 async def get_custom_field_by_id(ctx: Context, req: GetCustomFieldByID) -> GetCustomFieldByIDResponse:
     row = await ctx.conn.fetchrow(SQL["get_field"], req.ID)
     if row is None:
-        raise field_not_found()
+        raise CustomFieldNotFound()
     field: GetCustomFieldByIDResponse = field_dto(
         row,
         GetCustomFieldByIDResponse,
@@ -202,7 +194,7 @@ class UpdateCustomField(Message, kw_only=True):
 async def update_custom_field(ctx: Context, req: UpdateCustomField) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_field"], req.ID)
     if row is None:
-        raise field_not_found()
+        raise CustomFieldNotFound()
 
     def merged(field: str, column: str) -> Any:
         value = getattr(req, field)
@@ -235,7 +227,7 @@ class DeleteCustomField(Message, kw_only=True):
 async def delete_custom_field(ctx: Context, req: DeleteCustomField) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["delete_field"], req.ID)
     if not row["deleted"]:
-        raise field_not_found()
+        raise CustomFieldNotFound()
     return EmptyResponse()
 
 
@@ -364,7 +356,7 @@ def option_value(row: asyncpg.Record, req: SetCustomFieldOptions, field: str) ->
         return parse_timestamp(value, field)
     if field in ("MinimumValue", "MaximumValue"):
         if not math.isfinite(value):
-            raise ValidationFailed(f"{field} must be a finite number.", "CustomFields:InvalidOptions", {"Field": field})
+            raise CustomFieldsInvalidOptions(f"{field} must be a finite number.", data={"Field": field})
         return Decimal(str(value))
     if field == "Regex":
         check_pattern(value)
@@ -376,7 +368,7 @@ async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> 
     """Merges: an option left out keeps its value, `null` clears it."""
     row = await ctx.conn.fetchrow(SQL["lock_field"], req.CustomFieldID)
     if row is None:
-        raise field_not_found()
+        raise CustomFieldNotFound()
     new = {field: option_value(row, req, field) for field in OPTION_COLUMNS}
     for low, high in (
         ("MinimumLength", "MaximumLength"),
@@ -384,7 +376,7 @@ async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> 
         ("MinimumDate", "MaximumDate"),
     ):
         if new[low] is not None and new[high] is not None and new[low] > new[high]:
-            raise ValidationFailed(f"{low} cannot be above {high}.", "CustomFields:InvalidOptions", {"Field": low})
+            raise CustomFieldsInvalidOptions(f"{low} cannot be above {high}.", data={"Field": low})
     default = req.CustomFieldDefaultValue
     if default is msgspec.UNSET:
         stored_default = row["default_value"]
@@ -428,7 +420,7 @@ class UnsetCustomFieldOptions(Message, kw_only=True):
 async def unset_custom_field_options(ctx: Context, req: UnsetCustomFieldOptions) -> EmptyResponse:
     """Back to no options: visible to and editable by Employee, System and Api users, invisible to customers."""
     if await ctx.conn.fetchval(SQL["unset_options"], req.CustomFieldID) is None:
-        raise field_not_found()
+        raise CustomFieldNotFound()
     return EmptyResponse()
 
 

@@ -11,7 +11,7 @@ import msgspec
 
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, case_not_found, lock_customer_case
+from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, lock_customer_case
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
 from evacase.domain.custom_fields import (
     CUSTOMER,
@@ -25,7 +25,13 @@ from evacase.domain.custom_fields import (
     plan_changes,
     wanted_by_id,
 )
-from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.errors import (
+    CaseCannotUpdateTitleOrDescriptionAfterAssignment,
+    CaseCaseTopicIsRequiredForCase,
+    CaseNotFound,
+    CaseTopicNotFound,
+    OrderNotFound,
+)
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -96,7 +102,7 @@ class CustomerCreateCaseResponse(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True, one_statement=True)
 async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
     if req.TopicID is None:
-        raise ValidationFailed("TopicID is required: every case needs a topic.", "Case:CaseTopicIsRequiredForCase")
+        raise CaseCaseTopicIsRequiredForCase()
     ledger = case_creation_lines("created", DEFAULT_PRIORITY, NEW_STATUS_NAME)
     ids: list[int] | None = None
     values: list[str] | None = None
@@ -121,9 +127,9 @@ async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> Custome
         note,
     )
     if not row["topic_ok"]:
-        raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+        raise CaseTopicNotFound()
     if not row["order_ok"]:
-        raise NotFound("The order does not exist.", "Order:NotFound")
+        raise OrderNotFound()
     if row["missing_field_id"] is not None:
         name, field_id = row["missing_field_name"], row["missing_field_id"]
         raise field_error("Required", f"Custom field `{name}` is required.", field_id)
@@ -148,15 +154,12 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
     description = case["description"] if req.Description is msgspec.UNSET else req.Description
     topic_id = case["topic_id"] if req.TopicID is msgspec.UNSET else req.TopicID
     if (title != case["title"] or description != case["description"]) and case["assignee_id"] is not None:
-        raise Conflict(
-            "The title and description cannot be changed once the case is assigned.",
-            "Case:CannotUpdateTitleOrDescriptionAfterAssignment",
-        )
+        raise CaseCannotUpdateTitleOrDescriptionAfterAssignment()
     names = {}
     if topic_id != case["topic_id"]:
         topic = await ctx.conn.fetchrow(SQL["get_topic"], topic_id)
         if topic is None:
-            raise NotFound("The case topic does not exist.", "CaseTopic:NotFound")
+            raise CaseTopicNotFound()
         names["topic"] = topic["name"]
     ledger = case_change_lines(case, {"title": title, "description": description, "topic_id": topic_id}, names)
     if ledger:
@@ -192,7 +195,7 @@ class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
 async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> CustomerGetCaseByIDResponse:
     c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, ctx.caller.user_id)
     if c is None:
-        raise case_not_found()
+        raise CaseNotFound()
     editable = not c["is_closed"] and c["assignee_id"] is None
     return CustomerGetCaseByIDResponse(
         **case_summary(c),

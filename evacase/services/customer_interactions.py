@@ -12,9 +12,10 @@ import asyncpg
 
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import case_not_found, lock_customer_case
+from evacase.domain.cases import lock_customer_case
 from evacase.domain.changes import InteractionType
-from evacase.domain.interactions import VISIBLE_TO_CUSTOMERS, interaction_not_found, lock_customer_interaction
+from evacase.domain.interactions import VISIBLE_TO_CUSTOMERS, lock_customer_interaction
+from evacase.errors import CaseInteractionNotFound, CaseNotFound
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -99,7 +100,7 @@ async def customer_get_case_interaction(
 ) -> CustomerGetCaseInteractionResponse:
     row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, ctx.caller.user_id, VISIBLE_TO_CUSTOMERS)
     if row is None:
-        raise interaction_not_found()
+        raise CaseInteractionNotFound()
     return CustomerGetCaseInteractionResponse(
         **interaction_fields(row, row["case_id"], ctx.caller.user_id, row["is_closed"])
     )
@@ -188,7 +189,7 @@ async def customer_list_case_interactions(
         page_req.limit + 1,
     )
     if not rows:
-        raise case_not_found()
+        raise CaseNotFound()
     closed = rows[0]["is_closed"]
     found = [r for r in rows if r["id"] is not None]
     page = ctx.page_tokens.page(page_req, found, _key)

@@ -17,10 +17,15 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import case_archived, case_not_found, visible_units
+from evacase.domain.cases import visible_units
 from evacase.domain.changes import InteractionType
-from evacase.domain.interactions import WRITABLE_TYPES, interaction_not_found, lock_staff_interaction
-from evacase.errors import ValidationFailed
+from evacase.domain.interactions import WRITABLE_TYPES, lock_staff_interaction
+from evacase.errors import (
+    CaseCaseIsArchived,
+    CaseInteractionInteractionTypeNotAllowed,
+    CaseInteractionNotFound,
+    CaseNotFound,
+)
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -67,10 +72,9 @@ class CreateCaseInteractionResponse(Message, kw_only=True):
 @ops.operation(staff("Cases", Scope.EDIT), writes=True, one_statement=True)
 async def create_case_interaction(ctx: Context, req: CreateCaseInteraction) -> CreateCaseInteractionResponse:
     if req.InteractionType not in WRITABLE_TYPES:
-        raise ValidationFailed(
+        raise CaseInteractionInteractionTypeNotAllowed(
             "Only Communication (0), Note (1) and Email (3) interactions can be created; ledger lines are the "
             "system's.",
-            "CaseInteraction:InteractionTypeNotAllowed",
             data={"Field": "InteractionType"},
         )
     row = await ctx.conn.fetchrow(
@@ -83,9 +87,9 @@ async def create_case_interaction(ctx: Context, req: CreateCaseInteraction) -> C
         visible_units(ctx.caller),
     )
     if not row["case_ok"]:
-        raise case_not_found()
+        raise CaseNotFound()
     if row["id"] is None:
-        raise case_archived()
+        raise CaseCaseIsArchived()
     return CreateCaseInteractionResponse(ID=row["id"])
 
 
@@ -112,7 +116,7 @@ class GetCaseInteractionResponse(Message, kw_only=True):
 async def get_case_interaction(ctx: Context, req: GetCaseInteraction) -> GetCaseInteractionResponse:
     row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, visible_units(ctx.caller))
     if row is None:
-        raise interaction_not_found()
+        raise CaseInteractionNotFound()
     return GetCaseInteractionResponse(
         ID=row["id"],
         CaseID=row["case_id"],
@@ -220,7 +224,7 @@ async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> Lis
         page_req.limit + 1,
     )
     if not rows:
-        raise case_not_found()
+        raise CaseNotFound()
     page = ctx.page_tokens.page(page_req, [r for r in rows if r["id"] is not None], _key)
     caller_id = ctx.caller.user_id
     results = []

@@ -28,7 +28,12 @@ from evacase.domain.custom_fields import case_fields, current_values, plan_chang
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
 from evacase.domain.push_settings import read_push_settings
-from evacase.errors import Conflict, NotFound, ValidationFailed
+from evacase.errors import (
+    CaseCaseIsArchived,
+    CaseCaseWithBackendIDAlreadyExists,
+    CaseInteractionTypeNotAllowed,
+    CaseNotFound,
+)
 from evacase.messages import Id, Message, full_name, parse_timestamp
 from evacase.registry import OperationSet, staff
 
@@ -260,16 +265,13 @@ async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.
         if case_id is None:
             return None
         if not req.Update:
-            raise Conflict(
-                "A case with this BackendSystemID and BackendID already exists (push with Update: true to update it).",
-                "Case:CaseWithBackendIDAlreadyExists",
-            )
+            raise CaseCaseWithBackendIDAlreadyExists()
     await locks.lock_case(conn, case_id)
     case = await conn.fetchrow(SQL["locked_case"], case_id, visible_units(ctx.caller))
     if case is None:
-        raise NotFound("The case does not exist.", "Case:NotFound")
+        raise CaseNotFound()
     if case["is_archived"]:
-        raise Conflict("The case is archived and can no longer be changed.", "Case:CaseIsArchived")
+        raise CaseCaseIsArchived()
     return case
 
 
@@ -286,10 +288,9 @@ async def apply_interactions(
     last: dict[str, PushedInteraction] = {}
     for interaction in interactions:
         if not interaction.Delete and interaction.Type not in PUSHABLE_INTERACTION_TYPES:
-            raise ValidationFailed(
+            raise CaseInteractionTypeNotAllowed(
                 "Interactions[].Type must be 0 (Communication), 1 (Note), 3 (Email) or 4 (HttpCallback): Ledger "
                 "lines are written by evacase.",
-                "CaseInteraction:TypeNotAllowed",
                 data={"Field": "Interactions[].Type"},
             )
         last.pop(interaction.BackendID, None)

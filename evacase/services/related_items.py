@@ -13,7 +13,11 @@ from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import lock_staff_case
 from evacase.domain.changes import record_case_change, related_items_line
-from evacase.errors import NotFound, ValidationFailed
+from evacase.errors import (
+    CaseOrderRequiredToOverwriteCustomer,
+    CaseRelatedItemNotFound,
+    OrderNotFound,
+)
 from evacase.messages import EmptyResponse, Id, Message, to_utc
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import ExternalOrderIdentifier
@@ -60,12 +64,10 @@ async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyR
     lines = []
     if req.OverwriteCaseCustomerWithCustomerOfOrder:
         if order_id is None:
-            raise ValidationFailed(
-                "OverwriteCaseCustomerWithCustomerOfOrder needs an order.", "Case:OrderRequiredToOverwriteCustomer"
-            )
+            raise CaseOrderRequiredToOverwriteCustomer()
         order_customer = await ctx.conn.fetchval(SQL["order_customer"], order_id)
         if order_customer is None:
-            raise NotFound("The order does not exist.", "Order:NotFound")
+            raise OrderNotFound()
         if order_customer != customer_id:
             customer_id = order_customer
             lines.append("Case customer set to the customer of the order")
@@ -105,9 +107,7 @@ async def remove_case_related_items(ctx: Context, req: RemoveCaseRelatedItems) -
     removed = await ctx.conn.fetch(SQL["remove_items"], req.CaseID, req.ItemIDs, req.RemoveAll)
     missing = sorted(set(req.ItemIDs) - {r["id"] for r in removed})
     if missing and not req.RemoveAll:
-        raise NotFound(
-            "These related items are not on the case.", "CaseRelatedItem:NotFound", data={"ItemIDs": missing}
-        )
+        raise CaseRelatedItemNotFound(data={"ItemIDs": missing})
     if removed:
         count = len(removed)
         lines = [related_items_line(count, "removed from")]

@@ -15,7 +15,14 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.domain import locks
-from evacase.errors import Conflict, NotFound
+from evacase.errors import (
+    CaseStatusCannotChangeIsClosedOfStatusInUse,
+    CaseStatusInternalStatusCannotBeDeleted,
+    CaseStatusIsClosedOfInternalStatusCannotBeModified,
+    CaseStatusNameOfInternalStatusCannotBeModified,
+    CaseStatusNotFound,
+    CaseStatusStatusInUse,
+)
 from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
 from evacase.registry import OperationSet, staff
 
@@ -28,10 +35,6 @@ Color = Annotated[str, msgspec.Meta(min_length=1, max_length=7, pattern=r"^#([A-
 Action = Annotated[int, msgspec.Meta(ge=0, le=2)]  # 0 None, 1 CreateRepair, 2 CreateOrder
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
-
-
-def status_not_found() -> NotFound:
-    return NotFound("The case status does not exist.", "CaseStatus:NotFound")
 
 
 class CaseStatusDto(Message, kw_only=True):
@@ -107,7 +110,7 @@ class GetCaseStatusResponse(CaseStatusDto, kw_only=True):
 async def get_case_status(ctx: Context, req: GetCaseStatus) -> GetCaseStatusResponse:
     row = await ctx.conn.fetchrow(SQL["get_status"], req.ID)
     if row is None:
-        raise status_not_found()
+        raise CaseStatusNotFound()
     return GetCaseStatusResponse(**msgspec.structs.asdict(status_dto(row)))
 
 
@@ -129,26 +132,18 @@ class UpdateCaseStatus(Message, kw_only=True):
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
     row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
-        raise status_not_found()
+        raise CaseStatusNotFound()
     current = status_dto(row)
     merged = msgspec.structs.replace(
         current, **{k: v for k, v in msgspec.structs.asdict(req).items() if k != "ID" and v is not msgspec.UNSET}
     )
     if current.IsSystem and merged.Name != current.Name:
-        raise Conflict(
-            "The name of a system status cannot be changed.", "CaseStatus:NameOfInternalStatusCannotBeModified"
-        )
+        raise CaseStatusNameOfInternalStatusCannotBeModified()
     if merged.IsClosed != current.IsClosed:
         if current.IsSystem:
-            raise Conflict(
-                "A system status cannot be switched between open and closed.",
-                "CaseStatus:IsClosedOfInternalStatusCannotBeModified",
-            )
+            raise CaseStatusIsClosedOfInternalStatusCannotBeModified()
         if in_use:
-            raise Conflict(
-                "Cases use this status: it cannot be switched between open and closed.",
-                "CaseStatus:CannotChangeIsClosedOfStatusInUse",
-            )
+            raise CaseStatusCannotChangeIsClosedOfStatusInUse()
     await ctx.conn.execute(
         SQL["update_status"],
         req.ID,
@@ -174,11 +169,11 @@ class DeleteCaseStatus(Message, kw_only=True):
 async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyResponse:
     row, in_use = await locks.lock_status(ctx.conn, req.ID)
     if row is None:
-        raise status_not_found()
+        raise CaseStatusNotFound()
     if row["is_system"]:
-        raise Conflict("A system status cannot be deleted.", "CaseStatus:InternalStatusCannotBeDeleted")
+        raise CaseStatusInternalStatusCannotBeDeleted()
     if in_use:
-        raise Conflict("Cases use this status: move them to another status first.", "CaseStatus:StatusInUse")
+        raise CaseStatusStatusInUse()
     await ctx.conn.execute(SQL["delete_status"], req.ID)
     return EmptyResponse()
 

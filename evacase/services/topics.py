@@ -15,8 +15,12 @@ import msgspec
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.topics import MAX_DEPTH, depth_exceeded, topic_not_found
-from evacase.errors import NotFound, ValidationFailed
+from evacase.domain.topics import MAX_DEPTH, depth_exceeded
+from evacase.errors import (
+    CaseTopicCanNotFilterOnBothRootOnlyAndParent,
+    CaseTopicNotFound,
+    CaseTopicParentNotFound,
+)
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -91,9 +95,7 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
     config = req.InitialPageConfig or ListCaseTopicsPageConfig()
     f = config.Filter or CaseTopicFilter()
     if f.RootOnly and f.ParentID is not None:
-        raise ValidationFailed(
-            "Filter.RootOnly and Filter.ParentID cannot be combined.", "CaseTopic:CanNotFilterOnBothRootOnlyAndParent"
-        )
+        raise CaseTopicCanNotFilterOnBothRootOnlyAndParent()
     filters = {"Name": f.Name, "Description": f.Description, "ParentID": f.ParentID, "RootOnly": f.RootOnly}
     page_req = ctx.page_tokens.request("ListCaseTopics", req.PageToken, config.Limit, filters)
     fl = page_req.filter
@@ -131,7 +133,7 @@ async def create_case_topic(ctx: Context, req: CreateCaseTopic) -> CreateCaseTop
         SQL["create_topic"], req.Name, req.ParentID, req.Description, req.BackendID, MAX_DEPTH
     )
     if not row["parent_ok"]:
-        raise NotFound("The parent topic does not exist.", "CaseTopic:ParentNotFound")
+        raise CaseTopicParentNotFound()
     if row["id"] is None:
         raise depth_exceeded()
     return CreateCaseTopicResponse(ID=row["id"])
@@ -152,7 +154,7 @@ class GetCaseTopicResponse(CaseTopicDto, kw_only=True):
 async def get_case_topic(ctx: Context, req: GetCaseTopic) -> GetCaseTopicResponse:
     row = await ctx.conn.fetchrow(SQL["get_topic"], req.ID)
     if row is None:
-        raise topic_not_found()
+        raise CaseTopicNotFound()
     return GetCaseTopicResponse(**msgspec.structs.asdict(topic_dto(row)))
 
 
@@ -178,7 +180,7 @@ async def update_case_topic(ctx: Context, req: UpdateCaseTopic) -> EmptyResponse
         None if req.BackendID is msgspec.UNSET else req.BackendID,
     )
     if updated is None:
-        raise topic_not_found()
+        raise CaseTopicNotFound()
     return EmptyResponse()
 
 
@@ -193,5 +195,5 @@ class DeleteCaseTopic(Message, kw_only=True):
 async def delete_case_topic(ctx: Context, req: DeleteCaseTopic) -> EmptyResponse:
     deleted = await ctx.conn.fetch(SQL["delete_topic"], req.ID)
     if not deleted:
-        raise topic_not_found()
+        raise CaseTopicNotFound()
     return EmptyResponse()
