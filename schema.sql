@@ -399,4 +399,8 @@ INSERT INTO case_statuses (id, name, description, is_closed, is_system) VALUES
     (4, 'Cancelled', 'The case has been cancelled.', true, true);
 SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 
+-- evacase itself, the author of what background jobs change (auth.SYSTEM_USER_ID: above every token subject,
+-- below every pushed customer).
+INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
+
 INSERT INTO schema_version (version) VALUES (5);

@@ -18,6 +18,9 @@ from evacase.errors import Unauthorized
 BIGINT_MAX = 2**63 - 1
 # Token subjects (EVA user IDs) stay below this; pushed customers get IDs from here up (see schema.sql).
 FIRST_PUSHED_CUSTOMER_ID = 10**15
+# evacase itself, as the author of what background jobs change: the one ID between token subjects and pushed
+# customers (whose sequence starts one above), seeded by schema.sql.
+SYSTEM_USER_ID = FIRST_PUSHED_CUSTOMER_ID
 
 
 class UserType(IntFlag):
@@ -96,6 +99,11 @@ class Caller:
             self.backend_id,
             self.email_verified,
         )
+
+
+def system_actor() -> Caller:
+    """The actor of background work (scheduled closes, purges): a System user that sees every case."""
+    return Caller(user_id=SYSTEM_USER_ID, user_type=UserType.SYSTEM, functionalities={}, first_name="evacase")
 
 
 def parse_functionality(text: str) -> tuple[str, Scope]:

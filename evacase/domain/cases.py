@@ -3,25 +3,30 @@ change starts from."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from evacase.auth import Caller, UserType
 from evacase.db import load_queries
 from evacase.domain import locks
-from evacase.domain.changes import PRIORITY_NAMES
+from evacase.domain.changes import PRIORITY_NAMES, case_change_lines, record_case_change
 from evacase.domain.users import find_user
 from evacase.errors import (
     CaseAssigneeIsInvalidUserTypeToAssignToCase,
+    CaseCannotRevertCaseStatusToNewStatus,
     CaseCaseAlreadyClosed,
     CaseCaseIsArchived,
     CaseInvalidPriority,
     CaseNotFound,
     CaseOrganizationUnitNotAllowed,
+    CaseStatusNotFound,
     UserNotFound,
 )
 from evacase.messages import full_name
 
 SQL = load_queries("locks")
+SQL_CASES = load_queries("cases")
 
 NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"  # the system status every new case starts in (seeded by schema.sql)
 DEFAULT_PRIORITY = 0  # Low
@@ -78,3 +83,35 @@ async def lock_customer_case(conn: asyncpg.Connection, caller: Caller, case_id: 
     if case["is_closed"]:
         raise CaseCaseAlreadyClosed()
     return case
+
+
+async def change_case_state(conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]) -> int:
+    """Move a case's state: any of `status_id`, `priority`, `assignee_id` (None unassigns) and `solution` (None
+    clears), the others kept; a closed status sets ClosingTime, an open one clears it. Employees' UpdateCaseState
+    and background jobs (as the system actor) alike. Returns the new status's Action."""
+    if "priority" in changes:
+        check_priority(changes["priority"])
+    case = await lock_staff_case(conn, actor, case_id, closed_ok=True)
+    new = {column: changes.get(column, case[column]) for column in ("status_id", "priority", "assignee_id", "solution")}
+    status = await locks.share_status(conn, new["status_id"])
+    if status is None:
+        raise CaseStatusNotFound()
+    if new["status_id"] != case["status_id"] and new["status_id"] == NEW_STATUS_ID:
+        raise CaseCannotRevertCaseStatusToNewStatus()
+    names = {"status": status["name"]}
+    if new["assignee_id"] is not None and new["assignee_id"] != case["assignee_id"]:
+        names["assignee"] = await assignee_name(conn, new["assignee_id"])
+    lines = case_change_lines(case, new, names)
+    if lines:
+        await conn.execute(
+            SQL_CASES["update_state"],
+            case_id,
+            new["status_id"],
+            new["priority"],
+            new["assignee_id"],
+            new["solution"],
+            status["is_closed"],
+        )
+        await record_case_change(conn, case_id, actor.user_id, lines)
+    action: int = status["action"]
+    return action

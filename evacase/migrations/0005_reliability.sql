@@ -53,4 +53,8 @@ CREATE TABLE idempotency_keys (
 -- The purge job deletes expired keys in batches, oldest first.
 CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at);
 
+-- evacase itself, the author of what background jobs change (auth.SYSTEM_USER_ID: above every token subject,
+-- below every pushed customer).
+INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
+
 UPDATE schema_version SET version = 5;

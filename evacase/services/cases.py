@@ -15,11 +15,11 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain import locks
 from evacase.domain.cases import (
     NEW_STATUS_ID,
     NEW_STATUS_NAME,
     assignee_name,
+    change_case_state,
     check_priority,
     check_unit,
     lock_staff_case,
@@ -29,12 +29,10 @@ from evacase.domain.changes import case_change_lines, case_creation_lines, recor
 from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
 from evacase.domain.users import find_user
 from evacase.errors import (
-    CaseCannotRevertCaseStatusToNewStatus,
     CaseCanOnlyArchiveClosedCases,
     CaseCaseTopicIsRequiredForCase,
     CaseNotFound,
     CaseOriginatingOrganizationUnitCanOnlyBeSetOnce,
-    CaseStatusNotFound,
     CaseTopicNotFound,
     UserNotFound,
 )
@@ -367,33 +365,18 @@ class UpdateCaseStateResponse(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
-    if req.Priority is not msgspec.UNSET:
-        check_priority(req.Priority)
-    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID, closed_ok=True)
-    new = merged(req, case, {"StatusID": "status_id", "Priority": "priority", "AssigneeID": "assignee_id"})
-    solution = case["solution"] if req.Solution is msgspec.UNSET else req.Solution
-    status = await locks.share_status(ctx.conn, new["StatusID"])
-    if status is None:
-        raise CaseStatusNotFound()
-    if new["StatusID"] != case["status_id"] and new["StatusID"] == NEW_STATUS_ID:
-        raise CaseCannotRevertCaseStatusToNewStatus()
-    names = {"status": status["name"]}
-    if new["AssigneeID"] is not None and new["AssigneeID"] != case["assignee_id"]:
-        names["assignee"] = await assignee_name(ctx.conn, new["AssigneeID"])
-    state = {"status_id": new["StatusID"], "priority": new["Priority"], "assignee_id": new["AssigneeID"]}
-    lines = case_change_lines(case, {**state, "solution": solution}, names)
-    if lines:
-        await ctx.conn.execute(
-            SQL["update_state"],
-            req.ID,
-            new["StatusID"],
-            new["Priority"],
-            new["AssigneeID"],
-            solution,
-            status["is_closed"],
+    changes = {
+        column: value
+        for column, value in (
+            ("status_id", req.StatusID),
+            ("priority", req.Priority),
+            ("assignee_id", req.AssigneeID),
+            ("solution", req.Solution),
         )
-        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, lines)
-    return UpdateCaseStateResponse(StatusAction=status["action"])
+        if value is not msgspec.UNSET
+    }
+    action = await change_case_state(ctx.conn, ctx.caller, req.ID, changes)
+    return UpdateCaseStateResponse(StatusAction=action)
 
 
 # --- UpdateCaseSummary ----------------------------------------------------------------------------------
