@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, overload
 
 import msgspec
@@ -110,6 +111,16 @@ def _bad_time(field: str, value: str) -> ValidationFailed:
         f"(e.g. 2025-01-31T12:00:00.000Z), got {value[:64]!r}",
         data={"Field": field},
     )
+
+
+def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    """A partial update, EVA's way: column -> the request's value where it sent the field (`null` included, which
+    clears), else the current one (an absent field keeps it). `fields` maps request fields to columns."""
+    out = {}
+    for field, column in fields.items():
+        value = getattr(request, field)
+        out[column] = current[column] if value is msgspec.UNSET else value
+    return out
 
 
 def stringify_ids(value: Any) -> Any:

@@ -7,7 +7,7 @@ found. Every change writes ledger lines in the same transaction; closed and arch
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 import msgspec
@@ -36,7 +36,7 @@ from evacase.errors import (
     CaseTopicNotFound,
     UserNotFound,
 )
-from evacase.messages import EmptyResponse, Id, Message, full_name, iso_ms
+from evacase.messages import EmptyResponse, Id, Message, full_name, iso_ms, merged
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
     CaseCustomer,
@@ -295,14 +295,6 @@ class UpdateCase(Message, kw_only=True):
     CustomFields: CustomFieldValues | msgspec.UnsetType | None = msgspec.UNSET
 
 
-def merged(req: msgspec.Struct, case: asyncpg.Record, fields: dict[str, str]) -> dict[str, Any]:
-    """Request field -> new value: the request's where it sent one (null included), else the case's."""
-    return {
-        field: case[column] if getattr(req, field) is msgspec.UNSET else getattr(req, field)
-        for field, column in fields.items()
-    }
-
-
 UPDATE_CASE_FIELDS = {
     "Title": "title",
     "Description": "description",
@@ -319,7 +311,7 @@ UPDATE_CASE_FIELDS = {
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
     case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
     new = merged(req, case, UPDATE_CASE_FIELDS)
-    changed = {column: new[field] for field, column in UPDATE_CASE_FIELDS.items() if new[field] != case[column]}
+    changed = {column: value for column, value in new.items() if value != case[column]}
     names = {}
     if "topic_id" in changed:
         topic = await ctx.conn.fetchrow(SQL["get_topic"], changed["topic_id"])

@@ -45,6 +45,7 @@ from evacase.messages import (
     PagedRequest,
     PagedResponse,
     iso_ms,
+    merged,
     parse_timestamp,
 )
 from evacase.patterns import MatchBudget, check_pattern
@@ -190,28 +191,36 @@ class UpdateCustomField(Message, kw_only=True):
     Order: Order | msgspec.UnsetType = msgspec.UNSET
 
 
+UPDATE_FIELD_COLUMNS = {
+    "Name": "name",
+    "DisplayName": "display_name",
+    "InputHint": "input_hint",
+    "TypeKey": "type_key",
+    "BackendID": "backend_id",
+    "EnumValues": "enum_values",
+    "Order": "display_order",
+}
+
+
 @ops.operation(staff("CustomFields", Scope.EDIT), writes=True)
 async def update_custom_field(ctx: Context, req: UpdateCustomField) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_field"], req.ID)
     if row is None:
         raise CustomFieldNotFound()
 
-    def merged(field: str, column: str) -> Any:
-        value = getattr(req, field)
-        return row[column] if value is msgspec.UNSET else value
-
-    enum_values = decode_json(row["enum_values"]) if req.EnumValues is msgspec.UNSET else req.EnumValues
-    check_enum_values(row["data_type"], enum_values)
+    new = merged(req, {**row, "enum_values": decode_json(row["enum_values"])}, UPDATE_FIELD_COLUMNS)
+    check_enum_values(row["data_type"], new["enum_values"])
+    enum_values = encode_json(new["enum_values"]) if new["enum_values"] is not None else None
     await ctx.conn.execute(
         SQL["update_field"],
         req.ID,
-        merged("Name", "name"),
-        merged("DisplayName", "display_name"),
-        merged("InputHint", "input_hint"),
-        merged("TypeKey", "type_key"),
-        merged("BackendID", "backend_id"),
-        encode_json(enum_values) if enum_values is not None else None,
-        merged("Order", "display_order"),
+        new["name"],
+        new["display_name"],
+        new["input_hint"],
+        new["type_key"],
+        new["backend_id"],
+        enum_values,
+        new["display_order"],
     )
     return EmptyResponse()
 

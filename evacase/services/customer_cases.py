@@ -42,6 +42,7 @@ from evacase.messages import (
     PagedResponse,
     Text,
     iso_ms,
+    merged,
 )
 from evacase.paging import to_micros
 from evacase.registry import OperationSet
@@ -150,9 +151,8 @@ class CustomerUpdateCase(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyResponse:
     case = await lock_customer_case(ctx.conn, ctx.caller, req.ID)
-    title = case["title"] if req.Title is msgspec.UNSET else req.Title
-    description = case["description"] if req.Description is msgspec.UNSET else req.Description
-    topic_id = case["topic_id"] if req.TopicID is msgspec.UNSET else req.TopicID
+    new = merged(req, case, {"Title": "title", "Description": "description", "TopicID": "topic_id"})
+    title, description, topic_id = new["title"], new["description"], new["topic_id"]
     if (title != case["title"] or description != case["description"]) and case["assignee_id"] is not None:
         raise CaseCannotUpdateTitleOrDescriptionAfterAssignment()
     names = {}
@@ -161,7 +161,7 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
         if topic is None:
             raise CaseTopicNotFound()
         names["topic"] = topic["name"]
-    ledger = case_change_lines(case, {"title": title, "description": description, "topic_id": topic_id}, names)
+    ledger = case_change_lines(case, new, names)
     if ledger:
         await ctx.conn.execute(SQL["update_case"], req.ID, title, description, topic_id)
         await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ledger)

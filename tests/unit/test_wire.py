@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from evacase.domain.custom_fields import STRING, FieldDef, stored_value
 from evacase.domain.custom_fields import CustomFieldValue as Value
 from evacase.errors import ValidationFailed
-from evacase.messages import parse_timestamp, stringify_ids
+from evacase.messages import merged, parse_timestamp, stringify_ids
 from evacase.paging import PageTokens
 from evacase.patterns import MatchBudget
 
@@ -111,3 +112,19 @@ def test_string_values_are_checked_against_their_options(
         stored_value(field(**options), given_value, MatchBudget())
     assert (caught.value.code, caught.value.data) == (code, {"CustomFieldID": 1})
     assert stored_value(field(**options), Value(StringValue="123"), MatchBudget()) == "123"
+
+
+def test_a_partial_update_keeps_absent_fields_and_clears_nulls() -> None:
+    class Update(msgspec.Struct):
+        Title: str | msgspec.UnsetType = msgspec.UNSET
+        Description: str | msgspec.UnsetType | None = msgspec.UNSET
+        TopicID: int | msgspec.UnsetType = msgspec.UNSET
+
+    current = {"title": "Old", "description": "Kept?", "topic_id": 3}
+    fields = {"Title": "title", "Description": "description", "TopicID": "topic_id"}
+    assert merged(Update(Description=None), current, fields) == {"title": "Old", "description": None, "topic_id": 3}
+    assert merged(Update(Title="New", TopicID=4), current, fields) == {
+        "title": "New",
+        "description": "Kept?",
+        "topic_id": 4,
+    }
