@@ -364,6 +364,12 @@ CREATE TRIGGER case_statuses_is_closed_fixed_while_in_use BEFORE UPDATE OF is_cl
     FOR EACH ROW WHEN (OLD.is_closed IS DISTINCT FROM NEW.is_closed)
     EXECUTE FUNCTION case_statuses_check_closed_in_use();
 
+-- Whether a case in organization unit `unit` is visible to a caller limited to the units `units` (null: no limit);
+-- a case without a unit is visible to everyone. Plain SQL, so the planner inlines it into each query.
+CREATE FUNCTION visible_to_units(unit bigint, units bigint[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT units IS NULL OR unit IS NULL OR unit = ANY (units) $$;
+
 -- Idempotency-Key: the first answer to a writing request, per caller (the token's `sub`) and key, stored in the
 -- transaction of its effect; a retry within the lifetime replays it. A row without an answer yet belongs to a
 -- request still running (its transaction holds the row: a concurrent retry waits for it).

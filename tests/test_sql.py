@@ -38,3 +38,12 @@ def test_every_named_query_is_used() -> None:
         if not re.search(rf"[\"']{name}[\"']", code)
     ]
     assert unused == []
+
+
+async def test_the_visibility_function_is_inlined_into_the_plan(db: asyncpg.Connection) -> None:
+    # Plain SQL functions are inlined: the planner sees the predicate itself, so the lists keep their indexes.
+    rows = await db.fetch(
+        "EXPLAIN (VERBOSE) SELECT id FROM cases c WHERE visible_to_units(c.assigned_organization_unit_id, $1)", [1, 2]
+    )
+    plan = "\n".join(r[0] for r in rows)
+    assert "visible_to_units" not in plan and "assigned_organization_unit_id" in plan

@@ -38,7 +38,7 @@ FILTERS = {
     "OrderID": "c.order_id = {}",
     "ExternalOrderIdentifier": "c.external_order_identifier = {}",
 }
-VISIBLE_UNITS = "(c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ({}::bigint[]))"
+VISIBLE_UNITS = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
 AFTER, BEFORE = {"bound": "< $1", "order": "DESC"}, {"bound": "> $1", "order": "ASC"}
 # Plan each list for its values: a generic plan guesses a status, topic or priority value selects an average share
 # of the cases and may read thousands of rows in ID order to fill a page of a rare one. Transaction-scoped: no

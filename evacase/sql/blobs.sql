@@ -26,5 +26,5 @@ SELECT b.blob_id, b.url, b.creation_time
 FROM cases c
 LEFT JOIN case_blobs b ON b.case_id = c.id
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 ORDER BY b.position

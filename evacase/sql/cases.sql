@@ -53,7 +53,7 @@ LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 
 -- topic_chain --
 -- A topic and its ancestors, the topic first, with what a case shows of each.

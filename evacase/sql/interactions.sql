@@ -5,7 +5,7 @@
 WITH c AS (
     SELECT id, is_archived FROM cases
     WHERE id = $1
-      AND ($6::bigint[] IS NULL OR assigned_organization_unit_id IS NULL OR assigned_organization_unit_id = ANY ($6))
+      AND visible_to_units(assigned_organization_unit_id, $6)
 ), ins AS (
     INSERT INTO interactions (case_id, type, text, backend_id, created_by)
     SELECT c.id, $2, $3, $4, $5 FROM c WHERE NOT c.is_archived
@@ -23,7 +23,7 @@ SELECT i.id, i.case_id, i.type, i.text, i.backend_id, i.created_by, i.creation_t
 FROM interactions i
 JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 
 -- update_interaction --
 -- New text ($2) and, when $3, a new backend ID ($4).
@@ -62,7 +62,7 @@ LEFT JOIN LATERAL (
 ) i ON true
 LEFT JOIN users u ON u.id = i.created_by
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 ORDER BY i.creation_time DESC, i.id DESC
 
 -- list_interactions_before --
@@ -82,5 +82,5 @@ LEFT JOIN LATERAL (
 ) i ON true
 LEFT JOIN users u ON u.id = i.created_by
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 ORDER BY i.creation_time ASC, i.id ASC

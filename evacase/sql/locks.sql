@@ -34,7 +34,7 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 
 -- customer_case --
 -- Case $1 for a change by its customer $2, once locked (lock_case).
@@ -52,7 +52,7 @@ SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived,
 FROM interactions i
 JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 FOR UPDATE OF i
 
 -- customer_interaction --

@@ -18,7 +18,7 @@ SELECT c.id, c.backend_system_id, c.backend_id, c.topic_id, c.status_id, s.name 
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
-  AND ($2::bigint[] IS NULL OR c.assigned_organization_unit_id IS NULL OR c.assigned_organization_unit_id = ANY ($2))
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
 
 -- insert_case --
 -- A pushed case; a taken identity violates cases_backend_id_unique.
