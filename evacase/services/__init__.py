@@ -10,6 +10,7 @@ from evacase.services import (
     blobs,
     case_list,
     cases,
+    custom_field_options,
     custom_fields,
     customer_blobs,
     customer_cases,
@@ -40,6 +41,7 @@ MODULES = (
     push_settings,
     push_case,
     custom_fields,
+    custom_field_options,
 )
 
 

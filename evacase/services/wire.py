@@ -16,6 +16,11 @@ CUSTOMER_ACCESS = Access(user_types=ANY_USER)
 
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Custom fields' definitions and options.
+Label = Annotated[str, msgspec.Meta(max_length=1000)]
+Length = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+UserTypes = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+Timestamp = Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class UserRef(UserName, kw_only=True):
