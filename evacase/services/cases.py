@@ -26,7 +26,9 @@ from evacase.domain.cases import (
     visible_units,
 )
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
-from evacase.domain.custom_fields import CaseCustomFieldValue, CustomFieldValues, apply_values, case_custom_fields
+from evacase.domain.custom_field_changes import apply_values
+from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
+from evacase.domain.custom_fields import CustomFieldValues
 from evacase.domain.users import find_user
 from evacase.errors import (
     CaseCanOnlyArchiveClosedCases,

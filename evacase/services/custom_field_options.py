@@ -13,13 +13,7 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain.custom_fields import (
-    CustomFieldValue,
-    FieldDef,
-    encode_json,
-    stored_value,
-    wire_value,
-)
+from evacase.domain.custom_fields import CustomFieldValue, FieldDef, encode_json, stored_value, wire_value
 from evacase.errors import (
     CustomFieldNotFound,
     CustomFieldsInvalidOptions,

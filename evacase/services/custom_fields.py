@@ -15,13 +15,7 @@ import msgspec
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.custom_fields import (
-    CASE_TYPE_ID,
-    CUSTOMER,
-    ENUM,
-    decode_json,
-    encode_json,
-)
+from evacase.domain.custom_fields import CASE_TYPE_ID, CUSTOMER, ENUM, decode_json, encode_json
 from evacase.errors import (
     CustomFieldNotFound,
     CustomFieldsDataTypeEnumRequiresSomeEnumValues,

@@ -13,18 +13,9 @@ from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
 from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, lock_customer_case
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
-from evacase.domain.custom_fields import (
-    CUSTOMER,
-    CaseCustomFieldValue,
-    CustomFieldValues,
-    apply_values,
-    case_custom_fields,
-    case_fields,
-    encode_json,
-    field_error,
-    plan_changes,
-    wanted_by_id,
-)
+from evacase.domain.custom_field_changes import apply_values, plan_changes, wanted_by_id
+from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
+from evacase.domain.custom_fields import CUSTOMER, CustomFieldValues, case_fields, encode_json, field_error
 from evacase.errors import (
     CaseCannotUpdateTitleOrDescriptionAfterAssignment,
     CaseCaseTopicIsRequiredForCase,

@@ -24,7 +24,8 @@ from evacase.db import load_queries
 from evacase.domain import locks
 from evacase.domain.cases import check_priority, check_unit, visible_units
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change, related_items_line
-from evacase.domain.custom_fields import case_fields, current_values, plan_changes, wanted_by_name, write_changes
+from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
+from evacase.domain.custom_fields import case_fields
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
 from evacase.domain.push_settings import read_push_settings
