@@ -15,27 +15,28 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-import asyncpg
 import msgspec
 
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain import locks
-from evacase.domain.cases import check_priority, check_unit, visible_units
-from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change, related_items_line
+from evacase.domain.cases import check_priority, check_unit
+from evacase.domain.changes import record_case_change
 from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.custom_fields import case_fields
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
+from evacase.domain.push import (
+    CASE_COLUMNS,
+    NEW_CASE,
+    apply_interactions,
+    apply_related_items,
+    existing_case,
+    ledger_lines,
+    timestamp,
+)
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
 from evacase.domain.push_settings import read_push_settings
-from evacase.errors import (
-    CaseCaseIsArchived,
-    CaseCaseWithBackendIDAlreadyExists,
-    CaseInteractionTypeNotAllowed,
-    CaseNotFound,
-)
-from evacase.messages import Id, Message, full_name, parse_timestamp
+from evacase.messages import Id, Message, full_name
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -59,7 +60,6 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Gender = Annotated[str, msgspec.Meta(pattern=r"^[MFO]?$")]
 AccountType = Annotated[int, msgspec.Meta(ge=0, le=2)]
 InteractionTypeValue = Annotated[int, msgspec.Meta(ge=0, le=4)]
-PUSHABLE_INTERACTION_TYPES = (0, 1, 3, 4)  # Ledger (2) lines are evacase's own
 MAX_ITEMS = 500
 
 
@@ -194,12 +194,6 @@ def given(struct: msgspec.Struct, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return {column(k): v for k, v in msgspec.to_builtins(struct).items() if k not in skip}
 
 
-def timestamp(value: str | msgspec.UnsetType | None, field: str) -> dt.datetime | msgspec.UnsetType | None:
-    if value is msgspec.UNSET or value is None:
-        return value
-    return parse_timestamp(value, field)
-
-
 def pushed_customer(data: PushedCustomerData) -> PushedCustomer:
     profile = given(data, skip=("BackendID", "ShippingAddress", "BillingAddress", "Company", "DateOfBirth"))
     born = timestamp(data.DateOfBirth, "Customer.DateOfBirth")
@@ -223,133 +217,6 @@ def pushed_customer(data: PushedCustomerData) -> PushedCustomer:
 
 
 # --- the case -------------------------------------------------------------------------------------------
-
-CASE_COLUMNS = (
-    "backend_system_id",
-    "backend_id",
-    "topic_id",
-    "status_id",
-    "customer_id",
-    "title",
-    "description",
-    "summary",
-    "solution",
-    "priority",
-    "is_warranty",
-    "assignee_id",
-    "assigned_on",
-    "assigned_organization_unit_id",
-    "originating_organization_unit_id",
-    "reporting_time",
-    "closing_time",
-    "last_interaction_time",
-    "order_id",
-)
-
-NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_warranty": False}
-
-
-def ledger_lines(old: dict[str, Any] | None, new: dict[str, Any], names: dict[str, str]) -> list[str]:
-    """What changed, in the words of the employee services' ledger (a new case lists how it was created)."""
-    if old is None:
-        assignee = names["assignee"] if new["assignee_id"] is not None else None
-        return case_creation_lines("pushed", new["priority"], names["status"], assignee)
-    return case_change_lines(old, new, names)
-
-
-async def existing_case(ctx: Context, req: PushCase, system_id: str) -> asyncpg.Record | None:
-    """The case this push updates (locked), None for a new one; a 409 for a taken identity without Update."""
-    conn = ctx.conn
-    case_id = req.ID
-    if case_id is None:
-        case_id = await conn.fetchval(SQL["case_by_identity"], system_id, req.BackendID)
-        if case_id is None:
-            return None
-        if not req.Update:
-            raise CaseCaseWithBackendIDAlreadyExists()
-    await locks.lock_case(conn, case_id)
-    case = await conn.fetchrow(SQL["locked_case"], case_id, visible_units(ctx.caller))
-    if case is None:
-        raise CaseNotFound()
-    if case["is_archived"]:
-        raise CaseCaseIsArchived()
-    return case
-
-
-async def apply_interactions(
-    ctx: Context,
-    case_id: int,
-    interactions: list[PushedInteraction],
-    pushed_time: dt.datetime | msgspec.UnsetType | None,
-) -> None:
-    """Upsert by BackendID within the case (the last of duplicates wins); `Delete: true` removes one. A pushed
-    LastInteractionTime (not UNSET) wins over the time the interactions give the case."""
-    if not interactions:
-        return
-    last: dict[str, PushedInteraction] = {}
-    for interaction in interactions:
-        if not interaction.Delete and interaction.Type not in PUSHABLE_INTERACTION_TYPES:
-            raise CaseInteractionTypeNotAllowed(
-                "Interactions[].Type must be 0 (Communication), 1 (Note), 3 (Email) or 4 (HttpCallback): Ledger "
-                "lines are written by evacase.",
-                data={"Field": "Interactions[].Type"},
-            )
-        last.pop(interaction.BackendID, None)
-        last[interaction.BackendID] = interaction
-    gone = [i.BackendID for i in last.values() if i.Delete]
-    kept = [i for i in last.values() if not i.Delete]
-    if gone:
-        await ctx.conn.execute(SQL["delete_interactions"], case_id, gone)
-    if kept:
-        await ctx.conn.execute(
-            SQL["upsert_interactions"],
-            case_id,
-            [i.BackendID for i in kept],
-            [i.Type for i in kept],
-            [i.Text for i in kept],
-            ctx.caller.user_id,
-        )
-    if pushed_time is not msgspec.UNSET:
-        await ctx.conn.execute(SQL["set_last_interaction_time"], case_id, pushed_time)
-
-
-async def apply_related_items(
-    ctx: Context, case_id: int, related: PushedRelatedItems | msgspec.UnsetType | None, *, updating: bool
-) -> list[str]:
-    """Related items, each identified by (OrderLineID, ProductID, SerialNumber) within the case; `null` removes
-    them all. The ledger lines."""
-    if related is None:
-        removed = await ctx.conn.fetch(SQL["clear_related_items"], case_id) if updating else []
-        return [related_items_line(len(removed), "removed from")] if removed else []
-    if related is msgspec.UNSET or not related.Items:
-        return []
-    items = related.Items
-    lines = []
-    gone = [i for i in items if i.Delete]
-    kept = [i for i in items if not i.Delete]
-    if gone:
-        removed = await ctx.conn.fetch(
-            SQL["delete_related_items"],
-            case_id,
-            [i.OrderLineID for i in gone],
-            [i.ProductID for i in gone],
-            [i.SerialNumber for i in gone],
-        )
-        if removed:
-            lines.append(related_items_line(len(removed), "removed from"))
-    if kept:
-        await ctx.conn.execute(
-            SQL["upsert_related_items"],
-            case_id,
-            [i.OrderLineID for i in kept],
-            [i.ProductID for i in kept],
-            [i.SerialNumber for i in kept],
-            [i.IsWarranty for i in kept],
-            [timestamp(i.WarrantyExpiration, "CaseRelatedItems.Items[].WarrantyExpiration") for i in kept],
-            [i.WarrantyAdditionalInformation for i in kept],
-            ctx.caller.user_id,
-        )
-    return lines
 
 
 def pushed_times(req: PushCase) -> dict[str, Any]:
@@ -453,7 +320,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     times = pushed_times(req)
     system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
     await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
-    case = await existing_case(ctx, req, system_id)
+    case = await existing_case(conn, ctx.caller, req.ID, system_id, req.BackendID, req.Update)
     old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
     new, names = await merged_case(ctx, req, old, system_id, times)
 
@@ -465,8 +332,10 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         case_id = case["id"]
         if new != old:
             await conn.execute(SQL["update_case"], *values, ctx.caller.user_id, case_id)
-    lines += await apply_related_items(ctx, case_id, req.CaseRelatedItems, updating=case is not None)
-    await apply_interactions(ctx, case_id, req.Interactions or [], times["last_interaction_time"])
+    related = req.CaseRelatedItems
+    items = related if related is None or related is msgspec.UNSET else (related.Items or [])
+    lines += await apply_related_items(conn, ctx.caller, case_id, items, updating=case is not None)
+    await apply_interactions(conn, ctx.caller, case_id, req.Interactions or [], times["last_interaction_time"])
     await record_case_change(conn, case_id, ctx.caller.user_id, lines)
     current = {} if case is None else await current_values(conn, case_id)
     changes = plan_changes(fields, wanted, current, creating=case is None, editor=None)  # imports skip Required
