@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
@@ -14,15 +15,18 @@ import msgspec
 from evacase.auth import Caller
 from evacase.db import load_queries
 from evacase.domain import locks
-from evacase.domain.cases import visible_units
+from evacase.domain.cases import check_unit, visible_units
 from evacase.domain.changes import case_change_lines, case_creation_lines, related_items_line
+from evacase.domain.customers import PushedCustomer, upsert_customer
+from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
+from evacase.domain.push_settings import read_push_settings
 from evacase.errors import (
     CaseCaseIsArchived,
     CaseCaseWithBackendIDAlreadyExists,
     CaseInteractionTypeNotAllowed,
     CaseNotFound,
 )
-from evacase.messages import parse_timestamp
+from evacase.messages import full_name, parse_timestamp
 
 SQL = load_queries("push_case")
 
@@ -182,3 +186,107 @@ async def apply_related_items(
             actor.user_id,
         )
     return lines
+
+
+@dataclass(frozen=True)
+class AssigneeRef:
+    """Who a push assigns the case to: by ID, else CustomID, else e-mail address; `remove` unassigns."""
+
+    user_id: int | None = None
+    custom_id: str | None = None
+    email: str | None = None
+    remove: bool = False
+
+
+Unset = msgspec.UnsetType
+
+
+@dataclass(frozen=True)
+class CasePush:
+    """What a push says about the case itself, in plain values; UNSET: not pushed (kept), None: cleared."""
+
+    backend_system_id: str
+    backend_id: str
+    title: str
+    description: str
+    status: str
+    topic: TopicRef | None
+    topic_name: str | None  # the guide's older `Topic`
+    customer: PushedCustomer | Unset | None
+    fields: dict[str, Any]  # priority, summary, solution, is_warranty as pushed
+    assignee: AssigneeRef | Unset | None
+    units: dict[str, str | Unset | None]  # column -> the pushed unit's BackendID
+    times: dict[str, dt.datetime | Unset | None]  # assigned_on, reporting_time, last_interaction_time, closing_time
+    order_id: int | Unset | None
+
+
+async def merged_case(
+    conn: asyncpg.Connection, actor: Caller, push: CasePush, old: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The case's columns after the push (what it carries over what the case had), and the names its ledger lines
+    need (topic, status, assignee)."""
+    new = dict(old if old is not None else NEW_CASE)
+    before = old or NEW_CASE
+    settings = await read_push_settings(conn)
+    names: dict[str, str] = {}
+    new["backend_system_id"] = push.backend_system_id or None
+    new["backend_id"] = push.backend_id
+    new["title"], new["description"] = push.title, push.description
+
+    new["topic_id"] = await resolve_topic(conn, push.topic, push.topic_name, settings["PushCases:AutoCreateTopic"])
+    if new["topic_id"] != before["topic_id"]:
+        names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
+    status = await resolve_status(conn, push.status, settings["PushCases:AutoCreateStatus"])
+    new["status_id"], names["status"] = status["id"], status["name"]
+
+    if push.customer is None:
+        new["customer_id"] = None
+    elif push.customer is not msgspec.UNSET:
+        new["customer_id"] = await upsert_customer(
+            conn, push.customer, new["customer_id"], trust_unverified_email=settings["PushCases:MatchUnverifiedEmail"]
+        )
+    new.update(push.fields)
+
+    times = push.times
+    if push.assignee is not msgspec.UNSET:
+        assignee = None
+        if push.assignee is not None and not push.assignee.remove:
+            ref = push.assignee
+            assignee = await resolve_assignee(conn, ref.user_id, ref.custom_id, ref.email)
+        if assignee is None:
+            new["assignee_id"], new["assigned_on"] = None, None
+        else:
+            names["assignee"] = full_name(assignee["first_name"], assignee["last_name"]) or str(assignee["id"])
+            if assignee["id"] != new["assignee_id"]:
+                new["assignee_id"], new["assigned_on"] = assignee["id"], dt.datetime.now(dt.UTC)
+    if new["assignee_id"] is not None and times["assigned_on"] not in (msgspec.UNSET, None):
+        new["assigned_on"] = times["assigned_on"]
+
+    for name, backend_id in push.units.items():
+        unit = await resolve_unit(conn, backend_id, UNIT_FIELDS[name])
+        if unit is not msgspec.UNSET:
+            new[name] = unit
+    if new["assigned_organization_unit_id"] != before["assigned_organization_unit_id"]:
+        check_unit(actor, new["assigned_organization_unit_id"])
+
+    if times["reporting_time"] not in (msgspec.UNSET, None):
+        new["reporting_time"] = times["reporting_time"]
+    if times["last_interaction_time"] is not msgspec.UNSET:
+        new["last_interaction_time"] = times["last_interaction_time"]
+    if not status["is_closed"]:  # a pushed ClosingTime counts only for a closed status
+        new["closing_time"] = None
+    elif times["closing_time"] not in (msgspec.UNSET, None):
+        new["closing_time"] = times["closing_time"]
+    elif new["closing_time"] is None:
+        new["closing_time"] = dt.datetime.now(dt.UTC)
+
+    if push.order_id is not msgspec.UNSET:
+        new["order_id"] = push.order_id
+    return new, names
+
+
+# The push's field naming each unit column (for its error messages).
+UNIT_FIELDS = {
+    "assigned_organization_unit_id": "AssignedOrganizationUnitBackendID",
+    "originating_organization_unit_id": "OriginatingOrganizationUnitBackendID",
+}

@@ -11,7 +11,6 @@ null. Each change writes its ledger line, as employee changes do."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Any
 
@@ -20,23 +19,24 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain.cases import check_priority, check_unit
+from evacase.domain.cases import check_priority
 from evacase.domain.changes import record_case_change
 from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.custom_fields import case_fields
-from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer, upsert_customer
+from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer
 from evacase.domain.push import (
     CASE_COLUMNS,
-    NEW_CASE,
+    AssigneeRef,
+    CasePush,
     apply_interactions,
     apply_related_items,
     existing_case,
     ledger_lines,
+    merged_case,
     timestamp,
 )
-from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
-from evacase.domain.push_settings import read_push_settings
-from evacase.messages import Id, Message, full_name
+from evacase.domain.push_lookups import TopicRef
+from evacase.messages import Id, Message
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -232,82 +232,43 @@ def pushed_times(req: PushCase) -> dict[str, Any]:
     }
 
 
-async def merged_case(
-    ctx: Context, req: PushCase, old: dict[str, Any] | None, system_id: str, times: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The case's columns after the push (what it carries over what the case had), and the names its ledger lines
-    need (topic, status, assignee)."""
-    conn = ctx.conn
-    new = dict(old if old is not None else NEW_CASE)
-    before = old or NEW_CASE
-    settings = await read_push_settings(conn)
-    names: dict[str, str] = {}
-    new["backend_system_id"] = system_id or None
-    new["backend_id"] = req.BackendID
-    new["title"], new["description"] = req.Title, req.Description
-
+def case_push(req: PushCase, system_id: str, times: dict[str, Any]) -> CasePush:
+    """What the push says about the case itself, as the domain's plain values."""
     topic = req.CaseTopic
-    ref = TopicRef(topic.BackendID, topic.Name, topic.ParentBackendID) if topic is not None else None
-    new["topic_id"] = await resolve_topic(conn, ref, req.Topic, settings["PushCases:AutoCreateTopic"])
-    if new["topic_id"] != before["topic_id"]:
-        names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
-    status = await resolve_status(conn, req.Status, settings["PushCases:AutoCreateStatus"])
-    new["status_id"], names["status"] = status["id"], status["name"]
-
-    if req.Customer is None:
-        new["customer_id"] = None
-    elif req.Customer is not msgspec.UNSET:
-        new["customer_id"] = await upsert_customer(
-            conn,
-            pushed_customer(req.Customer),
-            new["customer_id"],
-            trust_unverified_email=settings["PushCases:MatchUnverifiedEmail"],
-        )
-    for field in ("Priority", "Summary", "Solution", "IsWarranty"):
-        if getattr(req, field) is not msgspec.UNSET:
-            new[column(field)] = getattr(req, field)
-
-    if req.Assignee is not msgspec.UNSET:
-        assignee = None
-        if req.Assignee is not None and not req.Assignee.Remove:
-            pushed = req.Assignee
-            assignee = await resolve_assignee(conn, pushed.ID, pushed.CustomID, pushed.EmailAddress)
-        if assignee is None:
-            new["assignee_id"], new["assigned_on"] = None, None
-        else:
-            names["assignee"] = full_name(assignee["first_name"], assignee["last_name"]) or str(assignee["id"])
-            if assignee["id"] != new["assignee_id"]:
-                new["assignee_id"], new["assigned_on"] = assignee["id"], dt.datetime.now(dt.UTC)
-    if new["assignee_id"] is not None and times["assigned_on"] not in (msgspec.UNSET, None):
-        new["assigned_on"] = times["assigned_on"]
-
-    for field, name in (
-        ("AssignedOrganizationUnitBackendID", "assigned_organization_unit_id"),
-        ("OriginatingOrganizationUnitBackendID", "originating_organization_unit_id"),
-    ):
-        unit = await resolve_unit(conn, getattr(req, field), field)
-        if unit is not msgspec.UNSET:
-            new[name] = unit
-    if new["assigned_organization_unit_id"] != before["assigned_organization_unit_id"]:
-        check_unit(ctx.caller, new["assigned_organization_unit_id"])
-
-    if times["reporting_time"] not in (msgspec.UNSET, None):
-        new["reporting_time"] = times["reporting_time"]
-    if times["last_interaction_time"] is not msgspec.UNSET:
-        new["last_interaction_time"] = times["last_interaction_time"]
-    if not status["is_closed"]:  # a pushed ClosingTime counts only for a closed status
-        new["closing_time"] = None
-    elif times["closing_time"] not in (msgspec.UNSET, None):
-        new["closing_time"] = times["closing_time"]
-    elif new["closing_time"] is None:
-        new["closing_time"] = dt.datetime.now(dt.UTC)
-
+    assignee = req.Assignee
     related = req.CaseRelatedItems
-    if related is None:
-        new["order_id"] = None
-    elif related is not msgspec.UNSET and related.OrderID is not None:
-        new["order_id"] = related.OrderID
-    return new, names
+    return CasePush(
+        backend_system_id=system_id,
+        backend_id=req.BackendID,
+        title=req.Title,
+        description=req.Description,
+        status=req.Status,
+        topic=TopicRef(topic.BackendID, topic.Name, topic.ParentBackendID) if topic is not None else None,
+        topic_name=req.Topic,
+        customer=pushed_customer(req.Customer) if isinstance(req.Customer, PushedCustomerData) else req.Customer,
+        fields={
+            column(field): getattr(req, field)
+            for field in ("Priority", "Summary", "Solution", "IsWarranty")
+            if getattr(req, field) is not msgspec.UNSET
+        },
+        assignee=(
+            AssigneeRef(assignee.ID, assignee.CustomID, assignee.EmailAddress, assignee.Remove)
+            if isinstance(assignee, PushedAssignee)
+            else assignee
+        ),
+        units={
+            "assigned_organization_unit_id": req.AssignedOrganizationUnitBackendID,
+            "originating_organization_unit_id": req.OriginatingOrganizationUnitBackendID,
+        },
+        times=times,
+        order_id=(
+            None
+            if related is None
+            else msgspec.UNSET
+            if related is msgspec.UNSET or related.OrderID is None
+            else related.OrderID
+        ),
+    )
 
 
 @ops.operation(staff("PushCases", Scope.NONE), writes=True)
@@ -322,7 +283,8 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
     case = await existing_case(conn, ctx.caller, req.ID, system_id, req.BackendID, req.Update)
     old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
-    new, names = await merged_case(ctx, req, old, system_id, times)
+    push = case_push(req, system_id, times)
+    new, names = await merged_case(conn, ctx.caller, push, old)
 
     lines = ledger_lines(old, new, names)
     values = [new[c] for c in CASE_COLUMNS]
