@@ -231,12 +231,12 @@ async def list_custom_field_options(ctx: Context, req: ListCustomFieldOptions) -
     filters = {"CustomFieldID": f.CustomFieldID, "Sets": sets or None}
     page_req = ctx.page_tokens.request("ListCustomFieldOptions", req.PageToken, config.Limit, filters)
     fl = page_req.filter
-    rows = await ctx.conn.fetch(
-        SQL["list_options_after" if page_req.forward else "list_options_before"],
+    page = await ctx.fetch_page(
+        (SQL["list_options_after"], SQL["list_options_before"]),
+        page_req,
+        lambda r: (r["id"],),
         page_req.id_key(),
         fl.get("CustomFieldID"),
         fl.get("Sets"),
-        page_req.limit + 1,
     )
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     return ListCustomFieldOptionsResponse(Results=[options_dto(r) for r in page.rows], **page.tokens())

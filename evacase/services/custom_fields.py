@@ -281,8 +281,10 @@ async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomF
         return ListCustomFieldsResponse(Results=[])
     order, after_id = page_req.key if page_req.key else (MIN_ORDER, 0)
     fl = page_req.filter
-    rows = await ctx.conn.fetch(
-        SQL["list_fields_after" if page_req.forward else "list_fields_before"],
+    page = await ctx.fetch_page(
+        (SQL["list_fields_after"], SQL["list_fields_before"]),
+        page_req,
+        lambda r: (r["display_order"], r["id"]),
         order,
         after_id,
         contains_pattern(fl.get("Name")),
@@ -290,7 +292,5 @@ async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomF
         fl.get("DataType"),
         fl.get("TypeKey"),
         CUSTOMER if customer else None,
-        page_req.limit + 1,
     )
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["display_order"], r["id"]))
     return ListCustomFieldsResponse(Results=[field_dto(r) for r in page.rows], **page.tokens())

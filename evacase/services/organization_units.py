@@ -61,12 +61,12 @@ async def list_organization_units(ctx: Context, req: ListOrganizationUnits) -> L
     config = req.InitialPageConfig or ListOrganizationUnitsPageConfig()
     f = config.Filter or OrganizationUnitFilter()
     page_req = ctx.page_tokens.request("ListOrganizationUnits", req.PageToken, config.Limit, {"Name": f.Name})
-    rows = await ctx.conn.fetch(
-        SQL["list_units_after" if page_req.forward else "list_units_before"],
+    page = await ctx.fetch_page(
+        (SQL["list_units_after"], SQL["list_units_before"]),
+        page_req,
+        lambda r: (r["id"],),
         page_req.id_key(),
         contains_pattern(page_req.filter.get("Name")),
-        page_req.limit + 1,
     )
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     results = [OrganizationUnitDto(ID=r["id"], Name=r["name"], BackendID=r["backend_id"]) for r in page.rows]
     return ListOrganizationUnitsResponse(Results=results, **page.tokens())

@@ -205,12 +205,12 @@ async def list_case_statuses(ctx: Context, req: ListCaseStatuses) -> ListCaseSta
     page_req = ctx.page_tokens.request(
         "ListCaseStatuses", req.PageToken, config.Limit, {"Name": f.Name, "Description": f.Description}
     )
-    rows = await ctx.conn.fetch(
-        SQL["list_statuses_after" if page_req.forward else "list_statuses_before"],
+    page = await ctx.fetch_page(
+        (SQL["list_statuses_after"], SQL["list_statuses_before"]),
+        page_req,
+        lambda r: (r["id"],),
         page_req.id_key(),
         contains_pattern(page_req.filter.get("Name")),
         contains_pattern(page_req.filter.get("Description")),
-        page_req.limit + 1,
     )
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     return ListCaseStatusesResponse(Results=[status_dto(r) for r in page.rows], **page.tokens())

@@ -99,16 +99,16 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
     filters = {"Name": f.Name, "Description": f.Description, "ParentID": f.ParentID, "RootOnly": f.RootOnly}
     page_req = ctx.page_tokens.request("ListCaseTopics", req.PageToken, config.Limit, filters)
     fl = page_req.filter
-    rows = await ctx.conn.fetch(
-        SQL["list_topics_after" if page_req.forward else "list_topics_before"],
+    page = await ctx.fetch_page(
+        (SQL["list_topics_after"], SQL["list_topics_before"]),
+        page_req,
+        lambda r: (r["id"],),
         page_req.id_key(),
         contains_pattern(fl.get("Name")),
         contains_pattern(fl.get("Description")),
         fl.get("ParentID"),
         bool(fl.get("RootOnly")),
-        page_req.limit + 1,
     )
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     staff_view = not ctx.caller.is_customer  # BackendIDs are internal
     return ListCaseTopicsResponse(Results=[topic_dto(r, staff_view) for r in page.rows], **page.tokens())
 
