@@ -85,6 +85,18 @@ class RequestTooLarge(EvaError):
     default_code = "RequestTooLarge"
 
 
+class RequestTimeout(EvaError):
+    status = 408
+    type = "RequestTimeout"
+    default_code = "RequestTimeout"
+
+
+class RequestHeaderFieldsTooLarge(EvaError):
+    status = 431
+    type = "RequestHeaderFieldsTooLarge"
+    default_code = "RequestHeaderFieldsTooLarge"
+
+
 class ServiceUnavailable(EvaError):
     """Answered with `Retry-After` (seconds): the condition is expected to pass."""
 

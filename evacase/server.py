@@ -25,23 +25,11 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from evacase.config import Settings
-from evacase.errors import EvaError
+from evacase.errors import EvaError, RequestHeaderFieldsTooLarge, RequestTimeout
 
 MAX_HEADER_BYTES = 32 * 1024
 REQUEST_TIMEOUT = 30.0
 LINGER_SECONDS = 1.0  # after a refusal, how long the rest of the request is read and dropped
-
-
-class RequestHeaderFieldsTooLarge(EvaError):
-    status = 431
-    type = "RequestHeaderFieldsTooLarge"
-    default_code = "RequestHeaderFieldsTooLarge"
-
-
-class RequestTimeout(EvaError):
-    status = 408
-    type = "RequestTimeout"
-    default_code = "RequestTimeout"
 
 
 REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
