@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import cache, partial
 from importlib import resources
-from typing import Any
+from typing import Any, LiteralString, cast
 
 import asyncpg
 
@@ -39,19 +39,20 @@ from evacase.errors import (
 _BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --\s*$", re.MULTILINE)
 
 
-def parse_queries(text: str) -> dict[str, str]:
-    """Named blocks, procrastinate style: `-- name --`, a one-line `-- description`, then the SQL."""
+def parse_queries(text: str) -> dict[str, LiteralString]:
+    """Named blocks, procrastinate style: `-- name --`, a one-line `-- description`, then the SQL. Typed as
+    LiteralString: the SQL is the package's own text, never built from values (parameters are `$1..$n`)."""
     parts = _BLOCK.split(text)
-    queries: dict[str, str] = {}
+    queries: dict[str, LiteralString] = {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name in queries:
             raise ValueError(f"duplicate query name {name}")
-        queries[name] = body.strip()
+        queries[name] = cast(LiteralString, body.strip())
     return queries
 
 
 @cache
-def load_queries(domain: str) -> dict[str, str]:
+def load_queries(domain: str) -> dict[str, LiteralString]:
     """The queries of `evacase/sql/<domain>.sql`, loaded once."""
     text = resources.files("evacase.sql").joinpath(f"{domain}.sql").read_text(encoding="utf-8")
     return parse_queries(text)
