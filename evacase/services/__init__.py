@@ -9,6 +9,7 @@ from evacase.registry import Registry
 from evacase.services import (
     blobs,
     case_list,
+    case_view,
     cases,
     custom_field_options,
     custom_fields,
@@ -32,6 +33,7 @@ MODULES = (
     customer_interactions,
     customer_blobs,
     cases,
+    case_view,
     case_list,
     interactions,
     blobs,
