@@ -14,14 +14,9 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain import locks
+from evacase.domain.statuses import delete_status, update_status
 from evacase.errors import (
-    CaseStatusCannotChangeIsClosedOfStatusInUse,
-    CaseStatusInternalStatusCannotBeDeleted,
-    CaseStatusIsClosedOfInternalStatusCannotBeModified,
-    CaseStatusNameOfInternalStatusCannotBeModified,
     CaseStatusNotFound,
-    CaseStatusStatusInUse,
 )
 from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
 from evacase.registry import OperationSet, staff
@@ -130,32 +125,20 @@ class UpdateCaseStatus(Message, kw_only=True):
 
 @ops.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
-    row, in_use = await locks.lock_status(ctx.conn, req.ID)
-    if row is None:
-        raise CaseStatusNotFound()
-    current = status_dto(row)
-    merged = msgspec.structs.replace(
-        current, **{k: v for k, v in msgspec.structs.asdict(req).items() if k != "ID" and v is not msgspec.UNSET}
-    )
-    if current.IsSystem and merged.Name != current.Name:
-        raise CaseStatusNameOfInternalStatusCannotBeModified()
-    if merged.IsClosed != current.IsClosed:
-        if current.IsSystem:
-            raise CaseStatusIsClosedOfInternalStatusCannotBeModified()
-        if in_use:
-            raise CaseStatusCannotChangeIsClosedOfStatusInUse()
-    await ctx.conn.execute(
-        SQL["update_status"],
-        req.ID,
-        merged.Name,
-        merged.Description,
-        merged.BackendID,
-        merged.Color,
-        merged.Action,
-        merged.IsClosed,
-        merged.ScriptID,
-    )
+    given = {field: value for field, value in msgspec.structs.asdict(req).items() if value is not msgspec.UNSET}
+    await update_status(ctx.conn, req.ID, {column: given[field] for field, column in FIELDS.items() if field in given})
     return EmptyResponse()
+
+
+FIELDS = {
+    "Name": "name",
+    "Description": "description",
+    "BackendID": "backend_id",
+    "Color": "color",
+    "Action": "action",
+    "IsClosed": "is_closed",
+    "ScriptID": "script_id",
+}
 
 
 # --- DeleteCaseStatus -----------------------------------------------------------------------------------
@@ -167,14 +150,7 @@ class DeleteCaseStatus(Message, kw_only=True):
 
 @ops.operation(staff("CaseStatuses", Scope.DELETE), writes=True)
 async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyResponse:
-    row, in_use = await locks.lock_status(ctx.conn, req.ID)
-    if row is None:
-        raise CaseStatusNotFound()
-    if row["is_system"]:
-        raise CaseStatusInternalStatusCannotBeDeleted()
-    if in_use:
-        raise CaseStatusStatusInUse()
-    await ctx.conn.execute(SQL["delete_status"], req.ID)
+    await delete_status(ctx.conn, req.ID)
     return EmptyResponse()
 
 

@@ -17,7 +17,7 @@ SET name = $2, description = $3, backend_id = $4, color = $5, action = $6, is_cl
 WHERE id = $1
 
 -- delete_status --
--- Remove a status no case uses (the handler checked, under locks.lock_status).
+-- Remove a status no case uses (domain.statuses checked, under locks.lock_status).
 DELETE FROM case_statuses WHERE id = $1
 
 -- list_statuses_after --
