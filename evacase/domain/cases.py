@@ -15,12 +15,15 @@ from evacase.domain.users import find_user
 from evacase.errors import (
     CaseAssigneeIsInvalidUserTypeToAssignToCase,
     CaseCannotRevertCaseStatusToNewStatus,
+    CaseCanOnlyArchiveClosedCases,
     CaseCaseAlreadyClosed,
     CaseCaseIsArchived,
     CaseInvalidPriority,
     CaseNotFound,
     CaseOrganizationUnitNotAllowed,
+    CaseOriginatingOrganizationUnitCanOnlyBeSetOnce,
     CaseStatusNotFound,
+    CaseTopicNotFound,
     UserNotFound,
 )
 from evacase.messages import full_name
@@ -115,3 +118,56 @@ async def change_case_state(conn: asyncpg.Connection, actor: Caller, case_id: in
         await record_case_change(conn, case_id, actor.user_id, lines)
     action: int = status["action"]
     return action
+
+
+# The columns UpdateCase edits, in the order the update_case statement takes them.
+EDITABLE = (
+    "title",
+    "description",
+    "topic_id",
+    "customer_id",
+    "backend_id",
+    "external_order_identifier",
+    "assigned_organization_unit_id",
+    "originating_organization_unit_id",
+)
+
+
+async def edit_case(conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]) -> None:
+    """Change any of the EDITABLE columns (the others kept): a live topic, a known customer, a unit the actor may
+    hand cases to, an originating unit set once. Each change writes its ledger line."""
+    case = await lock_staff_case(conn, actor, case_id)
+    new = {column: changes.get(column, case[column]) for column in EDITABLE}
+    changed = {column: value for column, value in new.items() if value != case[column]}
+    names = {}
+    if "topic_id" in changed:
+        topic = await conn.fetchrow(SQL_CASES["get_topic"], changed["topic_id"])
+        if topic is None:
+            raise CaseTopicNotFound()
+        names["topic"] = topic["name"]
+    if changed.get("customer_id") is not None and await find_user(conn, changed["customer_id"]) is None:
+        raise UserNotFound()
+    if "assigned_organization_unit_id" in changed:
+        check_unit(actor, changed["assigned_organization_unit_id"])
+    if "originating_organization_unit_id" in changed and case["originating_organization_unit_id"] is not None:
+        raise CaseOriginatingOrganizationUnitCanOnlyBeSetOnce()
+    lines = case_change_lines(case, changed, names)
+    if lines:
+        await conn.execute(SQL_CASES["update_case"], case_id, *new.values())
+        await record_case_change(conn, case_id, actor.user_id, lines)
+
+
+async def set_summary(conn: asyncpg.Connection, actor: Caller, case_id: int, summary: str) -> None:
+    case = await lock_staff_case(conn, actor, case_id)
+    if summary != case["summary"]:
+        await conn.execute(SQL_CASES["update_summary"], case_id, summary, actor.user_id)
+        await record_case_change(conn, case_id, actor.user_id, ["Case summary updated"])
+
+
+async def archive_case(conn: asyncpg.Connection, actor: Caller, case_id: int) -> None:
+    """Archive a closed case: read-only for good, out of ListCases."""
+    case = await lock_staff_case(conn, actor, case_id, closed_ok=True)
+    if not case["is_closed"]:
+        raise CaseCanOnlyArchiveClosedCases()
+    await conn.execute(SQL_CASES["archive_case"], case_id)
+    await record_case_change(conn, case_id, actor.user_id, ["Case archived"])

@@ -22,20 +22,19 @@ from evacase.domain.cases import (
     change_case_state,
     check_priority,
     check_unit,
-    lock_staff_case,
+    edit_case,
+    set_summary,
 )
-from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
+from evacase.domain.cases import archive_case as domain_archive_case
+from evacase.domain.changes import case_creation_lines
 from evacase.domain.custom_field_changes import apply_values
 from evacase.domain.custom_fields import CustomFieldValues
-from evacase.domain.users import find_user
 from evacase.errors import (
-    CaseCanOnlyArchiveClosedCases,
     CaseCaseTopicIsRequiredForCase,
-    CaseOriginatingOrganizationUnitCanOnlyBeSetOnce,
     CaseTopicNotFound,
     UserNotFound,
 )
-from evacase.messages import EmptyResponse, Id, Message, merged
+from evacase.messages import EmptyResponse, Id, Message
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
     ExternalOrderIdentifier,
@@ -142,25 +141,8 @@ UPDATE_CASE_FIELDS = {
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
-    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
-    new = merged(req, case, UPDATE_CASE_FIELDS)
-    changed = {column: value for column, value in new.items() if value != case[column]}
-    names = {}
-    if "topic_id" in changed:
-        topic = await ctx.conn.fetchrow(SQL["get_topic"], changed["topic_id"])
-        if topic is None:
-            raise CaseTopicNotFound()
-        names["topic"] = topic["name"]
-    if changed.get("customer_id") is not None and await find_user(ctx.conn, changed["customer_id"]) is None:
-        raise UserNotFound()
-    if "assigned_organization_unit_id" in changed:
-        check_unit(ctx.caller, changed["assigned_organization_unit_id"])
-    if "originating_organization_unit_id" in changed and case["originating_organization_unit_id"] is not None:
-        raise CaseOriginatingOrganizationUnitCanOnlyBeSetOnce()
-    lines = case_change_lines(case, changed, names)
-    if lines:
-        await ctx.conn.execute(SQL["update_case"], req.ID, *new.values())
-        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, lines)
+    given = {column: getattr(req, field) for field, column in UPDATE_CASE_FIELDS.items()}
+    await edit_case(ctx.conn, ctx.caller, req.ID, {c: v for c, v in given.items() if v is not msgspec.UNSET})
     if req.CustomFields:
         await apply_values(
             ctx.conn,
@@ -214,10 +196,7 @@ class UpdateCaseSummary(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_summary(ctx: Context, req: UpdateCaseSummary) -> EmptyResponse:
-    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID)
-    if req.Summary != case["summary"]:
-        await ctx.conn.execute(SQL["update_summary"], req.ID, req.Summary, ctx.caller.user_id)
-        await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ["Case summary updated"])
+    await set_summary(ctx.conn, ctx.caller, req.ID, req.Summary)
     return EmptyResponse()
 
 
@@ -230,9 +209,5 @@ class ArchiveCase(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.DELETE), writes=True)
 async def archive_case(ctx: Context, req: ArchiveCase) -> EmptyResponse:
-    case = await lock_staff_case(ctx.conn, ctx.caller, req.ID, closed_ok=True)
-    if not case["is_closed"]:
-        raise CaseCanOnlyArchiveClosedCases()
-    await ctx.conn.execute(SQL["archive_case"], req.ID)
-    await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ["Case archived"])
+    await domain_archive_case(ctx.conn, ctx.caller, req.ID)
     return EmptyResponse()
