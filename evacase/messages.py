@@ -113,14 +113,20 @@ def _bad_time(field: str, value: str) -> ValidationFailed:
     )
 
 
-def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
-    """A partial update, EVA's way: column -> the request's value where it sent the field (`null` included, which
-    clears), else the current one (an absent field keeps it). `fields` maps request fields to columns."""
+def sent(request: msgspec.Struct, fields: Mapping[str, str]) -> dict[str, Any]:
+    """The fields the request sent (`null` included), as column -> value; `fields` maps request fields to
+    columns. What a partial update changes, EVA's way: an absent field keeps its value, `null` clears it."""
     out = {}
     for field, column in fields.items():
         value = getattr(request, field)
-        out[column] = current[column] if value is msgspec.UNSET else value
+        if value is not msgspec.UNSET:
+            out[column] = value
     return out
+
+
+def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    """A partial update applied: column -> the value `sent` gives, else the current one."""
+    return {column: current[column] for column in fields.values()} | sent(request, fields)
 
 
 def stringify_ids(value: Any) -> Any:

@@ -34,7 +34,7 @@ from evacase.errors import (
     CaseTopicNotFound,
     UserNotFound,
 )
-from evacase.messages import EmptyResponse, Id, Message
+from evacase.messages import EmptyResponse, Id, Message, sent
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
     ExternalOrderIdentifier,
@@ -141,8 +141,7 @@ UPDATE_CASE_FIELDS = {
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
-    given = {column: getattr(req, field) for field, column in UPDATE_CASE_FIELDS.items()}
-    await edit_case(ctx.conn, ctx.caller, req.ID, {c: v for c, v in given.items() if v is not msgspec.UNSET})
+    await edit_case(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_CASE_FIELDS))
     if req.CustomFields:
         await apply_values(
             ctx.conn,
@@ -170,19 +169,17 @@ class UpdateCaseStateResponse(Message, kw_only=True):
     StatusAction: int
 
 
+UPDATE_STATE_FIELDS = {
+    "StatusID": "status_id",
+    "Priority": "priority",
+    "AssigneeID": "assignee_id",
+    "Solution": "solution",
+}
+
+
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
-    changes = {
-        column: value
-        for column, value in (
-            ("status_id", req.StatusID),
-            ("priority", req.Priority),
-            ("assignee_id", req.AssigneeID),
-            ("solution", req.Solution),
-        )
-        if value is not msgspec.UNSET
-    }
-    action = await change_case_state(ctx.conn, ctx.caller, req.ID, changes)
+    action = await change_case_state(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_STATE_FIELDS))
     return UpdateCaseStateResponse(StatusAction=action)
 
 

@@ -36,7 +36,7 @@ from evacase.domain.push import (
     timestamp,
 )
 from evacase.domain.push_lookups import TopicRef
-from evacase.messages import Id, Message
+from evacase.messages import Id, Message, sent
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -246,11 +246,7 @@ def case_push(req: PushCase, system_id: str, times: dict[str, Any]) -> CasePush:
         topic=TopicRef(topic.BackendID, topic.Name, topic.ParentBackendID) if topic is not None else None,
         topic_name=req.Topic,
         customer=pushed_customer(req.Customer) if isinstance(req.Customer, PushedCustomerData) else req.Customer,
-        fields={
-            column(field): getattr(req, field)
-            for field in ("Priority", "Summary", "Solution", "IsWarranty")
-            if getattr(req, field) is not msgspec.UNSET
-        },
+        fields=sent(req, {field: column(field) for field in ("Priority", "Summary", "Solution", "IsWarranty")}),
         assignee=(
             AssigneeRef(assignee.ID, assignee.CustomID, assignee.EmailAddress, assignee.Remove)
             if isinstance(assignee, PushedAssignee)

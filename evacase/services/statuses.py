@@ -18,7 +18,7 @@ from evacase.domain.statuses import delete_status, update_status
 from evacase.errors import (
     CaseStatusNotFound,
 )
-from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
+from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, sent
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -125,8 +125,7 @@ class UpdateCaseStatus(Message, kw_only=True):
 
 @ops.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
-    given = {field: value for field, value in msgspec.structs.asdict(req).items() if value is not msgspec.UNSET}
-    await update_status(ctx.conn, req.ID, {column: given[field] for field, column in FIELDS.items() if field in given})
+    await update_status(ctx.conn, req.ID, sent(req, FIELDS))
     return EmptyResponse()
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from evacase.domain.custom_fields import STRING, FieldDef, stored_value
 from evacase.domain.custom_fields import CustomFieldValue as Value
 from evacase.errors import ValidationFailed
-from evacase.messages import merged, parse_timestamp, stringify_ids
+from evacase.messages import merged, parse_timestamp, sent, stringify_ids
 from evacase.paging import PageTokens
 from evacase.patterns import MatchBudget
 
@@ -128,3 +128,13 @@ def test_a_partial_update_keeps_absent_fields_and_clears_nulls() -> None:
         "description": "Kept?",
         "topic_id": 4,
     }
+
+
+def test_sent_keeps_only_the_fields_the_request_sent_nulls_included() -> None:
+    class Update(msgspec.Struct):
+        Title: str | msgspec.UnsetType = msgspec.UNSET
+        Description: str | msgspec.UnsetType | None = msgspec.UNSET
+
+    fields = {"Title": "title", "Description": "description"}
+    assert sent(Update(Description=None), fields) == {"description": None}
+    assert sent(Update(), fields) == {}
