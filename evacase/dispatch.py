@@ -103,16 +103,13 @@ async def run(
     assert task is not None
     rt.deadlines.start(task, rt.db_timeout)
     try:
-        response = await _attempts(rt, op, caller, request, incoming, idem)
+        return await _attempts(rt, op, caller, request, incoming, idem)
     except asyncio.CancelledError:
-        if rt.deadlines.stop(task):
+        if rt.deadlines.stop(task):  # cancelled by its deadline, not by the client going away
             raise database_timeout(rt.db_timeout) from None
         raise
-    except BaseException:
-        rt.deadlines.stop(task)
-        raise
-    rt.deadlines.stop(task)
-    return response
+    finally:
+        rt.deadlines.stop(task)  # idempotent: leaves the guarded region whichever way it ends
 
 
 async def _attempts(
