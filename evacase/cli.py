@@ -179,7 +179,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _set_user(dsn: str, values: tuple[object, ...]) -> dict[str, object] | None:
+async def _set_user(dsn: str, values: dict[str, object]) -> dict[str, object] | None:
     import asyncpg
 
     from evacase.db import load_queries
@@ -187,7 +187,7 @@ async def _set_user(dsn: str, values: tuple[object, ...]) -> dict[str, object] |
     await migrate_dsn(dsn)
     conn = await asyncpg.connect(dsn)
     try:
-        row = await conn.fetchrow(load_queries("users")["set_user"], *values)
+        row = await conn.fetchrow(*load_queries("users").bound("set_user", **values))
         return dict(row) if row is not None else None
     finally:
         await conn.close()
@@ -204,7 +204,15 @@ def cmd_user(args: argparse.Namespace) -> int:
         return 2
     first, last = split_name(args.name)
     user_type = USER_TYPES[args.user_type] if args.user_type else None
-    values = (args.user_id, user_type, first, last, args.email, args.custom_id, args.backend_id)
+    values = {
+        "user_id": args.user_id,
+        "user_type": user_type,
+        "first_name": first,
+        "last_name": last,
+        "email_address": args.email,
+        "custom_id": args.custom_id,
+        "backend_id": args.backend_id,
+    }
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     with _database(settings) as dsn:

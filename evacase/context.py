@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from evacase.auth import Caller
+from evacase.db import Queries
 from evacase.paging import Page, PageRequest, PageTokens
 
 
@@ -22,12 +23,16 @@ class Context:
 
     async def fetch_page(
         self,
-        queries: tuple[str, str],
+        queries: Queries,
+        name: str,
         page_req: PageRequest,
         key_of: Callable[[asyncpg.Record], tuple[int, ...]],
-        *args: Any,
+        /,
+        **values: Any,
     ) -> Page[asyncpg.Record]:
-        """One page of a keyset list: the `(after, before)` query for the page's direction, called with `args`
-        and the page size plus one (so the page knows whether a neighbour exists), shaped with its tokens."""
-        rows = await self.conn.fetch(queries[0] if page_req.forward else queries[1], *args, page_req.limit + 1)
+        """One page of a keyset list: the query `<name>_after` or `<name>_before` for the page's direction,
+        called with `values` and `limit` the page size plus one (so the page knows whether a neighbour exists),
+        shaped with its tokens."""
+        query = f"{name}_after" if page_req.forward else f"{name}_before"
+        rows = await self.conn.fetch(*queries.bound(query, **values, limit=page_req.limit + 1))
         return self.page_tokens.page(page_req, rows, key_of)

@@ -37,22 +37,52 @@ from evacase.errors import (
 )
 
 _BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --\s*$", re.MULTILINE)
+_PARAMS = re.compile(r"^-- params: (.+)$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
-def parse_queries(text: str) -> dict[str, LiteralString]:
-    """Named blocks, procrastinate style: `-- name --`, a one-line `-- description`, then the SQL. Typed as
-    LiteralString: the SQL is the package's own text, never built from values (parameters are `$1..$n`)."""
+class Queries(dict[str, LiteralString]):
+    """A domain's named queries. A statement of more than four parameters names them in `-- params:` lines
+    (in `$1..$n` order) and is called with keywords: `conn.fetchrow(*SQL.bound("create_case", actor=..., ...))`
+    — a forgotten, extra or misspelled argument fails loudly instead of shifting the rest by one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params: dict[str, tuple[str, ...]] = {}
+
+    def bound(self, name: str, /, **values: Any) -> tuple[Any, ...]:
+        """The statement `name` and its arguments in placeholder order, for `conn.fetch*(*...)`."""
+        names = self.params[name]
+        if len(values) != len(names):
+            raise TypeError(f"{name} takes {', '.join(names)}; got {', '.join(values)}")
+        return (self[name], *[values[n] for n in names])
+
+
+def placeholders(sql: str) -> int:
+    """The highest `$n` a statement uses."""
+    return max((int(n) for n in _PLACEHOLDER.findall(sql)), default=0)
+
+
+def parse_queries(text: str) -> Queries:
+    """Named blocks, procrastinate style: `-- name --`, a one-line `-- description`, optional `-- params:`
+    lines, then the SQL. Typed as LiteralString: the SQL is the package's own text, never built from values
+    (parameters are `$1..$n`)."""
     parts = _BLOCK.split(text)
-    queries: dict[str, LiteralString] = {}
+    queries = Queries()
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name in queries:
             raise ValueError(f"duplicate query name {name}")
         queries[name] = cast(LiteralString, body.strip())
+        declared = [p.strip() for line in _PARAMS.findall(body) for p in line.split(",") if p.strip()]
+        if declared:
+            if len(declared) != placeholders(body) or len(set(declared)) != len(declared):
+                raise ValueError(f"{name}: params {declared} do not match its placeholders")
+            queries.params[name] = tuple(declared)
     return queries
 
 
 @cache
-def load_queries(domain: str) -> dict[str, LiteralString]:
+def load_queries(domain: str) -> Queries:
     """The queries of `evacase/sql/<domain>.sql`, loaded once."""
     text = resources.files("evacase.sql").joinpath(f"{domain}.sql").read_text(encoding="utf-8")
     return parse_queries(text)

@@ -60,7 +60,16 @@ class IdempotentRequest:
     async def claim(self, conn: asyncpg.Connection, ttl_seconds: float) -> Replay | None:
         """None when this request is the key's first (it then runs and `store`s its answer); else the answer to
         replay. In the request's transaction."""
-        claimed = await conn.fetchval(SQL["claim_key"], self.user_id, self.key, self.service, self.hash, ttl_seconds)
+        claimed = await conn.fetchval(
+            *SQL.bound(
+                "claim_key",
+                user_id=self.user_id,
+                key=self.key,
+                service=self.service,
+                request_hash=self.hash,
+                ttl_seconds=ttl_seconds,
+            )
+        )
         if claimed:
             return None
         row = await conn.fetchrow(SQL["stored_answer"], self.user_id, self.key)

@@ -39,20 +39,20 @@ ANALYZE;
 # (domain, query, parameter types, arguments as SQL literals: first page, then a page 2,000 rows deep)
 LISTS = [
     (
-        "customer_cases",
-        "list_cases_after",
+        "cases",
+        "customer_list_cases_after",
         "bigint, timestamptz, bigint, text, integer",
         ["1, {far}, {big}, NULL, 26", "1, {case_time}, {case_id}, NULL, 26"],
     ),
     (
-        "customer_cases",
-        "list_cases_before",
+        "cases",
+        "customer_list_cases_before",
         "bigint, timestamptz, bigint, text, integer",
         ["1, {case_time}, {case_id}, NULL, 26"],
     ),
     (
-        "customer_interactions",
-        "list_interactions_after",
+        "interactions",
+        "customer_list_interactions_after",
         "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
         [
             "1, 1, '{{0,2,3}}', {far}, {big}, NULL, NULL, 26",
@@ -60,8 +60,8 @@ LISTS = [
         ],
     ),
     (
-        "customer_interactions",
-        "list_interactions_before",
+        "interactions",
+        "customer_list_interactions_before",
         "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
         ["1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, NULL, 26"],
     ),

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import asyncpg
 
-from evacase.db import load_queries
+from evacase.db import load_queries, placeholders
 from evacase.services import case_list
 
 ROOT = Path(__file__).resolve().parent.parent
 # Queries that are templates of fixed fragments (never request text), rendered as their handler renders them.
-TEMPLATES = {"case_list.list_cases": lambda sql: sql.format(**case_list.AFTER, conditions="")}
+TEMPLATES = {"cases.list_cases": lambda sql: sql.format(**case_list.AFTER, conditions="")}
 DOMAINS = sorted(p.stem for p in resources.files("evacase.sql").iterdir() if p.name.endswith(".sql"))  # type: ignore[attr-defined]
 
 
@@ -36,8 +36,22 @@ def test_every_named_query_is_used() -> None:
         for domain in DOMAINS
         for name in load_queries(domain)
         if not re.search(rf"[\"']{name}[\"']", code)
+        and not re.search(rf"fetch_page\(\s*\w+,\s*[\"']{re.sub('_(after|before)$', '', name)}[\"']", code)
     ]
     assert unused == []
+
+
+def test_statements_of_more_than_four_parameters_are_called_by_keyword() -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "evacase").rglob("*.py"))
+    undeclared, indexed = [], []
+    for domain in DOMAINS:
+        queries = load_queries(domain)
+        for name, sql in queries.items():
+            if placeholders(sql) > 4 and name not in queries.params and f"{domain}.{name}" not in TEMPLATES:
+                undeclared.append(f"{domain}.{name}")
+            if name in queries.params and re.search(rf"\[[\"']{name}[\"']\]", code):
+                indexed.append(f"{domain}.{name}")
+    assert (undeclared, indexed) == ([], [])
 
 
 async def test_the_visibility_function_is_inlined_into_the_plan(db: asyncpg.Connection) -> None:

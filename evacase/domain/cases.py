@@ -107,20 +107,22 @@ async def change_case_state(conn: asyncpg.Connection, actor: Caller, case_id: in
     lines = case_change_lines(case, new, names)
     if lines:
         await conn.execute(
-            SQL_CASES["update_state"],
-            case_id,
-            new["status_id"],
-            new["priority"],
-            new["assignee_id"],
-            new["solution"],
-            status["is_closed"],
+            *SQL_CASES.bound(
+                "update_state",
+                case_id=case_id,
+                status_id=new["status_id"],
+                priority=new["priority"],
+                assignee_id=new["assignee_id"],
+                solution=new["solution"],
+                is_closed=status["is_closed"],
+            )
         )
         await record_case_change(conn, case_id, actor.user_id, lines)
     action: int = status["action"]
     return action
 
 
-# The columns UpdateCase edits, in the order the update_case statement takes them.
+# The columns UpdateCase edits (the update_case statement takes them by name).
 EDITABLE = (
     "title",
     "description",
@@ -153,7 +155,7 @@ async def edit_case(conn: asyncpg.Connection, actor: Caller, case_id: int, chang
         raise CaseOriginatingOrganizationUnitCanOnlyBeSetOnce()
     lines = case_change_lines(case, changed, names)
     if lines:
-        await conn.execute(SQL_CASES["update_case"], case_id, *new.values())
+        await conn.execute(*SQL_CASES.bound("update_case", case_id=case_id, **new))
         await record_case_change(conn, case_id, actor.user_id, lines)
 
 

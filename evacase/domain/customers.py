@@ -20,7 +20,7 @@ import msgspec
 from evacase.auth import Caller, UserType
 from evacase.db import load_queries
 
-SQL = load_queries("pushed_customers")
+SQL = load_queries("customers")
 
 ADDRESS_KINDS = ("shipping", "billing")
 

@@ -28,7 +28,7 @@ from evacase.errors import (
 )
 from evacase.messages import full_name, parse_timestamp
 
-SQL = load_queries("push_case")
+SQL = load_queries("push")
 
 PUSHABLE_INTERACTION_TYPES = (0, 1, 3, 4)  # Ledger (2) lines are evacase's own
 
@@ -134,12 +134,14 @@ async def apply_interactions(
         await conn.execute(SQL["delete_interactions"], case_id, gone)
     if kept:
         await conn.execute(
-            SQL["upsert_interactions"],
-            case_id,
-            [i.BackendID for i in kept],
-            [i.Type for i in kept],
-            [i.Text for i in kept],
-            actor.user_id,
+            *SQL.bound(
+                "upsert_interactions",
+                case_id=case_id,
+                backend_ids=[i.BackendID for i in kept],
+                types=[i.Type for i in kept],
+                texts=[i.Text for i in kept],
+                author=actor.user_id,
+            )
         )
     if pushed_time is not msgspec.UNSET:
         await conn.execute(SQL["set_last_interaction_time"], case_id, pushed_time)
@@ -175,15 +177,19 @@ async def apply_related_items(
             lines.append(related_items_line(len(removed), "removed from"))
     if kept:
         await conn.execute(
-            SQL["upsert_related_items"],
-            case_id,
-            [i.OrderLineID for i in kept],
-            [i.ProductID for i in kept],
-            [i.SerialNumber for i in kept],
-            [i.IsWarranty for i in kept],
-            [timestamp(i.WarrantyExpiration, "CaseRelatedItems.Items[].WarrantyExpiration") for i in kept],
-            [i.WarrantyAdditionalInformation for i in kept],
-            actor.user_id,
+            *SQL.bound(
+                "upsert_related_items",
+                case_id=case_id,
+                order_line_ids=[i.OrderLineID for i in kept],
+                product_ids=[i.ProductID for i in kept],
+                serial_numbers=[i.SerialNumber for i in kept],
+                is_warranty=[i.IsWarranty for i in kept],
+                warranty_expirations=[
+                    timestamp(i.WarrantyExpiration, "CaseRelatedItems.Items[].WarrantyExpiration") for i in kept
+                ],
+                infos=[i.WarrantyAdditionalInformation for i in kept],
+                actor=actor.user_id,
+            )
         )
     return lines
 

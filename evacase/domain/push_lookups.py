@@ -22,7 +22,7 @@ from evacase.errors import (
     ValidationFailed,
 )
 
-SQL = load_queries("push_lookups")
+SQL = load_queries("push")
 
 
 def unknown_topic(what: str) -> ValidationFailed:
@@ -34,7 +34,7 @@ def unknown_topic(what: str) -> ValidationFailed:
 async def create_topic(conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None) -> int:
     if parent_id is not None and await conn.fetchval(SQL["topic_depth"], parent_id) >= MAX_DEPTH - 1:
         raise depth_exceeded()
-    row = await conn.fetchrow(SQL["create_topic"], parent_id, name, backend_id)
+    row = await conn.fetchrow(SQL["create_pushed_topic"], parent_id, name, backend_id)
     if row is None:  # a simultaneous push created it
         row = await conn.fetchrow(SQL["topic_by_name_under"], name, parent_id)
     return int(row["id"])
@@ -106,7 +106,7 @@ async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool)
         raise PushCaseUnknownPushedStatus(
             f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.", data={"Field": "Status"}
         )
-    created = await conn.fetchrow(SQL["create_status"], name)
+    created = await conn.fetchrow(SQL["create_pushed_status"], name)
     return created if created is not None else await conn.fetchrow(SQL["find_status"], name)
 
 

@@ -38,7 +38,7 @@ async def update_status(conn: asyncpg.Connection, status_id: int, changes: dict[
             raise CaseStatusIsClosedOfInternalStatusCannotBeModified()
         if in_use:
             raise CaseStatusCannotChangeIsClosedOfStatusInUse()
-    await conn.execute(SQL["update_status"], status_id, *(new[column] for column in COLUMNS))
+    await conn.execute(*SQL.bound("update_status", status_id=status_id, **new))
 
 
 async def delete_status(conn: asyncpg.Connection, status_id: int) -> None:

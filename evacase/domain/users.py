@@ -40,5 +40,18 @@ async def find_user(conn: asyncpg.Connection, user_id: int) -> asyncpg.Record | 
 
 async def record_user(conn: asyncpg.Connection, caller: Caller) -> int:
     """Store the caller's profile (nothing is written when it is unchanged); the ID its requests act as."""
-    await conn.execute(SQL["upsert_user"], caller.user_id, *caller.profile)
+    user_type, first_name, last_name, email, custom_id, backend_id, email_verified = caller.profile
+    await conn.execute(
+        *SQL.bound(
+            "upsert_user",
+            user_id=caller.user_id,
+            user_type=user_type,
+            first_name=first_name,
+            last_name=last_name,
+            email_address=email,
+            custom_id=custom_id,
+            backend_id=backend_id,
+            email_verified=email_verified,
+        )
+    )
     return await effective_customer_id(conn, caller)

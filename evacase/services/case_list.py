@@ -21,7 +21,7 @@ from evacase.services.wire import CaseCustomerName, Priority, UserRef, case_cust
 
 ops = OperationSet()
 
-SQL = load_queries("case_list")
+SQL = load_queries("cases")
 
 # Filter field -> condition on the parameter `{}` (filled with its $n). Title is a case-insensitive `contains`.
 FILTERS = {

@@ -81,20 +81,22 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
     assignee = await assignee_name(ctx.conn, req.AssigneeID) if req.AssigneeID is not None else None
     ledger = case_creation_lines("created", req.Priority, NEW_STATUS_NAME, assignee)
     row = await ctx.conn.fetchrow(
-        SQL["create_case"],
-        ctx.caller.user_id,
-        req.TopicID,
-        req.CustomerID,
-        req.Title,
-        req.Description,
-        req.Priority,
-        NEW_STATUS_ID,
-        req.BackendID,
-        req.ExternalOrderIdentifier,
-        req.AssigneeID,
-        req.AssignedOrganizationUnitID,
-        req.OriginatingOrganizationUnitID,
-        ledger,
+        *SQL.bound(
+            "create_case",
+            actor=ctx.caller.user_id,
+            topic_id=req.TopicID,
+            customer_id=req.CustomerID,
+            title=req.Title,
+            description=req.Description,
+            priority=req.Priority,
+            status_id=NEW_STATUS_ID,
+            backend_id=req.BackendID,
+            external_order_identifier=req.ExternalOrderIdentifier,
+            assignee_id=req.AssigneeID,
+            assigned_unit_id=req.AssignedOrganizationUnitID,
+            originating_unit_id=req.OriginatingOrganizationUnitID,
+            ledger_lines=ledger,
+        )
     )
     if not row["topic_ok"]:
         raise CaseTopicNotFound()

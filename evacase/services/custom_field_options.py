@@ -118,23 +118,26 @@ async def set_custom_field_options(ctx: Context, req: SetCustomFieldOptions) -> 
         bounds = {OPTION_COLUMNS[k]: v for k, v in new.items()}
         definition = FieldDef.of({**dict(row), **bounds, "default_value": None})
         stored_default = encode_json(stored_value(definition, default, MatchBudget()))
+    unit_set = req.OrganizationUnitSetID if req.OrganizationUnitSetID is not None else row["organization_unit_set_id"]
     await ctx.conn.execute(
-        SQL["set_options"],
-        req.CustomFieldID,
-        req.OrganizationUnitSetID if req.OrganizationUnitSetID is not None else row["organization_unit_set_id"],
-        new["IsRequired"],
-        new["MinimumLength"],
-        new["MaximumLength"],
-        new["MinimumValue"],
-        new["MaximumValue"],
-        new["MinimumDate"],
-        new["MaximumDate"],
-        new["Regex"],
-        stored_default,
-        new["VisibleByUserTypes"],
-        new["EditableByUserTypes"],
-        new["EligibilityScriptID"],
-        new["SecurityScriptID"],
+        *SQL.bound(
+            "set_options",
+            field_id=req.CustomFieldID,
+            organization_unit_set_id=unit_set,
+            is_required=new["IsRequired"],
+            minimum_length=new["MinimumLength"],
+            maximum_length=new["MaximumLength"],
+            minimum_value=new["MinimumValue"],
+            maximum_value=new["MaximumValue"],
+            minimum_date=new["MinimumDate"],
+            maximum_date=new["MaximumDate"],
+            regex=new["Regex"],
+            default_value=stored_default,
+            visible_by_user_types=new["VisibleByUserTypes"],
+            editable_by_user_types=new["EditableByUserTypes"],
+            eligibility_script_id=new["EligibilityScriptID"],
+            security_script_id=new["SecurityScriptID"],
+        )
     )
     return EmptyResponse()
 
@@ -232,11 +235,12 @@ async def list_custom_field_options(ctx: Context, req: ListCustomFieldOptions) -
     page_req = ctx.page_tokens.request("ListCustomFieldOptions", req.PageToken, config.Limit, filters)
     fl = page_req.filter
     page = await ctx.fetch_page(
-        (SQL["list_options_after"], SQL["list_options_before"]),
+        SQL,
+        "list_options",
         page_req,
         lambda r: (r["id"],),
-        page_req.id_key(),
-        fl.get("CustomFieldID"),
-        fl.get("Sets"),
+        bound_id=page_req.id_key(),
+        field_id=fl.get("CustomFieldID"),
+        unit_sets=fl.get("Sets"),
     )
     return ListCustomFieldOptionsResponse(Results=[options_dto(r) for r in page.rows], **page.tokens())

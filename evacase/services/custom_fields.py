@@ -84,17 +84,19 @@ async def create_custom_field(ctx: Context, req: CreateCustomField) -> CreateCus
         )
     check_enum_values(req.DataType, req.EnumValues)
     field_id = await ctx.conn.fetchval(
-        SQL["create_field"],
-        req.TypeID,
-        req.Name,
-        req.DisplayName,
-        req.InputHint,
-        req.TypeKey,
-        req.BackendID,
-        req.DataType,
-        req.IsArray,
-        encode_json(req.EnumValues) if req.EnumValues is not None else None,
-        req.Order,
+        *SQL.bound(
+            "create_field",
+            type_id=req.TypeID,
+            name=req.Name,
+            display_name=req.DisplayName,
+            input_hint=req.InputHint,
+            type_key=req.TypeKey,
+            backend_id=req.BackendID,
+            data_type=req.DataType,
+            is_array=req.IsArray,
+            enum_values=encode_json(req.EnumValues) if req.EnumValues is not None else None,
+            display_order=req.Order,
+        )
     )
     return CreateCustomFieldResponse(ID=field_id)
 
@@ -193,15 +195,17 @@ async def update_custom_field(ctx: Context, req: UpdateCustomField) -> EmptyResp
     check_enum_values(row["data_type"], new["enum_values"])
     enum_values = encode_json(new["enum_values"]) if new["enum_values"] is not None else None
     await ctx.conn.execute(
-        SQL["update_field"],
-        req.ID,
-        new["name"],
-        new["display_name"],
-        new["input_hint"],
-        new["type_key"],
-        new["backend_id"],
-        enum_values,
-        new["display_order"],
+        *SQL.bound(
+            "update_field",
+            field_id=req.ID,
+            name=new["name"],
+            display_name=new["display_name"],
+            input_hint=new["input_hint"],
+            type_key=new["type_key"],
+            backend_id=new["backend_id"],
+            enum_values=enum_values,
+            display_order=new["display_order"],
+        )
     )
     return EmptyResponse()
 
@@ -282,15 +286,16 @@ async def list_custom_fields(ctx: Context, req: ListCustomFields) -> ListCustomF
     order, after_id = page_req.key if page_req.key else (MIN_ORDER, 0)
     fl = page_req.filter
     page = await ctx.fetch_page(
-        (SQL["list_fields_after"], SQL["list_fields_before"]),
+        SQL,
+        "list_fields",
         page_req,
         lambda r: (r["display_order"], r["id"]),
-        order,
-        after_id,
-        contains_pattern(fl.get("Name")),
-        fl.get("BackendID"),
-        fl.get("DataType"),
-        fl.get("TypeKey"),
-        CUSTOMER if customer else None,
+        bound_order=order,
+        bound_id=after_id,
+        name=contains_pattern(fl.get("Name")),
+        backend_id=fl.get("BackendID"),
+        data_type=fl.get("DataType"),
+        type_key=fl.get("TypeKey"),
+        visible_mask=CUSTOMER if customer else None,
     )
     return ListCustomFieldsResponse(Results=[field_dto(r) for r in page.rows], **page.tokens())

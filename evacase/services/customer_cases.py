@@ -41,7 +41,7 @@ from evacase.services.wire import CUSTOMER_ACCESS
 
 ops = OperationSet()
 
-SQL = load_queries("customer_cases")
+SQL = load_queries("cases")
 
 
 Title = Annotated[str, msgspec.Meta(min_length=5, max_length=200, pattern=r"\S")]
@@ -105,18 +105,20 @@ async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> Custome
         changes = plan_changes(fields, wanted, {}, creating=True, editor=CUSTOMER)
         ids, values, note = list(changes.set), [encode_json(v) for v in changes.set.values()], changes.note
     row = await ctx.conn.fetchrow(
-        SQL["create_case"],
-        ctx.caller.user_id,
-        req.TopicID,
-        req.Title,
-        req.Description,
-        req.OrderID,
-        ledger,
-        DEFAULT_PRIORITY,
-        NEW_STATUS_ID,
-        ids,
-        values,
-        note,
+        *SQL.bound(
+            "customer_create_case",
+            customer_id=ctx.caller.user_id,
+            topic_id=req.TopicID,
+            title=req.Title,
+            description=req.Description,
+            order_id=req.OrderID,
+            ledger_lines=ledger,
+            priority=DEFAULT_PRIORITY,
+            status_id=NEW_STATUS_ID,
+            field_ids=ids,
+            field_values=values,
+            field_note=note,
+        )
     )
     if not row["topic_ok"]:
         raise CaseTopicNotFound()
@@ -148,13 +150,13 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
         raise CaseCannotUpdateTitleOrDescriptionAfterAssignment()
     names = {}
     if topic_id != case["topic_id"]:
-        topic = await ctx.conn.fetchrow(SQL["get_topic"], topic_id)
+        topic = await ctx.conn.fetchrow(SQL["customer_get_topic"], topic_id)
         if topic is None:
             raise CaseTopicNotFound()
         names["topic"] = topic["name"]
     ledger = case_change_lines(case, new, names)
     if ledger:
-        await ctx.conn.execute(SQL["update_case"], req.ID, title, description, topic_id)
+        await ctx.conn.execute(SQL["customer_update_case"], req.ID, title, description, topic_id)
         await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ledger)
     if req.CustomFields:
         await apply_values(
@@ -184,7 +186,7 @@ class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
 
 @ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> CustomerGetCaseByIDResponse:
-    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, ctx.caller.user_id)
+    c = await ctx.conn.fetchrow(SQL["customer_get_case"], req.ID, ctx.caller.user_id)
     if c is None:
         raise CaseNotFound()
     editable = not c["is_closed"] and c["assignee_id"] is None
@@ -228,12 +230,14 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
     page_req = ctx.page_tokens.request("CustomerListCases", req.PageToken, config.Limit, {"Title": f.Title})
     bound_time, bound_id = page_req.time_id_key()
     rows = await ctx.conn.fetch(
-        SQL["list_cases_after" if page_req.forward else "list_cases_before"],
-        ctx.caller.user_id,
-        bound_time,
-        bound_id,
-        contains_pattern(page_req.filter.get("Title")),
-        page_req.limit + 1,
+        *SQL.bound(
+            "customer_list_cases_after" if page_req.forward else "customer_list_cases_before",
+            customer_id=ctx.caller.user_id,
+            bound_time=bound_time,
+            bound_id=bound_id,
+            title=contains_pattern(page_req.filter.get("Title")),
+            limit=page_req.limit + 1,
+        )
     )
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
     return CustomerListCasesResponse(Results=[CustomerCaseDto(**case_summary(r)) for r in page.rows], **page.tokens())

@@ -35,7 +35,7 @@ from evacase.services.wire import CUSTOMER_ACCESS
 
 ops = OperationSet()
 
-SQL = load_queries("customer_interactions")
+SQL = load_queries("interactions")
 
 
 def can_modify(caller_id: int, interaction_type: int, created_by: int | None, case_closed: bool) -> bool:
@@ -73,7 +73,9 @@ async def customer_create_case_interaction(
     ctx: Context, req: CustomerCreateCaseInteraction
 ) -> CustomerCreateCaseInteractionResponse:
     await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
-    interaction_id = await ctx.conn.fetchval(SQL["create_interaction"], req.CaseID, req.Text, ctx.caller.user_id)
+    interaction_id = await ctx.conn.fetchval(
+        SQL["customer_create_interaction"], req.CaseID, req.Text, ctx.caller.user_id
+    )
     return CustomerCreateCaseInteractionResponse(ID=interaction_id)
 
 
@@ -98,7 +100,7 @@ class CustomerGetCaseInteractionResponse(Message, kw_only=True):
 async def customer_get_case_interaction(
     ctx: Context, req: CustomerGetCaseInteraction
 ) -> CustomerGetCaseInteractionResponse:
-    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, ctx.caller.user_id, VISIBLE_TO_CUSTOMERS)
+    row = await ctx.conn.fetchrow(SQL["customer_get_interaction"], req.ID, ctx.caller.user_id, VISIBLE_TO_CUSTOMERS)
     if row is None:
         raise CaseInteractionNotFound()
     return CustomerGetCaseInteractionResponse(
@@ -117,7 +119,7 @@ class CustomerUpdateCaseInteraction(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case_interaction(ctx: Context, req: CustomerUpdateCaseInteraction) -> EmptyResponse:
     await lock_customer_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyUpdateOwnInteraction")
-    await ctx.conn.execute(SQL["update_interaction_text"], req.ID, req.Text)
+    await ctx.conn.execute(SQL["customer_update_interaction_text"], req.ID, req.Text)
     return EmptyResponse()
 
 
@@ -131,7 +133,7 @@ class CustomerDeleteCaseInteraction(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_delete_case_interaction(ctx: Context, req: CustomerDeleteCaseInteraction) -> EmptyResponse:
     await lock_customer_interaction(ctx.conn, ctx.caller, req.ID, "CaseInteraction:CanOnlyDeleteOwnInteraction")
-    await ctx.conn.execute(SQL["delete_interaction"], req.ID)
+    await ctx.conn.execute(SQL["customer_delete_interaction"], req.ID)
     return EmptyResponse()
 
 
@@ -178,15 +180,17 @@ async def customer_list_case_interactions(
     )
     bound_time, bound_id = page_req.time_id_key()
     rows = await ctx.conn.fetch(
-        SQL["list_interactions_after" if page_req.forward else "list_interactions_before"],
-        req.CaseID,
-        ctx.caller.user_id,
-        VISIBLE_TO_CUSTOMERS,
-        bound_time,
-        bound_id,
-        page_req.filter.get("ID"),
-        contains_pattern(page_req.filter.get("Text")),
-        page_req.limit + 1,
+        *SQL.bound(
+            "customer_list_interactions_after" if page_req.forward else "customer_list_interactions_before",
+            case_id=req.CaseID,
+            customer_id=ctx.caller.user_id,
+            types=VISIBLE_TO_CUSTOMERS,
+            bound_time=bound_time,
+            bound_id=bound_id,
+            interaction_id=page_req.filter.get("ID"),
+            text=contains_pattern(page_req.filter.get("Text")),
+            limit=page_req.limit + 1,
+        )
     )
     if not rows:
         raise CaseNotFound()

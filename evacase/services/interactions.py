@@ -78,13 +78,15 @@ async def create_case_interaction(ctx: Context, req: CreateCaseInteraction) -> C
             data={"Field": "InteractionType"},
         )
     row = await ctx.conn.fetchrow(
-        SQL["create_interaction"],
-        req.CaseID,
-        req.InteractionType,
-        req.Text,
-        req.BackendID,
-        ctx.caller.user_id,
-        visible_units(ctx.caller),
+        *SQL.bound(
+            "create_interaction",
+            case_id=req.CaseID,
+            type=req.InteractionType,
+            text=req.Text,
+            backend_id=req.BackendID,
+            author=ctx.caller.user_id,
+            units=visible_units(ctx.caller),
+        )
     )
     if not row["case_ok"]:
         raise CaseNotFound()
@@ -214,14 +216,16 @@ async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> Lis
     kind = page_req.filter.get("InteractionType")
     bound_time, bound_id = page_req.time_id_key()
     rows = await ctx.conn.fetch(
-        SQL["list_interactions_after" if page_req.forward else "list_interactions_before"],
-        req.CaseID,
-        visible_units(ctx.caller),
-        ALL_TYPES if kind is None else [kind],
-        bound_time,
-        bound_id,
-        contains_pattern(page_req.filter.get("Text")),
-        page_req.limit + 1,
+        *SQL.bound(
+            "list_interactions_after" if page_req.forward else "list_interactions_before",
+            case_id=req.CaseID,
+            units=visible_units(ctx.caller),
+            types=ALL_TYPES if kind is None else [kind],
+            bound_time=bound_time,
+            bound_id=bound_id,
+            text=contains_pattern(page_req.filter.get("Text")),
+            limit=page_req.limit + 1,
+        )
     )
     if not rows:
         raise CaseNotFound()

@@ -62,11 +62,12 @@ async def list_organization_units(ctx: Context, req: ListOrganizationUnits) -> L
     f = config.Filter or OrganizationUnitFilter()
     page_req = ctx.page_tokens.request("ListOrganizationUnits", req.PageToken, config.Limit, {"Name": f.Name})
     page = await ctx.fetch_page(
-        (SQL["list_units_after"], SQL["list_units_before"]),
+        SQL,
+        "list_units",
         page_req,
         lambda r: (r["id"],),
-        page_req.id_key(),
-        contains_pattern(page_req.filter.get("Name")),
+        bound_id=page_req.id_key(),
+        name=contains_pattern(page_req.filter.get("Name")),
     )
     results = [OrganizationUnitDto(ID=r["id"], Name=r["name"], BackendID=r["backend_id"]) for r in page.rows]
     return ListOrganizationUnitsResponse(Results=results, **page.tokens())

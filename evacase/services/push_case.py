@@ -41,7 +41,7 @@ from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
 
-SQL = load_queries("push_case")
+SQL = load_queries("push")
 
 Str20 = Annotated[str, msgspec.Meta(max_length=20)]
 Str30 = Annotated[str, msgspec.Meta(max_length=30)]
@@ -283,13 +283,12 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     new, names = await merged_case(conn, ctx.caller, push, old)
 
     lines = ledger_lines(old, new, names)
-    values = [new[c] for c in CASE_COLUMNS]
     if case is None:
-        case_id: int = await conn.fetchval(SQL["insert_case"], *values, ctx.caller.user_id)
+        case_id: int = await conn.fetchval(*SQL.bound("insert_case", **new, actor=ctx.caller.user_id))
     else:
         case_id = case["id"]
         if new != old:
-            await conn.execute(SQL["update_case"], *values, ctx.caller.user_id, case_id)
+            await conn.execute(*SQL.bound("update_case", **new, actor=ctx.caller.user_id, case_id=case_id))
     related = req.CaseRelatedItems
     items = related if related is None or related is msgspec.UNSET else (related.Items or [])
     lines += await apply_related_items(conn, ctx.caller, case_id, items, updating=case is not None)

@@ -80,15 +80,17 @@ async def set_case_related_data(ctx: Context, req: SetCaseRelatedData) -> EmptyR
     items = req.RelatedItems or []
     if items:
         await ctx.conn.execute(
-            SQL["add_items"],
-            req.CaseID,
-            [i.OrderLineID for i in items],
-            [i.ProductID for i in items],
-            [i.SerialNumber for i in items],
-            [i.IsWarranty for i in items],
-            [utc(i.WarrantyExpiration) for i in items],
-            [i.WarrantyAdditionalInformation for i in items],
-            ctx.caller.user_id,
+            *SQL.bound(
+                "add_items",
+                case_id=req.CaseID,
+                order_line_ids=[i.OrderLineID for i in items],
+                product_ids=[i.ProductID for i in items],
+                serial_numbers=[i.SerialNumber for i in items],
+                is_warranty=[i.IsWarranty for i in items],
+                warranty_expirations=[utc(i.WarrantyExpiration) for i in items],
+                infos=[i.WarrantyAdditionalInformation for i in items],
+                actor=ctx.caller.user_id,
+            )
         )
         lines.append(related_items_line(len(items), "added to"))
     await record_case_change(ctx.conn, req.CaseID, ctx.caller.user_id, lines)

@@ -78,14 +78,16 @@ class CreateCaseStatusResponse(Message, kw_only=True):
 @ops.operation(staff("CaseStatuses", Scope.CREATE), writes=True, one_statement=True)
 async def create_case_status(ctx: Context, req: CreateCaseStatus) -> CreateCaseStatusResponse:
     status_id = await ctx.conn.fetchval(
-        SQL["create_status"],
-        req.Name,
-        req.Description,
-        req.BackendID,
-        req.Color,
-        req.Action,
-        req.IsClosed,
-        req.ScriptID,
+        *SQL.bound(
+            "create_status",
+            name=req.Name,
+            description=req.Description,
+            backend_id=req.BackendID,
+            color=req.Color,
+            action=req.Action,
+            is_closed=req.IsClosed,
+            script_id=req.ScriptID,
+        )
     )
     return CreateCaseStatusResponse(ID=status_id)
 
@@ -181,11 +183,12 @@ async def list_case_statuses(ctx: Context, req: ListCaseStatuses) -> ListCaseSta
         "ListCaseStatuses", req.PageToken, config.Limit, {"Name": f.Name, "Description": f.Description}
     )
     page = await ctx.fetch_page(
-        (SQL["list_statuses_after"], SQL["list_statuses_before"]),
+        SQL,
+        "list_statuses",
         page_req,
         lambda r: (r["id"],),
-        page_req.id_key(),
-        contains_pattern(page_req.filter.get("Name")),
-        contains_pattern(page_req.filter.get("Description")),
+        bound_id=page_req.id_key(),
+        name=contains_pattern(page_req.filter.get("Name")),
+        description=contains_pattern(page_req.filter.get("Description")),
     )
     return ListCaseStatusesResponse(Results=[status_dto(r) for r in page.rows], **page.tokens())

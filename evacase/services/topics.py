@@ -100,14 +100,15 @@ async def list_case_topics(ctx: Context, req: ListCaseTopics) -> ListCaseTopicsR
     page_req = ctx.page_tokens.request("ListCaseTopics", req.PageToken, config.Limit, filters)
     fl = page_req.filter
     page = await ctx.fetch_page(
-        (SQL["list_topics_after"], SQL["list_topics_before"]),
+        SQL,
+        "list_topics",
         page_req,
         lambda r: (r["id"],),
-        page_req.id_key(),
-        contains_pattern(fl.get("Name")),
-        contains_pattern(fl.get("Description")),
-        fl.get("ParentID"),
-        bool(fl.get("RootOnly")),
+        bound_id=page_req.id_key(),
+        name=contains_pattern(fl.get("Name")),
+        description=contains_pattern(fl.get("Description")),
+        parent_id=fl.get("ParentID"),
+        root_only=bool(fl.get("RootOnly")),
     )
     staff_view = not ctx.caller.is_customer  # BackendIDs are internal
     return ListCaseTopicsResponse(Results=[topic_dto(r, staff_view) for r in page.rows], **page.tokens())
@@ -130,7 +131,14 @@ class CreateCaseTopicResponse(Message, kw_only=True):
 @ops.operation(staff("CaseTopics", Scope.CREATE), writes=True, one_statement=True)
 async def create_case_topic(ctx: Context, req: CreateCaseTopic) -> CreateCaseTopicResponse:
     row = await ctx.conn.fetchrow(
-        SQL["create_topic"], req.Name, req.ParentID, req.Description, req.BackendID, MAX_DEPTH
+        *SQL.bound(
+            "create_topic",
+            name=req.Name,
+            parent_id=req.ParentID,
+            description=req.Description,
+            backend_id=req.BackendID,
+            max_depth=MAX_DEPTH,
+        )
     )
     if not row["parent_ok"]:
         raise CaseTopicParentNotFound()
@@ -171,13 +179,15 @@ class UpdateCaseTopic(Message, kw_only=True):
 @ops.operation(staff("CaseTopics", Scope.EDIT), writes=True, one_statement=True)
 async def update_case_topic(ctx: Context, req: UpdateCaseTopic) -> EmptyResponse:
     updated = await ctx.conn.fetchval(
-        SQL["update_topic"],
-        req.ID,
-        None if req.Name is msgspec.UNSET else req.Name,
-        req.Description is not msgspec.UNSET,
-        None if req.Description is msgspec.UNSET else req.Description,
-        req.BackendID is not msgspec.UNSET,
-        None if req.BackendID is msgspec.UNSET else req.BackendID,
+        *SQL.bound(
+            "update_topic",
+            topic_id=req.ID,
+            name=None if req.Name is msgspec.UNSET else req.Name,
+            set_description=req.Description is not msgspec.UNSET,
+            description=None if req.Description is msgspec.UNSET else req.Description,
+            set_backend_id=req.BackendID is not msgspec.UNSET,
+            backend_id=None if req.BackendID is msgspec.UNSET else req.BackendID,
+        )
     )
     if updated is None:
         raise CaseTopicNotFound()

@@ -28,6 +28,8 @@ INSERT INTO interactions (case_id, type, text, created_by) VALUES ($1, $2, $3, $
 -- create_field --
 -- A new custom field; a name or BackendID already taken violates custom_fields_name_unique or
 -- custom_fields_backend_id_unique.
+-- params: type_id, name, display_name, input_hint, type_key, backend_id, data_type, is_array, enum_values,
+-- params: display_order
 INSERT INTO custom_fields (type_id, name, display_name, input_hint, type_key, backend_id, data_type, is_array,
                            enum_values, display_order)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
@@ -43,6 +45,7 @@ SELECT * FROM custom_fields WHERE id = $1 FOR UPDATE
 
 -- update_field --
 -- The editable parts of field $1, as merged by the handler.
+-- params: field_id, name, display_name, input_hint, type_key, backend_id, enum_values, display_order
 UPDATE custom_fields
 SET name = $2, display_name = $3, input_hint = $4, type_key = $5, backend_id = $6, enum_values = $7::jsonb,
     display_order = $8
@@ -59,6 +62,7 @@ SELECT (SELECT count(*) FROM gone) AS deleted,
 -- list_fields_after --
 -- A page of fields in list order (Order, then ID), after the keyset bound ($1, $2). Filters: $3 name contains,
 -- $4 BackendID, $5 data type, $6 TypeKey; $7 the visible mask the caller needs (null: every field).
+-- params: bound_order, bound_id, name, backend_id, data_type, type_key, visible_mask, limit
 SELECT * FROM custom_fields
 WHERE (display_order, id) > ($1, $2)
   AND ($3::text IS NULL OR name ILIKE $3)
@@ -71,6 +75,7 @@ LIMIT $8
 
 -- list_fields_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: bound_order, bound_id, name, backend_id, data_type, type_key, visible_mask, limit
 SELECT * FROM custom_fields
 WHERE (display_order, id) < ($1, $2)
   AND ($3::text IS NULL OR name ILIKE $3)
@@ -83,6 +88,9 @@ LIMIT $8
 
 -- set_options --
 -- The options of field $1, as merged by the handler.
+-- params: field_id, organization_unit_set_id, is_required, minimum_length, maximum_length, minimum_value,
+-- params: maximum_value, minimum_date, maximum_date, regex, default_value, visible_by_user_types,
+-- params: editable_by_user_types, eligibility_script_id, security_script_id
 UPDATE custom_fields
 SET options_set = true, organization_unit_set_id = $2, is_required = $3, minimum_length = $4, maximum_length = $5,
     minimum_value = $6, maximum_value = $7, minimum_date = $8, maximum_date = $9, regex = $10,
@@ -103,6 +111,7 @@ RETURNING id
 -- list_options_after --
 -- A page of option sets (fields with options), highest field ID first, after the keyset bound $1. Filters:
 -- $2 field, $3 organization unit sets.
+-- params: bound_id, field_id, unit_sets, limit
 SELECT * FROM custom_fields
 WHERE options_set AND id < $1
   AND ($2::bigint IS NULL OR id = $2)
@@ -112,6 +121,7 @@ LIMIT $4
 
 -- list_options_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: bound_id, field_id, unit_sets, limit
 SELECT * FROM custom_fields
 WHERE options_set AND id > $1
   AND ($2::bigint IS NULL OR id = $2)

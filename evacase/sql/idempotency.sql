@@ -2,6 +2,7 @@
 -- Claim key $2 of caller $1 for this request (service $3, request hash $4, kept $5 seconds): a row when the key
 -- is new or its old answer expired. A key held by a request still running makes this wait for its end (then
 -- no row if it committed, the claim if it rolled back); an answered key gives no row.
+-- params: user_id, key, service, request_hash, ttl_seconds
 INSERT INTO idempotency_keys AS k (user_id, key, service, request_hash, expires_at)
 VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
 ON CONFLICT (user_id, key) DO UPDATE

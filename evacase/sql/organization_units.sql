@@ -6,6 +6,7 @@ ON CONFLICT (id) DO UPDATE SET backend_id = excluded.backend_id, name = excluded
 
 -- list_units_after --
 -- A page of units, highest ID first, after the keyset bound $1; $2 name contains.
+-- params: bound_id, name, limit
 SELECT id, backend_id, name FROM organization_units
 WHERE id < $1 AND ($2::text IS NULL OR name ILIKE $2)
 ORDER BY id DESC
@@ -13,6 +14,7 @@ LIMIT $3
 
 -- list_units_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: bound_id, name, limit
 SELECT id, backend_id, name FROM organization_units
 WHERE id > $1 AND ($2::text IS NULL OR name ILIKE $2)
 ORDER BY id ASC

@@ -8,6 +8,7 @@ UPDATE cases SET order_id = $2, external_order_identifier = $3, customer_id = $4
 
 -- add_items --
 -- Related items for case $1 (parallel arrays, in order), by user $8.
+-- params: case_id, order_line_ids, product_ids, serial_numbers, is_warranty, warranty_expirations, infos, actor
 INSERT INTO case_related_items (case_id, order_line_id, product_id, serial_number, is_warranty,
                                 warranty_expiration, warranty_additional_information, created_by)
 SELECT $1, i.order_line_id, i.product_id, i.serial_number, i.is_warranty, i.warranty_expiration, i.info, $8

@@ -1,5 +1,6 @@
 -- create_status --
 -- A new case status; a taken name violates case_statuses_name_unique.
+-- params: name, description, backend_id, color, action, is_closed, script_id
 INSERT INTO case_statuses (name, description, backend_id, color, action, is_closed, script_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING id
@@ -12,6 +13,7 @@ WHERE id = $1
 
 -- update_status --
 -- Every editable field of a status, as merged by the handler.
+-- params: status_id, name, description, backend_id, color, action, is_closed, script_id
 UPDATE case_statuses
 SET name = $2, description = $3, backend_id = $4, color = $5, action = $6, is_closed = $7, script_id = $8
 WHERE id = $1
@@ -23,6 +25,7 @@ DELETE FROM case_statuses WHERE id = $1
 -- list_statuses_after --
 -- A page of statuses in list order (highest ID first), after the keyset bound $1; $2 name contains,
 -- $3 description contains (case-insensitive LIKE patterns).
+-- params: bound_id, name, description, limit
 SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
 FROM case_statuses
 WHERE id < $1
@@ -33,6 +36,7 @@ LIMIT $4
 
 -- list_statuses_before --
 -- The same list, the rows before the keyset bound $1 (read backwards; the caller reverses them).
+-- params: bound_id, name, description, limit
 SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
 FROM case_statuses
 WHERE id > $1

@@ -1,6 +1,7 @@
 -- list_topics_after --
 -- A page of topics in list order (highest ID first), after the keyset bound $1. Filters: $2 name contains,
 -- $3 description contains (both case-insensitive LIKE patterns), $4 parent, $5 root only.
+-- params: bound_id, name, description, parent_id, root_only, limit
 SELECT t.id, t.parent_id, t.name, t.description, t.backend_id, topic_path(t.id) AS display_name
 FROM case_topics t
 WHERE NOT t.is_deleted
@@ -14,6 +15,7 @@ LIMIT $6
 
 -- list_topics_before --
 -- The same list, the rows before the keyset bound $1 (read backwards; the caller reverses them).
+-- params: bound_id, name, description, parent_id, root_only, limit
 SELECT t.id, t.parent_id, t.name, t.description, t.backend_id, topic_path(t.id) AS display_name
 FROM case_topics t
 WHERE NOT t.is_deleted
@@ -28,6 +30,7 @@ LIMIT $6
 -- create_topic --
 -- A new topic under parent $2 (none: a root topic), written only when the parent is a live topic less than
 -- MAX_DEPTH ($5) levels deep. A name its siblings have violates case_topics_sibling_name_unique.
+-- params: name, parent_id, description, backend_id, max_depth
 WITH parent AS (
     SELECT p.id, (SELECT max(a.depth) FROM topic_ancestry(p.id) a) AS depth
     FROM case_topics p
@@ -49,6 +52,7 @@ WHERE t.id = $1 AND NOT t.is_deleted
 
 -- update_topic --
 -- Name ($2, null keeps it), description ($4 when $3) and backend ID ($6 when $5) of a live topic.
+-- params: topic_id, name, set_description, description, set_backend_id, backend_id
 UPDATE case_topics
 SET name = coalesce($2, name),
     description = CASE WHEN $3 THEN $4 ELSE description END,

@@ -1,6 +1,7 @@
 -- upsert_user --
 -- Record the caller just in time. Nothing is written, not even a row lock, when the stored profile already
 -- equals the token's (a new process sees each user once); the row is rewritten only when the profile differs.
+-- params: user_id, user_type, first_name, last_name, email_address, custom_id, backend_id, email_verified
 WITH unchanged AS (
     SELECT 1 FROM users s
     WHERE s.id = $1
@@ -27,6 +28,7 @@ WHERE (u.user_type, u.first_name, u.last_name, u.email_address, u.custom_id, u.b
 -- set_user --
 -- Create or update user $1 from the CLI (`evacase user`): given fields replace the stored ones, null keeps them;
 -- a new user without a type is an Employee. The caller's next token rewrites what its claims say.
+-- params: user_id, user_type, first_name, last_name, email_address, custom_id, backend_id
 INSERT INTO users AS u (id, user_type, first_name, last_name, email_address, custom_id, backend_id)
 VALUES ($1, coalesce($2, 1), $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO UPDATE

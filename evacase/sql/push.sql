@@ -22,6 +22,9 @@ WHERE c.id = $1
 
 -- insert_case --
 -- A pushed case; a taken identity violates cases_backend_id_unique.
+-- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
+-- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
+-- params: closing_time, last_interaction_time, order_id, actor
 INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary,
                    solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
                    originating_organization_unit_id, reporting_time, closing_time, last_interaction_time, order_id,
@@ -33,6 +36,9 @@ RETURNING id
 -- update_case --
 -- A pushed update of case $21, the values merged by the handler; a taken identity violates
 -- cases_backend_id_unique.
+-- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
+-- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
+-- params: closing_time, last_interaction_time, order_id, actor, case_id
 UPDATE cases
 SET backend_system_id = $1, backend_id = $2, topic_id = $3, status_id = $4, customer_id = $5, title = $6,
     description = $7, summary = $8, solution = $9, priority = $10, is_warranty = $11, assignee_id = $12,
@@ -47,6 +53,7 @@ WHERE id = $21
 -- upsert_interactions --
 -- Pushed interactions of case $1 by BackendID ($2 backend IDs, $3 types, $4 texts; a null text keeps the
 -- stored one), author $5; the case's last interaction time follows the newest one written.
+-- params: case_id, backend_ids, types, texts, author
 WITH pushed AS (
     SELECT i.backend_id, i.type, i.text, i.n
     FROM unnest($2::text[], $3::integer[], $4::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
@@ -71,6 +78,7 @@ UPDATE cases SET last_interaction_time = $2 WHERE id = $1
 -- upsert_related_items --
 -- Pushed related items of case $1, each identified by (OrderLineID, ProductID, SerialNumber) within the case:
 -- a known one gets the pushed warranty details, a new one is added (parallel arrays $2..$7), by user $8.
+-- params: case_id, order_line_ids, product_ids, serial_numbers, is_warranty, warranty_expirations, infos, actor
 WITH pushed AS (
     SELECT i.*
     FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::boolean[], $6::timestamptz[], $7::text[])
@@ -109,3 +117,62 @@ DELETE FROM case_related_items WHERE case_id = $1 RETURNING id
 -- topic_path --
 -- A topic's display path, for the ledger.
 SELECT topic_path($1)
+
+-- topic_by_backend_id --
+-- The live topic with BackendID $1 (the oldest, should several share it).
+SELECT id, name FROM case_topics WHERE backend_id = $1 AND NOT is_deleted ORDER BY id LIMIT 1
+
+-- topic_by_name_under --
+-- The live topic named $1 (case-insensitively) under parent $2 (null: a root topic); at most one exists.
+SELECT id, name FROM case_topics
+WHERE lower(name) = lower($1) AND parent_id IS NOT DISTINCT FROM $2::bigint AND NOT is_deleted
+
+-- topics_by_name --
+-- Live topics named $1 (case-insensitively) anywhere in the tree; two rows are enough to know it is ambiguous.
+SELECT id, name FROM case_topics WHERE lower(name) = lower($1) AND NOT is_deleted ORDER BY id LIMIT 2
+
+-- topic_depth --
+-- How many levels topic $1 is below the root (0 for a root topic).
+SELECT max(depth) FROM topic_ancestry($1)
+
+-- create_pushed_topic --
+-- A topic named $2 under parent $1 (null: root) with BackendID $3; no row when a live sibling already has the
+-- name (a simultaneous push created it: the caller reads that one).
+INSERT INTO case_topics (parent_id, name, backend_id) VALUES ($1, $2, $3)
+ON CONFLICT (coalesce(parent_id, 0), lower(name)) WHERE NOT is_deleted DO NOTHING
+RETURNING id, name
+
+-- find_status --
+-- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; share-locked, as a
+-- status a case moves into (see locks.sql, share_status).
+SELECT id, name, is_closed FROM case_statuses
+WHERE lower(name) = lower($1) OR backend_id = $1
+ORDER BY name = $1 DESC, lower(name) = lower($1) DESC, id
+LIMIT 1
+FOR SHARE
+
+-- create_pushed_status --
+-- An open status named $1; no row when a simultaneous push created it first.
+INSERT INTO case_statuses (name) VALUES ($1)
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, is_closed
+
+-- user_by_id --
+SELECT id, user_type, first_name, last_name FROM users WHERE id = $1
+
+-- employee_by_custom_id --
+-- The Employee or System user with CustomID $1 (as recorded from their token or set by the CLI).
+SELECT id, user_type, first_name, last_name FROM users
+WHERE custom_id = $1 AND user_type & 1 <> 0
+ORDER BY id
+LIMIT 1
+
+-- employee_by_email --
+-- The Employee or System user with e-mail address $1 (case-insensitively).
+SELECT id, user_type, first_name, last_name FROM users
+WHERE lower(email_address) = lower($1) AND user_type & 1 <> 0
+ORDER BY id
+LIMIT 1
+
+-- unit_by_backend_id --
+SELECT id FROM organization_units WHERE backend_id = $1
