@@ -2,6 +2,8 @@
 -- Once landed, change it only together with a numbered migration in evacase/migrations/
 -- (tests/test_migrations.py proves that both paths give the same schema).
 
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
 CREATE TABLE schema_version (
     singleton boolean PRIMARY KEY DEFAULT true CONSTRAINT schema_version_singleton CHECK (singleton),
     version integer NOT NULL
@@ -201,21 +203,23 @@ CREATE UNIQUE INDEX cases_backend_id_unique ON cases (coalesce(backend_system_id
     WHERE backend_id IS NOT NULL;
 -- CustomerListCases: a customer's cases, newest first (keyset on reporting_time, id).
 CREATE INDEX cases_customer_reporting_idx ON cases (customer_id, reporting_time DESC, id DESC);
-CREATE INDEX cases_topic_idx ON cases (topic_id);
-CREATE INDEX cases_status_idx ON cases (status_id);
--- ListCases: newest first (by ID, which follows creation), archived cases left out; one index per filter.
+-- ListCases: newest first (by ID, which follows creation), archived cases left out; one index per filter,
+-- (value, id) read backwards (services/case_list.py writes each filter so that only its index gives the order).
 CREATE INDEX cases_list_idx ON cases (id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_customer_idx ON cases (customer_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_assignee_idx ON cases (assignee_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_status_idx ON cases (status_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_topic_idx ON cases (topic_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_priority_idx ON cases (priority, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_assigned_unit_idx ON cases (assigned_organization_unit_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_originating_unit_idx ON cases (originating_organization_unit_id, id DESC)
-    WHERE NOT is_archived;
-CREATE INDEX cases_list_order_idx ON cases (order_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_backend_idx ON cases (backend_id, id DESC) WHERE NOT is_archived;
-CREATE INDEX cases_list_external_order_idx ON cases (external_order_identifier, id DESC) WHERE NOT is_archived;
+CREATE INDEX cases_list_customer_idx ON cases (customer_id, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_assignee_idx ON cases (assignee_id, id) WHERE NOT is_archived;
+-- Status and topic: all cases (they also serve "is this status / topic in use" and the foreign keys), so no
+-- single-column index invites a plan that reads every case of a status and sorts them.
+CREATE INDEX cases_list_status_idx ON cases (status_id, id);
+CREATE INDEX cases_list_topic_idx ON cases (topic_id, id);
+CREATE INDEX cases_list_priority_idx ON cases (priority, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_assigned_unit_idx ON cases (assigned_organization_unit_id, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_originating_unit_idx ON cases (originating_organization_unit_id, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_order_idx ON cases (order_id, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_backend_idx ON cases (backend_id, id) WHERE NOT is_archived;
+CREATE INDEX cases_list_external_order_idx ON cases (external_order_identifier, id) WHERE NOT is_archived;
+-- Title "contains" (ListCases, CustomerListCases): trigrams (pg_trgm, shipped with PostgreSQL, trusted).
+CREATE INDEX cases_title_trgm_idx ON cases USING gin (title gin_trgm_ops);
 
 -- Custom fields of cases (EVA's CustomFieldType 9, the only type evacase has) with their options (one set per
 -- field), and the values cases hold.
@@ -409,4 +413,4 @@ SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 -- below every pushed customer).
 INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
 
-INSERT INTO schema_version (version) VALUES (5);
+INSERT INTO schema_version (version) VALUES (6);

@@ -92,8 +92,13 @@ def load_queries(domain: str) -> Queries:
 # - enable_bitmapscan off: every list is read in index order and stops after one page. With bitmap scans,
 #   PostgreSQL's generic plan for a prepared list query (chosen after five executions, estimated for an average
 #   customer or case) reads *all* rows of the key and sorts them: 200 ms per page for a customer with 36k cases
-#   instead of 0.4 ms (measured with scripts/bench). evacase has no query that needs a bitmap scan.
-SERVER_SETTINGS = {"enable_bitmapscan": "off"}
+#   instead of 0.4 ms (measured with scripts/bench). Only a title search needs a bitmap scan (its trigram index);
+#   it turns them on for its own transaction (services/case_list.py).
+# - plan_cache_mode force_generic_plan: each statement is planned once per connection, never per call. Every
+#   query is written so that its generic plan reads one page of the right index (tests/test_query_plans.py checks
+#   each list, also on skewed data); left to choose, PostgreSQL kept re-planning ListCases on every call (its
+#   generic estimate looked dearer than the custom ones) at 0.3-1 ms a time.
+SERVER_SETTINGS = {"enable_bitmapscan": "off", "plan_cache_mode": "force_generic_plan"}
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -217,6 +217,7 @@ def test_evacase_never_changes_durability_settings() -> None:
     assert not {"synchronous_commit", "fsync", "full_page_writes", "commit_delay"} & set(settings)
     assert settings == {
         "enable_bitmapscan": "off",
+        "plan_cache_mode": "force_generic_plan",
         "statement_timeout": "5000",
         "idle_in_transaction_session_timeout": "10000",
     }

@@ -57,6 +57,40 @@ async def test_a_message_waiting_on_a_status_change_finds_the_case(
     assert await db.fetchval("SELECT count(*) FROM interactions WHERE case_id = $1 AND type = 0", case_id) == 1
 
 
+@pytest.mark.parametrize(("closed", "status", "code"), [(False, 200, None), (True, 409, "Case:CaseAlreadyClosed")])
+async def test_a_message_waiting_on_a_move_into_a_status_created_meanwhile_is_decided_by_that_status(
+    api: Api, db: asyncpg.Connection, db_dsn: str, closed: bool, status: int, code: str | None
+) -> None:
+    # The one-statement message cannot see a status newer than its snapshot: it takes the locked path then.
+    case_id = await customer_case(api)
+    agent = await asyncpg.connect(db_dsn)
+    try:
+        tx = agent.transaction()
+        await tx.start()
+        await agent.execute("UPDATE cases SET last_modified_by = last_modified_by WHERE id = $1", case_id)
+        write = asyncio.ensure_future(
+            api.call("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
+        )
+        await asyncio.sleep(0.3)  # the request now waits for the row lock, its snapshot taken
+        assert not write.done()
+        new_status = await agent.fetchval(
+            "INSERT INTO case_statuses (name, is_closed) VALUES ('Fresh', $1) RETURNING id", closed
+        )
+        await agent.execute(
+            "UPDATE cases SET status_id = $2, closing_time = CASE WHEN $3 THEN now() END WHERE id = $1",
+            case_id,
+            new_status,
+            closed,
+        )
+        await tx.commit()
+        r = await asyncio.wait_for(write, 10)
+    finally:
+        await agent.close()
+    assert (r.status_code, r.json()["Error"]["Code"] if code else None) == (status, code), r.text
+    messages = await db.fetchval("SELECT count(*) FROM interactions WHERE case_id = $1 AND type = 0", case_id)
+    assert messages == (0 if closed else 1)
+
+
 async def test_twenty_parallel_state_changes_and_messages_on_one_case_all_succeed(
     db_dsn: str, db: asyncpg.Connection
 ) -> None:

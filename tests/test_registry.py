@@ -24,6 +24,7 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "UpdateCaseTopic": {"ID": 3, "Name": "Payments", "Description": None},
     "DeleteCaseTopic": {"ID": 7},
     "CreateCaseInteraction": {"CaseID": 1, "InteractionType": 1, "Text": "A private note"},
+    "CustomerCreateCaseInteraction": {"CaseID": 1, "Text": "Any news?"},
     "SetOrganizationUnit": {"ID": 10, "Name": "Store Utrecht", "BackendID": "S10"},
     "CreateCustomField": {"Name": "Serial number", "DataType": 0},
     "DeleteCustomField": {"ID": 100},

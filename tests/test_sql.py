@@ -13,7 +13,11 @@ from evacase.services import case_list
 
 ROOT = Path(__file__).resolve().parent.parent
 # Queries that are templates of fixed fragments (never request text), rendered as their handler renders them.
-TEMPLATES = {"cases.list_cases": lambda sql: sql.format(**case_list.AFTER, conditions="")}
+TEMPLATES = {
+    "cases.list_cases": lambda sql: case_list.list_query(
+        {"StatusID": 1, "Title": "x", "CustomerID": 2, "Priority": 0}, [1], forward=True
+    )[0]
+}
 DOMAINS = sorted(p.stem for p in resources.files("evacase.sql").iterdir() if p.name.endswith(".sql"))  # type: ignore[attr-defined]
 
 

@@ -1,13 +1,17 @@
 """ListCases: the employee's case list, newest first, with EVA's filters, behind keyset PageTokens.
 
-The WHERE clause is assembled from a fixed whitelist of SQL fragments, one per filter, each comparing one
-column with one parameter, so each filter can use its index (schema.sql: cases_list_*_idx); values travel
-only as parameters, and each list is planned for its values (CUSTOM_PLANS). Archived cases are left out;
-organization-unit restrictions apply as everywhere."""
+The query is assembled from a fixed whitelist of SQL fragments (values travel only as parameters), so each
+combination of filters is one prepared statement whose generic plan is reused (no planning per request). One
+present filter *drives* the page (the first of DRIVERS): it is written as a range plus a row comparison with
+the ID and the page is ordered by (value, ID), so only that filter's (value, id) index gives the order and the
+plan reads one page of it, whatever the value's frequency and whether the plan is custom or generic (an
+equality would let PostgreSQL drop the value from the order and walk all cases by ID, filtering). The other
+filters are conditions on that page's rows. Title ("contains") without a driver uses the trigram index, planned
+for its pattern. Archived cases are left out; organization-unit restrictions apply as everywhere."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 import asyncpg
 
@@ -23,27 +27,42 @@ ops = OperationSet()
 
 SQL = load_queries("cases")
 
-# Filter field -> condition on the parameter `{}` (filled with its $n). Title is a case-insensitive `contains`.
-FILTERS = {
-    "ID": "c.id = {}",
-    "BackendID": "c.backend_id = {}",
-    "Title": "c.title ILIKE {}",
-    "TopicID": "c.topic_id = {}",
-    "StatusID": "c.status_id = {}",
-    "Priority": "c.priority = {}",
-    "CustomerID": "c.customer_id = {}",
-    "AssigneeID": "c.assignee_id = {}",
-    "AssignedOrganizationUnitID": "c.assigned_organization_unit_id = {}",
-    "OriginatingOrganizationUnitID": "c.originating_organization_unit_id = {}",
-    "OrderID": "c.order_id = {}",
-    "ExternalOrderIdentifier": "c.external_order_identifier = {}",
+# Filter field -> its column. Title is a case-insensitive `contains`; the others compare equal.
+COLUMNS: dict[str, LiteralString] = {
+    "ID": "id",
+    "BackendID": "backend_id",
+    "Title": "title",
+    "TopicID": "topic_id",
+    "StatusID": "status_id",
+    "Priority": "priority",
+    "CustomerID": "customer_id",
+    "AssigneeID": "assignee_id",
+    "AssignedOrganizationUnitID": "assigned_organization_unit_id",
+    "OriginatingOrganizationUnitID": "originating_organization_unit_id",
+    "OrderID": "order_id",
+    "ExternalOrderIdentifier": "external_order_identifier",
 }
-VISIBLE_UNITS = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
-AFTER, BEFORE = {"bound": "< $1", "order": "DESC"}, {"bound": "> $1", "order": "ASC"}
-# Plan each list for its values: a generic plan guesses a status, topic or priority value selects an average share
-# of the cases and may read thousands of rows in ID order to fill a page of a rare one. Transaction-scoped: no
-# session state outlives the request.
-CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+FILTERS = tuple(COLUMNS)
+# Filters that may drive the page, the most selective first (each has its cases_list_* index). ID needs none:
+# it finds at most one case by the primary key.
+DRIVERS = (
+    "BackendID",
+    "ExternalOrderIdentifier",
+    "OrderID",
+    "CustomerID",
+    "AssigneeID",
+    "TopicID",
+    "StatusID",
+    "AssignedOrganizationUnitID",
+    "OriginatingOrganizationUnitID",
+    "Priority",
+)
+VISIBLE_UNITS: LiteralString = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
+# A title search without a driver is planned for its pattern (a rare one reads the trigram index, a common one
+# walks the list) and may use bitmap scans, which the pool's connections otherwise leave off (db.SERVER_SETTINGS).
+TITLE_SEARCH = (
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'on', true)"
+)
 
 
 class CaseFilter(Message, kw_only=True):
@@ -102,16 +121,39 @@ class ListCasesResponse(PagedResponse, kw_only=True):
 
 
 def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool) -> tuple[str, list[Any]]:
-    """The SQL and the parameters (after $1 bound and $2 limit) for these filters."""
-    conditions, params = [], []
-    for field, value in filters.items():
-        if value is not None:
-            params.append(contains_pattern(value) if field == "Title" else value)
-            conditions.append("AND " + FILTERS[field].format(f"${len(params) + 2}"))
+    """The SQL and the parameters (after $1 the keyset bound and $2 the page size plus one) for these filters."""
+    params: list[Any] = []
+
+    def param(value: Any) -> LiteralString:
+        params.append(value)
+        return "$" + str(len(params) + 2)
+
+    driver = next((f for f in DRIVERS if filters.get(f) is not None), None)
+    conditions: list[LiteralString] = []
+    if driver is None:
+        keyset: LiteralString = "c.id < $1" if forward else "c.id > $1"
+        order: LiteralString = "c.id DESC" if forward else "c.id ASC"
+    else:
+        column, bound = COLUMNS[driver], param(filters[driver])
+        if forward:
+            keyset = f"c.{column} >= {bound} AND (c.{column}, c.id) < ({bound}, $1)"
+            order = f"c.{column} DESC, c.id DESC"
+        else:
+            keyset = f"c.{column} <= {bound} AND (c.{column}, c.id) > ({bound}, $1)"
+            order = f"c.{column} ASC, c.id ASC"
+    for field, column in COLUMNS.items():
+        value = filters.get(field)
+        if value is None or field == driver:
+            continue
+        if field == "Title":
+            conditions.append(f"AND c.title ILIKE {param(contains_pattern(value))}")
+        else:
+            conditions.append(f"AND c.{column} = {param(value)}")
     if units is not None:
-        params.append(units)
-        conditions.append("AND " + VISIBLE_UNITS.format(f"${len(params) + 2}"))
-    sql = SQL["list_cases"].format(**(AFTER if forward else BEFORE), conditions="\n  ".join(conditions))
+        conditions.append("AND " + VISIBLE_UNITS.format(param(units)))
+    sql = SQL["list_cases"].format(
+        keyset=keyset, conditions="\n      ".join(conditions), order=order, direction="DESC" if forward else "ASC"
+    )
     return sql, params
 
 
@@ -151,9 +193,13 @@ async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     f = config.Filter or CaseFilter()
     filters = {field: getattr(f, field) for field in FILTERS}
     page_req = ctx.page_tokens.request("ListCases", req.PageToken, config.Limit, filters)
-    sql, params = list_query({k: page_req.filter.get(k) for k in FILTERS}, visible_units(ctx.caller), page_req.forward)
-    async with ctx.conn.transaction(readonly=True):
-        await ctx.conn.execute(CUSTOM_PLANS)
+    chosen = {k: page_req.filter.get(k) for k in FILTERS}
+    sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward)
+    if chosen["Title"] is not None and not any(chosen.get(d) is not None for d in DRIVERS):
+        async with ctx.conn.transaction(readonly=True):
+            await ctx.conn.execute(TITLE_SEARCH)
+            rows = await ctx.conn.fetch(sql, page_req.id_key(), page_req.limit + 1, *params)
+    else:
         rows = await ctx.conn.fetch(sql, page_req.id_key(), page_req.limit + 1, *params)
     page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())

@@ -60,19 +60,20 @@ class CaseRelatedItemDto(Message, kw_only=True):
     WarrantyAdditionalInformation: str | None = None
 
 
-async def related_items(conn: asyncpg.Connection, case_id: int) -> list[CaseRelatedItemDto]:
-    """What GetCaseByID shows of a case's related items."""
+def related_items(items: list[asyncpg.Record]) -> list[CaseRelatedItemDto]:
+    """What GetCaseByID shows of a case's related items (get_case's rows: id, order line, product, serial
+    number, warranty, its expiration and information)."""
     return [
         CaseRelatedItemDto(
-            ID=r["id"],
-            OrderLineID=r["order_line_id"],
-            ProductID=r["product_id"],
-            SerialNumber=r["serial_number"],
-            IsWarranty=r["is_warranty"],
-            WarrantyExpiration=iso_ms(r["warranty_expiration"]),
-            WarrantyAdditionalInformation=r["warranty_additional_information"],
+            ID=item_id,
+            OrderLineID=order_line_id,
+            ProductID=product_id,
+            SerialNumber=serial_number,
+            IsWarranty=is_warranty,
+            WarrantyExpiration=iso_ms(expiration),
+            WarrantyAdditionalInformation=information,
         )
-        for r in await conn.fetch(SQL["related_items"], case_id)
+        for item_id, order_line_id, product_id, serial_number, is_warranty, expiration, information in items
     ]
 
 
@@ -119,15 +120,15 @@ class GetCaseByIDResponse(Message, kw_only=True):
 
 
 def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
-    """The topic and, nested, its parents (the chain comes topic first)."""
+    """The topic and, nested, its parents (get_case's chain, topic first: id, name, backend ID, deleted, path)."""
     data = None
-    for t in reversed(chain):
+    for topic_id, name, backend_id, is_deleted, display_name in reversed(chain):
         data = CaseTopicData(
-            TopicID=t["id"],
-            TopicName=t["name"],
-            TopicBackendID=t["backend_id"],
-            TopicDisplayName=t["display_name"],
-            IsDeleted=t["is_deleted"],
+            TopicID=topic_id,
+            TopicName=name,
+            TopicBackendID=backend_id,
+            TopicDisplayName=display_name,
+            IsDeleted=is_deleted,
             CaseTopic=data,
         )
     return data
@@ -138,7 +139,6 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
     c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller), ctx.caller.user_type)
     if c is None:
         raise CaseNotFound()
-    chain = await ctx.conn.fetch(SQL["topic_chain"], c["topic_id"]) if c["topic_id"] is not None else []
     customer = case_customer(
         c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"], PhoneNumber=c["customer_phone"]
     )
@@ -152,7 +152,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         StatusID=c["status_id"],
         StatusName=c["status_name"],
         StatusColor=c["status_color"],
-        CaseTopic=topic_data(chain),
+        CaseTopic=topic_data(c["topic_chain"]),
         Customer=customer,
         AssigneeID=c["assignee_id"],
         AssigneeName=full_name(c["assignee_first_name"], c["assignee_last_name"]),
@@ -175,7 +175,7 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         IsDescriptionEditable=editable,
         BlobIDs=blob_ids or None,
         Blobs=[CaseBlob(ID=b, Url=u) for b, u in zip(blob_ids, c["blob_urls"], strict=True)] or None,
-        RelatedItems=await related_items(ctx.conn, c["id"]) or None,
+        RelatedItems=related_items(c["related_items"]) or None,
         ReportingTime=iso_ms(c["reporting_time"]),
         ClosingTime=iso_ms(c["closing_time"]),
         LastInteractionTime=iso_ms(c["last_interaction_time"]),

@@ -27,8 +27,9 @@ SELECT (SELECT id FROM new_case) AS case_id,
        $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer) AS customer_ok
 
 -- get_case --
--- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all),
--- and whether custom fields visible to user type $3 exist.
+-- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all):
+-- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its related items
+-- (oldest first) and whether custom fields visible to user type $3 exist, in one statement.
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
@@ -44,7 +45,16 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
        ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_ids,
        ARRAY (SELECT b.url FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_urls,
-       EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & $3 <> 0) AS has_custom_fields
+       EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & $3 <> 0) AS has_custom_fields,
+       ARRAY (SELECT ROW (t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id))
+              FROM topic_ancestry(c.topic_id) x
+              JOIN case_topics t ON t.id = x.id
+              ORDER BY x.depth) AS topic_chain,
+       ARRAY (SELECT ROW (r.id, r.order_line_id, r.product_id, r.serial_number, r.is_warranty,
+                          r.warranty_expiration, r.warranty_additional_information)
+              FROM case_related_items r
+              WHERE r.case_id = c.id
+              ORDER BY r.id) AS related_items
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
@@ -56,13 +66,6 @@ LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 WHERE c.id = $1
   AND visible_to_units(c.assigned_organization_unit_id, $2)
-
--- topic_chain --
--- A topic and its ancestors, the topic first, with what a case shows of each.
-SELECT t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id) AS display_name
-FROM topic_ancestry($1) a
-JOIN case_topics t ON t.id = a.id
-ORDER BY a.depth
 
 -- get_topic --
 -- A topic a case may be filed under (live).
@@ -96,14 +99,6 @@ WHERE id = $1
 -- archive_case --
 -- Archive a case: it leaves ListCases and becomes read-only.
 UPDATE cases SET is_archived = true WHERE id = $1
-
--- related_items --
--- The related items of a case, oldest first.
-SELECT id, order_line_id, product_id, serial_number, is_warranty, warranty_expiration,
-       warranty_additional_information
-FROM case_related_items
-WHERE case_id = $1
-ORDER BY id
 
 -- customer_create_case --
 -- A customer's new case with its opening ledger lines ($6), in one statement. The case is not written when
@@ -201,9 +196,12 @@ ORDER BY c.reporting_time ASC, c.id ASC
 LIMIT $5
 
 -- list_cases --
--- A page of ListCases, newest first (by ID). The handler fills the conditions with fixed fragments of its own
--- whitelist (never request text), and the direction: `< $1`, `DESC` after the keyset bound, `> $1`, `ASC`
--- before it (read backwards; the handler reverses the rows). $2 is the page size plus one.
+-- A page of ListCases, newest first (by ID). The handler fills in fixed fragments of its own whitelist (never
+-- request text): the keyset bound on $1 and the page's index order (a driving filter's range and row comparison
+-- with the ID, or the ID alone), the other filters' conditions, and the direction (DESC after the bound, ASC
+-- before it: read backwards, the handler reverses the rows). $2 is the page size plus one. The page is taken
+-- from the index first; only its rows are joined to the names they show, each name looked up by its key
+-- (lateral, OFFSET 0: a generic plan cannot know the page is small and would hash whole tables otherwise).
 SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        c.topic_id, t.name AS topic_name, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email,
@@ -214,17 +212,30 @@ SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS
        c.last_interaction_time, c.last_modification_time, c.created_by, cb.first_name AS created_by_first_name,
        cb.last_name AS created_by_last_name, c.last_modified_by, mb.first_name AS modified_by_first_name,
        mb.last_name AS modified_by_last_name
-FROM cases c
+FROM (
+    SELECT c.id, c.title, c.priority, c.status_id, c.topic_id, c.customer_id, c.assignee_id,
+           c.assigned_organization_unit_id, c.originating_organization_unit_id, c.backend_id,
+           c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
+           c.last_modification_time, c.created_by, c.last_modified_by
+    FROM cases c
+    WHERE NOT c.is_archived
+      AND {keyset}
+      {conditions}
+    ORDER BY {order}
+    LIMIT $2
+) c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
-LEFT JOIN users cu ON cu.id = c.customer_id
-LEFT JOIN users a ON a.id = c.assignee_id
-LEFT JOIN users cb ON cb.id = c.created_by
-LEFT JOIN users mb ON mb.id = c.last_modified_by
-LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
-LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
-WHERE NOT c.is_archived
-  AND c.id {bound}
-  {conditions}
-ORDER BY c.id {order}
-LIMIT $2
+LEFT JOIN LATERAL (
+    SELECT u.first_name, u.last_name, u.email_address FROM users u WHERE u.id = c.customer_id OFFSET 0
+) cu ON true
+LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.assignee_id OFFSET 0) a ON true
+LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.created_by OFFSET 0) cb ON true
+LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.last_modified_by OFFSET 0) mb ON true
+LEFT JOIN LATERAL (
+    SELECT o.name FROM organization_units o WHERE o.id = c.assigned_organization_unit_id OFFSET 0
+) au ON true
+LEFT JOIN LATERAL (
+    SELECT o.name FROM organization_units o WHERE o.id = c.originating_organization_unit_id OFFSET 0
+) ou ON true
+ORDER BY c.id {direction}
