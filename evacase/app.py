@@ -23,7 +23,7 @@ from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.jobs.periodic import run_periodically
 from evacase.jobs.purges import JOBS
-from evacase.logs import configure_logging
+from evacase.logs import configure_logging, log_request
 from evacase.runtime import Runtime, running
 from evacase.server import DRAINING
 from evacase.services import build_registry
@@ -86,16 +86,17 @@ async def answer(
         )
         outcome = await dispatch(rt, incoming)
     caller = outcome.caller
-    log.info(
-        "request",
-        service=outcome.service or service[:MAX_LOGGED],
-        user_id=caller.user_id if caller else None,
-        user_type=caller.user_type if caller else None,
-        status=outcome.status,
-        error_code=outcome.error_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        request_id=request_id,
-        user_agent=_capped(headers.get("eva-user-agent")),
+    log_request(
+        {
+            "service": outcome.service or service[:MAX_LOGGED],
+            "user_id": caller.user_id if caller else None,
+            "user_type": caller.user_type if caller else None,
+            "status": outcome.status,
+            "error_code": outcome.error_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "request_id": request_id,
+            "user_agent": _capped(headers.get("eva-user-agent")),
+        }
     )
     return outcome
 
@@ -107,9 +108,23 @@ class MessageEndpoint:
 
     PREFIX = "/message/"
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, cors_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.cors_origins = frozenset(cors_origins)
+
+    def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        """What Starlette's CORSMiddleware adds to an answer (its preflights still answer OPTIONS), added here
+        directly instead of through a wrapped `send` (that cost 5-12% of a small read)."""
+        if origin is None:
+            return [(b"vary", b"Origin")]
+        headers = [(b"access-control-expose-headers", b"EVA-Request-ID")]
+        if "*" in self.cors_origins:
+            headers.append((b"access-control-allow-origin", b"*"))
+        elif origin in self.cors_origins:
+            headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
+        headers.append((b"vary", b"Origin"))
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -134,6 +149,8 @@ class MessageEndpoint:
             response_headers.append((b"retry-after", str(outcome.retry_after).encode()))
         if outcome.replayed:
             response_headers.append((b"idempotent-replayed", b"true"))
+        if self.cors_origins:
+            response_headers += self._cors_headers(headers.get("origin"))
         await send({"type": "http.response.start", "status": outcome.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": outcome.body})
 
@@ -195,7 +212,11 @@ def create_app(
             return Response(b'{"Status":"DatabaseUnavailable"}', 503, headers, "application/json")
         return Response(b'{"Status":"OK"}', 200, headers, "application/json")
 
-    middleware = [Middleware(MessageEndpoint, max_body_bytes=settings.max_body_bytes)]
+    # MessageEndpoint outermost (it adds the CORS headers of its own answers); CORSMiddleware behind it answers
+    # the preflights and adds its headers to the other paths.
+    middleware = [
+        Middleware(MessageEndpoint, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins)
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -207,7 +228,6 @@ def create_app(
                 max_age=600,
             )
         )
-        middleware.reverse()  # CORS outermost: it adds its headers to MessageEndpoint's answers
     routes = [
         Route("/message/{service}", message, methods=["POST"]),
         Route("/health", health, methods=["GET"]),

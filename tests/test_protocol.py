@@ -355,3 +355,48 @@ async def test_a_body_sent_in_chunks_is_read_whole_and_limited_without_a_length(
     big = [b'{"Text": "', *([b"x" * 65536] * 17), b'"}']
     r = await api.client.post("/message/Ping", content=chunks(big), headers=headers)
     assert (r.status_code, r.json()["Error"]["Type"]) == (413, "RequestTooLarge")
+
+
+@pytest.mark.parametrize(
+    ("configured", "origin", "expected"),
+    [
+        (
+            ("https://shop.example",),
+            "https://shop.example",
+            {
+                "access-control-expose-headers": "EVA-Request-ID",
+                "access-control-allow-origin": "https://shop.example",
+                "vary": "Origin",
+            },
+        ),
+        (
+            ("https://shop.example",),
+            "https://evil.example",
+            {"access-control-expose-headers": "EVA-Request-ID", "vary": "Origin"},
+        ),
+        (
+            ("*",),
+            "https://any.example",
+            {
+                "access-control-expose-headers": "EVA-Request-ID",
+                "access-control-allow-origin": "*",
+                "vary": "Origin",
+            },
+        ),
+        (("https://shop.example",), None, {"vary": "Origin"}),
+    ],
+    ids=["allowed origin", "other origin", "any origin", "no Origin header"],
+)
+async def test_answers_carry_the_cors_headers_starlette_would_add(
+    db_dsn: str, configured: tuple[str, ...], origin: str | None, expected: dict[str, str]
+) -> None:
+    # The same headers on a service's answer (added by MessageEndpoint itself) as on /health (Starlette's
+    # CORSMiddleware): one behaviour whichever path answers.
+    cors = ("access-control-expose-headers", "access-control-allow-origin", "vary")
+    headers = {"Authorization": customer(1)} | ({"Origin": origin} if origin else {})
+    async with serving(make_settings(db_dsn, cors_origins=configured)) as api:
+        message = await api.client.post("/message/Ping", json={}, headers=headers)
+        health = await api.client.get("/health", headers=headers)
+    assert message.status_code == 200
+    assert {k: v for k, v in message.headers.items() if k in cors} == expected
+    assert {k: v for k, v in health.headers.items() if k in cors} == expected
