@@ -85,6 +85,31 @@ class Created(msgspec.Struct):
     ID: int
 
 
+class EmployeeListCases(msgspec.Struct):
+    Column: str | None = None  # one of LIST_COLUMNS; None: no filter
+    Value: int | str | None = None
+    Title: str | None = None  # a LIKE pattern
+    BeforeID: int | None = None
+
+
+class PushedInteraction(msgspec.Struct):
+    BackendID: str
+    Text: str
+    Type: int = 0
+
+
+class Push(msgspec.Struct):
+    BackendSystemID: str
+    BackendID: str
+    TopicBackendID: str
+    Status: str
+    CustomerBackendID: str
+    Title: str
+    Description: str
+    UserID: int
+    Interactions: list[PushedInteraction]
+
+
 # --- SQL: one statement per route ----------------------------------------------------------------------------
 
 LOOKUP = """SELECT id, customer_id, topic_id, status_id, priority, title, description, reporting_time
@@ -117,6 +142,83 @@ ADD_INTERACTION = """WITH ins AS (
 )
 SELECT id FROM ins"""
 
+# GetCaseByID for employees: the case with every name it shows, its topic chain and related items.
+EMPLOYEE_CASE = """SELECT c.*, s.name AS status_name, s.color AS status_color, s.is_closed,
+       cu.first_name AS customer_first_name, cu.last_name AS customer_last_name,
+       cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
+       a.first_name AS assignee_first_name, a.last_name AS assignee_last_name, a.email_address AS assignee_email,
+       au.name AS assigned_unit_name, ou.name AS originating_unit_name,
+       cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name,
+       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
+       ARRAY (SELECT t.name FROM topic_ancestry(c.topic_id) x JOIN case_topics t ON t.id = x.id
+              ORDER BY x.depth) AS topic_chain,
+       ARRAY (SELECT r.id FROM case_related_items r WHERE r.case_id = c.id ORDER BY r.id) AS related_items
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN users a ON a.id = c.assignee_id
+LEFT JOIN users cb ON cb.id = c.created_by
+LEFT JOIN users mb ON mb.id = c.last_modified_by
+LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
+LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+WHERE c.id = $1"""
+
+# ListCases: a page of cases newest first with the names they show; a filter reads its (value, id) index.
+LIST_COLUMNS = ("status_id", "assignee_id", "customer_id", "topic_id", "priority")
+EMPLOYEE_LIST = """SELECT c.id, c.title, c.priority, c.status_id, s.name, s.color, c.topic_id, t.name,
+       c.customer_id, cu.first_name, cu.last_name, cu.email_address, c.assignee_id, a.first_name, a.last_name,
+       c.reporting_time, c.creation_time, c.last_interaction_time, c.last_modification_time
+FROM (SELECT * FROM cases c WHERE NOT c.is_archived AND {where} ORDER BY {order} LIMIT 26) c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN case_topics t ON t.id = c.topic_id
+LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN users a ON a.id = c.assignee_id
+ORDER BY c.id DESC"""
+LIST_BY = {
+    **{
+        column: EMPLOYEE_LIST.format(
+            where=f"c.{column} >= $1 AND (c.{column}, c.id) < ($1, $2)", order=f"c.{column} DESC, c.id DESC"
+        )
+        for column in LIST_COLUMNS
+    },
+    None: EMPLOYEE_LIST.format(where="c.id < $1", order="c.id DESC"),
+    "title": EMPLOYEE_LIST.format(where="c.title ILIKE $1 AND c.id < $2", order="c.id DESC"),
+}
+
+# PushCase of a new case for a known customer, with its interactions and ledger lines, in one statement.
+PUSH_NEW = """WITH new_case AS (
+    INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description,
+                       created_by, last_modified_by)
+    SELECT $1, $2, (SELECT id FROM case_topics WHERE backend_id = $3 AND NOT is_deleted),
+           (SELECT id FROM case_statuses WHERE name = $4), (SELECT id FROM users WHERE backend_id = $5 AND is_pushed),
+           $6, $7, $8, $8
+    RETURNING id
+), written AS (
+    INSERT INTO interactions (case_id, type, text, backend_id, created_by)
+    SELECT new_case.id, i.type, i.text, i.backend_id, $8
+    FROM new_case, unnest($9::text[], $10::integer[], $11::text[]) AS i (backend_id, type, text)
+)
+SELECT id FROM new_case"""
+
+# PushCase with Update: the case's fields and its interactions by BackendID, in one statement.
+PUSH_UPDATE = """WITH c AS (
+    SELECT id FROM cases WHERE coalesce(backend_system_id, '') = $1 AND backend_id = $2 FOR UPDATE
+), updated AS (
+    UPDATE cases
+    SET topic_id = (SELECT id FROM case_topics WHERE backend_id = $3 AND NOT is_deleted),
+        status_id = (SELECT id FROM case_statuses WHERE name = $4),
+        customer_id = (SELECT id FROM users WHERE backend_id = $5 AND is_pushed),
+        title = $6, description = $7, last_modification_time = now(), last_modified_by = $8
+    FROM c WHERE cases.id = c.id
+), written AS (
+    INSERT INTO interactions AS t (case_id, type, text, backend_id, created_by)
+    SELECT c.id, i.type, i.text, i.backend_id, $8
+    FROM c, unnest($9::text[], $10::integer[], $11::text[]) AS i (backend_id, type, text)
+    WHERE i.backend_id IS NOT NULL
+    ON CONFLICT (case_id, backend_id) WHERE backend_id IS NOT NULL DO UPDATE SET text = excluded.text
+)
+SELECT id FROM c"""
+
 FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 BIGINT_MAX = 2**63 - 1
 
@@ -137,6 +239,8 @@ def create_app(dsn: str | None = None) -> Starlette:
     list_interactions_decoder = msgspec.json.Decoder(ListInteractions)
     create_decoder = msgspec.json.Decoder(CreateCase)
     add_decoder = msgspec.json.Decoder(AddInteraction)
+    employee_list_decoder = msgspec.json.Decoder(EmployeeListCases)
+    push_decoder = msgspec.json.Decoder(Push)
 
     async def no_reset(conn: asyncpg.Connection) -> None:
         """asyncpg still rolls back an open transaction; skip the session-state reset query (none is set)."""
@@ -146,12 +250,15 @@ def create_app(dsn: str | None = None) -> Starlette:
         pool = await asyncpg.create_pool(
             dsn, min_size=2, max_size=10, reset=no_reset, server_settings={"enable_bitmapscan": "off"}
         )
-        assert pool is not None
-        pools.append(pool)
+        # Title searches read the trigram index, with bitmap scans (as evacase's title search).
+        search_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, reset=no_reset)
+        assert pool is not None and search_pool is not None
+        pools.extend((pool, search_pool))
         try:
             yield
         finally:
             await pool.close()
+            await search_pool.close()
 
     async def lookup(request: Request) -> Response:
         req = lookup_decoder.decode(await request.body())
@@ -182,6 +289,50 @@ def create_app(dsn: str | None = None) -> Starlette:
         interaction_id = await pools[0].fetchval(ADD_INTERACTION, req.CaseID, req.Text, req.CustomerID)
         return _json(Created(interaction_id))
 
+    async def employee_case(request: Request) -> Response:
+        req = lookup_decoder.decode(await request.body())
+        row = await pools[0].fetchrow(EMPLOYEE_CASE, req.ID)
+        if row is None:
+            return Response(b'{"Error":"NotFound"}', 404, media_type="application/json")
+        return _json({k: v for k, v in row.items()})
+
+    async def employee_list(request: Request) -> Response:
+        req = employee_list_decoder.decode(await request.body())
+        before = req.BeforeID or BIGINT_MAX
+        if req.Title is not None:
+            rows = await pools[1].fetch(LIST_BY["title"], req.Title, before)
+        elif req.Column is None:
+            rows = await pools[0].fetch(LIST_BY[None], before)
+        else:
+            rows = await pools[0].fetch(LIST_BY[req.Column], req.Value, before)
+        return _json({"Results": [list(r.values()) for r in rows]})
+
+    async def push(request: Request, statement: str) -> Response:
+        req = push_decoder.decode(await request.body())
+        ledger = ["Case created", f"Case status set to `{req.Status}`"] if statement is PUSH_NEW else []
+        interactions = [(i.BackendID, i.Type, i.Text) for i in req.Interactions] + [(None, 2, t) for t in ledger]
+        case_id = await pools[0].fetchval(
+            statement,
+            req.BackendSystemID,
+            req.BackendID,
+            req.TopicBackendID,
+            req.Status,
+            req.CustomerBackendID,
+            req.Title,
+            req.Description,
+            req.UserID,
+            [i[0] for i in interactions],
+            [i[1] for i in interactions],
+            [i[2] for i in interactions],
+        )
+        return _json(Created(case_id))
+
+    async def push_new(request: Request) -> Response:
+        return await push(request, PUSH_NEW)
+
+    async def push_update(request: Request) -> Response:
+        return await push(request, PUSH_UPDATE)
+
     async def health(request: Request) -> Response:
         return Response(b'{"Status":"OK"}', media_type="application/json")
 
@@ -192,6 +343,10 @@ def create_app(dsn: str | None = None) -> Starlette:
             Route("/list_interactions", list_interactions, methods=["POST"]),
             Route("/create_case", create_case, methods=["POST"]),
             Route("/add_interaction", add_interaction, methods=["POST"]),
+            Route("/employee_case", employee_case, methods=["POST"]),
+            Route("/employee_list", employee_list, methods=["POST"]),
+            Route("/push_new", push_new, methods=["POST"]),
+            Route("/push_update", push_update, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

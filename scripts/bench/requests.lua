@@ -1,24 +1,44 @@
 -- wrk script for scripts/bench/run.py: POSTs requests drawn at random from a file prepared by run.py.
 -- Usage: wrk -s requests.lua <url> -- <requests file>
--- Each line of the file is: path <TAB> Authorization header (may be empty) <TAB> JSON body.
--- At the end it prints one JSON line with the figures run.py reads (latencies in microseconds).
+-- Each line of the file is: path <TAB> headers <TAB> JSON body, the headers as `Name: value` pairs joined by
+-- `;;` (may be empty). A body holding {{seq}} gets a number no other request of the run gets (new BackendIDs
+-- for pushes). At the end it prints one JSON line with the figures run.py reads (latencies in microseconds).
 
 local prepared = {}
+local counter = 0
+local thread_id = 0
+local nonce = 0  -- drawn per wrk run and thread: runs within the same second never share a number
+local threads = {}
+
+function setup(thread)
+  threads[#threads + 1] = thread
+  thread:set("id", #threads)  -- a global of that thread's own Lua state
+end
 
 function init(args)
+  thread_id = id or 0
   local file = assert(io.open(args[1], "r"))
   for line in file:lines() do
-    local path, auth, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+    local path, header_block, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
     local headers = { ["Content-Type"] = "application/json" }
-    if auth ~= "" then headers["Authorization"] = auth end
-    prepared[#prepared + 1] = wrk.format("POST", path, headers, body)
+    for name, value in header_block:gmatch("([^:;]+):%s*([^;]*)") do headers[name] = value end
+    if body:find("{{seq}}", 1, true) then
+      prepared[#prepared + 1] = { path = path, headers = headers, body = body }
+    else
+      prepared[#prepared + 1] = wrk.format("POST", path, headers, body)
+    end
   end
   file:close()
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  math.randomseed(os.time() + thread_id * 7919 + math.floor(os.clock() * 1000000))
+  nonce = math.random(1, 2147483646)
 end
 
 function request()
-  return prepared[math.random(#prepared)]
+  local chosen = prepared[math.random(#prepared)]
+  if type(chosen) == "string" then return chosen end
+  counter = counter + 1
+  local seq = string.format("%d-%d-%d", nonce, thread_id, counter)
+  return wrk.format("POST", chosen.path, chosen.headers, (chosen.body:gsub("{{seq}}", seq)))
 end
 
 function done(summary, latency, requests)
