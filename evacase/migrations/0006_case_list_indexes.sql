@@ -33,4 +33,11 @@ CREATE INDEX cases_list_external_order_idx ON cases (external_order_identifier, 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX cases_title_trgm_idx ON cases USING gin (title gin_trgm_ops);
 
+-- Repairs (no-ops elsewhere): a database that ran migration 0005 before that migration gained the visibility
+-- function and the system user (while issue 12 was under way) gets them now.
+CREATE OR REPLACE FUNCTION visible_to_units(unit bigint, units bigint[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT units IS NULL OR unit IS NULL OR unit = ANY (units) $$;
+INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase') ON CONFLICT (id) DO NOTHING;
+
 UPDATE schema_version SET version = 6;
