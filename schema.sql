@@ -374,6 +374,12 @@ CREATE FUNCTION visible_to_units(unit bigint, units bigint[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT units IS NULL OR unit IS NULL OR unit = ANY (units) $$;
 
+-- EVA's timestamps (UTC, ISO 8601, milliseconds, `Z`), formatted by the database for the list queries
+-- (messages.iso_ms mirrors it; tests/test_sql.py holds them equal). Plain SQL, inlined by the planner.
+CREATE FUNCTION eva_time(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
 -- Idempotency-Key: the first answer to a writing request, per caller (the token's `sub`) and key, stored in the
 -- transaction of its effect; a retry within the lifetime replays it. A row without an answer yet belongs to a
 -- request still running (its transaction holds the row: a concurrent retry waits for it).
@@ -413,4 +419,4 @@ SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 -- below every pushed customer).
 INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
 
-INSERT INTO schema_version (version) VALUES (6);
+INSERT INTO schema_version (version) VALUES (7);

@@ -146,7 +146,7 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
     async with app.router.lifespan_context(app), serving(make_settings(loaded)) as api:
         token = customer(1, "Customer", "1")
         case = await api.ok("CustomerGetCaseByID", {"ID": busy}, token)
-        row = await limit_call(app, "/lookup", {"ID": busy})
+        row = await limit_call(app, "/lookup", {"ID": busy, "CustomerID": 1})
         assert (row["ID"], row["Title"], row["StatusID"], row["TopicID"]) == (
             case["ID"],
             case["Title"],
@@ -158,7 +158,7 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
         assert [c["ID"] for c in evacase_page["Results"]] == [c["ID"] for c in limit_page["Results"]]
         assert len(limit_page["Results"]) == 25
         evacase_lines = await api.ok("CustomerListCaseInteractions", {"CaseID": busy}, token)
-        limit_lines = await limit_call(app, "/list_interactions", {"CaseID": busy})
+        limit_lines = await limit_call(app, "/list_interactions", {"CaseID": busy, "CustomerID": 1})
         assert [i["ID"] for i in evacase_lines["Results"]] == [i["ID"] for i in limit_lines["Results"]]
         created = await limit_call(
             app, "/create_case", {"CustomerID": 1, "TopicID": 2, "Title": "Bench case", "Description": "Bench"}

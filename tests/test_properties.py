@@ -382,3 +382,75 @@ async def test_employee_services_follow_user_type_and_functionality(
         assert r.status_code != 403, (service, user_type, functionalities, r.text)
     else:
         assert r.status_code == 403 and r.json()["Error"]["Type"] == "Forbidden", r.text
+
+
+CASE_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "status_id": st.sampled_from([1, 2]),
+            "topic_id": st.sampled_from([1, 2]),
+            "priority": st.sampled_from([0, 1]),
+            "assignee_id": st.sampled_from([None, 90, 91]),
+            "customer_id": st.sampled_from([None, 10, 11]),
+            "title": st.sampled_from(["Zipper broke", "zipper", "Late parcel"]),
+            "is_archived": st.booleans(),
+        }
+    ),
+    max_size=25,
+)
+LIST_FILTERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "StatusID": st.sampled_from([1, 2]),
+        "TopicID": st.sampled_from([1, 2]),
+        "Priority": st.sampled_from([0, 1]),
+        "AssigneeID": st.sampled_from([90, 91]),
+        "CustomerID": st.sampled_from([10, 11]),
+        "Title": st.sampled_from(["ZIP", "parcel"]),
+    },
+)
+AGENT = token(90, UserType.EMPLOYEE, ["Cases:View"])
+COLUMN_OF = {"StatusID": "status_id", "TopicID": "topic_id", "Priority": "priority", "AssigneeID": "assignee_id"}
+
+
+@PROPERTY_SETTINGS
+@given(cases=CASE_ROWS, filters=LIST_FILTERS, limit=st.integers(min_value=1, max_value=5))
+async def test_list_cases_pages_every_matching_case_once_newest_first_whatever_the_filters(
+    api: Api, db: asyncpg.Connection, cases: list[dict[str, Any]], filters: dict[str, Any], limit: int
+) -> None:
+    # Whichever filter drives the page from its index, the pages hold exactly the unarchived cases matching
+    # every filter, newest first, forward and back.
+    await db.execute("DELETE FROM interactions; DELETE FROM cases")
+    await db.execute("INSERT INTO users (id, user_type) VALUES (10, 2), (11, 2), (91, 1) ON CONFLICT DO NOTHING")
+    ids = []
+    for c in cases:
+        ids.append(
+            await db.fetchval(
+                "INSERT INTO cases (status_id, topic_id, priority, assignee_id, customer_id, title, is_archived,"
+                " closing_time) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) RETURNING id",
+                *(c[k] for k in ("status_id", "topic_id", "priority", "assignee_id", "customer_id", "title")),
+                c["is_archived"],
+            )
+        )
+
+    def matches(c: dict[str, Any]) -> bool:
+        wanted = [c[COLUMN_OF.get(k, "customer_id")] == v for k, v in filters.items() if k != "Title"]
+        title = filters.get("Title")
+        return not c["is_archived"] and all(wanted) and (title is None or title.lower() in c["title"].lower())
+
+    expected = sorted((i for i, c in zip(ids, cases, strict=True) if matches(c)), reverse=True)
+    pages: list[list[int]] = []
+    body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit, "Filter": filters}}
+    while True:
+        page = await api.ok("ListCases", body, AGENT)
+        pages.append([c["ID"] for c in page["Results"]])
+        assert len(pages[-1]) <= limit
+        if "NextPageToken" not in page:
+            break
+        body = {"PageToken": page["NextPageToken"]}
+    assert [i for p in pages for i in p] == expected
+    back = [pages[-1]]
+    while "PreviousPageToken" in page:
+        page = await api.ok("ListCases", {"PageToken": page["PreviousPageToken"]}, AGENT)
+        back.append([c["ID"] for c in page["Results"]])
+    assert back[::-1] == pages

@@ -7,6 +7,7 @@ generic plans read every row of the key and sort them: the page cost would grow 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -182,13 +183,13 @@ async def test_each_list_cases_filter_reads_one_page_of_its_index(
             await conn.execute(f"SET plan_cache_mode = {plan_mode}")
             for field, (type_name, rare, common) in LIST_FILTERS.items():
                 for forward in (True, False):
-                    sql, _ = list_query({field: "x"}, None, forward=forward)
-                    await conn.execute(f"PREPARE q (bigint, integer, {type_name}) AS {sql}")
+                    sql, _ = list_query({field: "x"}, None, forward=forward, limit=PAGE)
+                    await conn.execute(f"PREPARE q (bigint, {type_name}) AS {sql}")
                     for value in (rare, common):
                         # Forward from the start and from deep in the list; backward from deep in the list.
                         for bound in [BIGINT_MAX, deep] if forward else [deep]:
                             explained = await conn.fetchval(
-                                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({bound}, {PAGE}, {value})"
+                                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({bound}, {value})"
                             )
                             plan = json.loads(explained)[0]["Plan"]
                             read[(field, value, forward)] = max(read.get((field, value, forward), 0), pages_read(plan))
@@ -226,9 +227,9 @@ async def test_list_cases_with_several_filters_reads_one_page_of_the_driving_ind
     try:
         async with pool.acquire() as conn:
             await conn.execute(f"SET plan_cache_mode = {plan_mode}")
-            sql, _ = list_query(filters, units, forward=True)
-            await conn.execute(f"PREPARE q (bigint, integer{types}) AS {sql}")
-            explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({BIGINT_MAX}, {PAGE}{values})")
+            sql, _ = list_query(filters, units, forward=True, limit=PAGE)
+            await conn.execute(f"PREPARE q (bigint{types}) AS {sql}")
+            explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({BIGINT_MAX}{values})")
             # At most the rare value's 100 cases: a custom plan may read them all by another filter's index and
             # sort them (cheaper by its estimate than walking the driver's index); never more.
             assert pages_read(json.loads(explained)[0]["Plan"]) <= 100 / PAGE
@@ -245,9 +246,9 @@ async def test_list_cases_statements_are_planned_once_per_connection(db_dsn: str
     try:
         async with pool.acquire() as conn:
             for field, value in (("StatusID", 2), ("StatusID", 1), ("AssigneeID", 300), ("Priority", 0)):
-                sql, params = list_query({field: value}, None, forward=True)
+                sql, params = list_query({field: value}, None, forward=True, limit=PAGE)
                 for _ in range(8):
-                    await conn.fetch(sql, BIGINT_MAX, PAGE, *params)
+                    await conn.fetch(sql, BIGINT_MAX, *params)
             counts = await conn.fetch(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
                 " WHERE statement LIKE '%NOT c.is_archived%' AND statement NOT LIKE '%pg_prepared_statements%'"
@@ -256,3 +257,93 @@ async def test_list_cases_statements_are_planned_once_per_connection(db_dsn: str
     finally:
         await pool.close()
     assert [(c["generic_plans"], c["custom_plans"]) for c in counts] == [(16, 0), (8, 0), (8, 0)]
+
+
+def heap_rows(plan: dict[str, Any]) -> int:
+    """Rows of cases the plan read from the heap, kept or thrown away."""
+    return sum(
+        (n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0) + n.get("Rows Removed by Index Recheck", 0))
+        * n.get("Actual Loops", 1)
+        for n in nodes(plan)
+        if n.get("Relation Name") == "cases" and n["Node Type"] != "Bitmap Index Scan"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches"), [("%case 1234%", 11), ("%case%", 20000), ("%nowhere%", 0)], ids=["rare", "common", "none"]
+)
+async def test_a_list_cases_title_search_reads_few_rows_whatever_its_pattern(
+    db_dsn: str, db: asyncpg.Connection, pattern: str, matches: int
+) -> None:
+    # A rare or absent pattern reads the trigram index (no scan of every case), a common one the list's index.
+    from evacase.services.case_list import list_query
+
+    await list_cases_data(db)
+    assert await db.fetchval("SELECT count(*) FROM cases WHERE title ILIKE $1", pattern) == matches
+    sql, _ = list_query({"Title": "x"}, None, forward=True, limit=PAGE)
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            await conn.execute(load_queries("cases")["title_search_plans"])
+            explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", BIGINT_MAX, pattern)
+    finally:
+        await pool.close()
+    assert heap_rows(json.loads(explained)[0]["Plan"]) <= 2 * PAGE
+
+
+@pytest.mark.parametrize(("pattern", "matches"), [("%case 1235%", 1), ("%case%", 4000)], ids=["rare", "common"])
+async def test_the_heavy_customers_title_search_reads_few_rows(
+    db_dsn: str, db: asyncpg.Connection, pattern: str, matches: int
+) -> None:
+    await db.execute(SKEWED)
+    count = await db.fetchval("SELECT count(*) FROM cases WHERE customer_id = 1 AND title ILIKE $1", pattern)
+    assert count >= matches
+    query = load_queries("cases")["customer_list_cases_after"]
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            await conn.execute(load_queries("cases")["title_search_plans"])
+            explained = await conn.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {query}",
+                HEAVY_CUSTOMER,
+                dt.datetime.max.replace(tzinfo=dt.UTC),
+                BIGINT_MAX,
+                pattern,
+                PAGE,
+            )
+    finally:
+        await pool.close()
+    assert heap_rows(json.loads(explained)[0]["Plan"]) <= 2 * PAGE
+
+
+async def test_list_cases_generic_plans_read_one_page_at_scale(db_dsn: str, db: asyncpg.Connection) -> None:
+    # At a few hundred thousand cases a generic plan that guessed a tenth of the rows for the page (LIMIT $n)
+    # would scan and sort them all: the page's size is part of the statement, and each plan reads one page.
+    from evacase.services.case_list import list_query
+
+    await db.execute(
+        "INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 50) g;"
+        "INSERT INTO cases (customer_id, topic_id, status_id, priority, assignee_id, title)"
+        " SELECT 1 + g % 50, 1 + g % 7, CASE WHEN g % 50 = 0 THEN 2 ELSE 1 END, g % 3, 1 + g % 40, 'Case ' || g"
+        " FROM generate_series(1, 300000) g"
+    )
+    await db.execute("VACUUM ANALYZE cases")
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    read: dict[str, float] = {}
+    try:
+        async with pool.acquire() as conn:
+            for name, filters, types, values in [
+                ("no filter", {}, "", ""),
+                ("common status", {"StatusID": 1}, ", bigint", ", 1"),
+                ("rare status", {"StatusID": 2}, ", bigint", ", 2"),
+                ("assignee", {"AssigneeID": 7}, ", bigint", ", 7"),
+                ("priority", {"Priority": 1}, ", integer", ", 1"),
+            ]:
+                sql, _ = list_query(filters, None, forward=True, limit=PAGE)
+                await conn.execute(f"PREPARE q (bigint{types}) AS {sql}")
+                plan = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({BIGINT_MAX}{values})")
+                await conn.execute("DEALLOCATE q")
+                read[name] = pages_read(json.loads(plan)[0]["Plan"])
+    finally:
+        await pool.close()
+    assert {name: pages for name, pages in read.items() if pages > 2} == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
 from importlib import resources
 from pathlib import Path
@@ -9,13 +11,14 @@ from pathlib import Path
 import asyncpg
 
 from evacase.db import load_queries, placeholders
+from evacase.messages import iso_ms
 from evacase.services import case_list
 
 ROOT = Path(__file__).resolve().parent.parent
 # Queries that are templates of fixed fragments (never request text), rendered as their handler renders them.
 TEMPLATES = {
     "cases.list_cases": lambda sql: case_list.list_query(
-        {"StatusID": 1, "Title": "x", "CustomerID": 2, "Priority": 0}, [1], forward=True
+        {"StatusID": 1, "Title": "x", "CustomerID": 2, "Priority": 0}, [1], forward=True, limit=26
     )[0]
 }
 DOMAINS = sorted(p.stem for p in resources.files("evacase.sql").iterdir() if p.name.endswith(".sql"))  # type: ignore[attr-defined]
@@ -65,3 +68,25 @@ async def test_the_visibility_function_is_inlined_into_the_plan(db: asyncpg.Conn
     )
     plan = "\n".join(r[0] for r in rows)
     assert "visible_to_units" not in plan and "assigned_organization_unit_id" in plan
+
+
+async def test_the_databases_eva_time_formats_as_iso_ms_does(db: asyncpg.Connection) -> None:
+    # The list queries format their timestamps in SQL (eva_time); every other response uses messages.iso_ms.
+    rng = random.Random(13)
+    edges = [
+        "0001-01-01 00:00:00+00",
+        "9999-12-31 23:59:59.999+00",
+        "2024-02-29 23:59:59.999+00",
+        "2026-03-29 01:00:00+01",
+    ]
+    sample = [
+        dt.datetime(1, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=rng.randrange(3 * 10**17)) for _ in range(2000)
+    ]
+    rows = await db.fetch(
+        "SELECT t, eva_time(t) AS text FROM (SELECT t::timestamptz(3) AS t FROM unnest($1::timestamptz[]) t"
+        " UNION ALL SELECT e::timestamptz(3) FROM unnest($2::text[]) e) x",
+        sample,
+        edges,
+    )
+    assert len(rows) == len(sample) + len(edges)
+    assert [r["text"] for r in rows] == [iso_ms(r["t"]) for r in rows]

@@ -77,6 +77,21 @@ async def lock_staff_case(
     return case
 
 
+async def fetch_title_search(conn: asyncpg.Connection, query: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of a list query filtered by a title "contains", planned for its pattern (the trigram index for a
+    rare one, the list's own index for a common one), in a read-only transaction of its own (or the request's,
+    when it has one: a caller's first request records the caller)."""
+    rows: list[asyncpg.Record]
+    if conn.is_in_transaction():
+        await conn.execute(SQL_CASES["title_search_plans"])
+        rows = await conn.fetch(query, *args)
+        return rows
+    async with conn.transaction(readonly=True):
+        await conn.execute(SQL_CASES["title_search_plans"])
+        rows = await conn.fetch(query, *args)
+    return rows
+
+
 async def lock_customer_case(conn: asyncpg.Connection, caller: Caller, case_id: int) -> asyncpg.Record:
     """The caller's own case, locked; refused when it does not exist (for them) or is closed."""
     await locks.lock_case(conn, case_id)

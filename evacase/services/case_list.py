@@ -11,6 +11,7 @@ for its pattern. Archived cases are left out; organization-unit restrictions app
 
 from __future__ import annotations
 
+import functools
 from typing import Any, LiteralString
 
 import asyncpg
@@ -18,8 +19,17 @@ import asyncpg
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import visible_units
-from evacase.messages import FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, full_name, iso_ms
+from evacase.domain.cases import fetch_title_search, visible_units
+from evacase.messages import (
+    MAX_PAGE_SIZE,
+    FilterText,
+    Id,
+    Message,
+    PageConfig,
+    PagedRequest,
+    PagedResponse,
+    full_name,
+)
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import CaseCustomerName, Priority, UserRef, case_customer, user_ref
 
@@ -57,12 +67,8 @@ DRIVERS = (
     "OriginatingOrganizationUnitID",
     "Priority",
 )
+MAX_LIMIT = MAX_PAGE_SIZE + 1
 VISIBLE_UNITS: LiteralString = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
-# A title search without a driver is planned for its pattern (a rare one reads the trigram index, a common one
-# walks the list) and may use bitmap scans, which the pool's connections otherwise leave off (db.SERVER_SETTINGS).
-TITLE_SEARCH = (
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'on', true)"
-)
 
 
 class CaseFilter(Message, kw_only=True):
@@ -120,41 +126,62 @@ class ListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CaseListItem]
 
 
-def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool) -> tuple[str, list[Any]]:
-    """The SQL and the parameters (after $1 the keyset bound and $2 the page size plus one) for these filters."""
-    params: list[Any] = []
+def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool, limit: int) -> tuple[str, list[Any]]:
+    """The SQL and the parameters (after $1, the keyset bound) for these filters and a page of `limit` rows (the
+    page size plus one). The limit is written into the SQL, a number between 2 and 101 that PageRequest checked:
+    a generic plan takes a `LIMIT $n` for a tenth of the rows it may read, which at a million cases prices a
+    whole scan and a sort below reading one page of an index."""
+    if not (isinstance(limit, int) and 2 <= limit <= MAX_LIMIT):
+        raise ValueError(f"page limit {limit!r} outside 2..{MAX_LIMIT}")
+    present = tuple(field for field in COLUMNS if filters.get(field) is not None)
+    driver = next((f for f in DRIVERS if f in present), None)
+    ordered = ([driver] if driver else []) + [f for f in present if f != driver]
+    params: list[Any] = [contains_pattern(filters[f]) if f == "Title" else filters[f] for f in ordered]
+    if units is not None:
+        params.append(units)
+    return _list_sql(present, units is not None, forward, limit), params
 
-    def param(value: Any) -> LiteralString:
-        params.append(value)
-        return "$" + str(len(params) + 2)
 
-    driver = next((f for f in DRIVERS if filters.get(f) is not None), None)
+@functools.lru_cache(maxsize=1024)
+def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) -> str:
+    """The statement for one shape of request (which filters, units or not, direction, page size), built once:
+    the driver's parameter first ($2), then the other filters' in COLUMNS order, then the units."""
+    number = 1
+
+    def param() -> LiteralString:
+        nonlocal number
+        number += 1
+        return "$" + str(number)
+
+    driver = next((f for f in DRIVERS if f in present), None)
     conditions: list[LiteralString] = []
     if driver is None:
         keyset: LiteralString = "c.id < $1" if forward else "c.id > $1"
         order: LiteralString = "c.id DESC" if forward else "c.id ASC"
     else:
-        column, bound = COLUMNS[driver], param(filters[driver])
+        column, bound = COLUMNS[driver], param()
         if forward:
-            keyset = f"c.{column} >= {bound} AND (c.{column}, c.id) < ({bound}, $1)"
+            keyset = f"c.{column} >= {bound} AND c.{column} <= {bound} AND (c.{column}, c.id) < ({bound}, $1)"
             order = f"c.{column} DESC, c.id DESC"
         else:
-            keyset = f"c.{column} <= {bound} AND (c.{column}, c.id) > ({bound}, $1)"
+            keyset = f"c.{column} >= {bound} AND c.{column} <= {bound} AND (c.{column}, c.id) > ({bound}, $1)"
             order = f"c.{column} ASC, c.id ASC"
-    for field, column in COLUMNS.items():
-        value = filters.get(field)
-        if value is None or field == driver:
+    for field in present:
+        if field == driver:
             continue
         if field == "Title":
-            conditions.append(f"AND c.title ILIKE {param(contains_pattern(value))}")
+            conditions.append(f"AND c.title ILIKE {param()}")
         else:
-            conditions.append(f"AND c.{column} = {param(value)}")
-    if units is not None:
-        conditions.append("AND " + VISIBLE_UNITS.format(param(units)))
-    sql = SQL["list_cases"].format(
-        keyset=keyset, conditions="\n      ".join(conditions), order=order, direction="DESC" if forward else "ASC"
+            conditions.append(f"AND c.{COLUMNS[field]} = {param()}")
+    if units:
+        conditions.append("AND " + VISIBLE_UNITS.format(param()))
+    return SQL["list_cases"].format(
+        keyset=keyset,
+        conditions="\n      ".join(conditions),
+        order=order,
+        limit=str(limit),
+        direction="DESC" if forward else "ASC",
     )
-    return sql, params
 
 
 def list_item(r: asyncpg.Record) -> CaseListItem:
@@ -178,10 +205,10 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
         BackendID=r["backend_id"],
         ExternalOrderIdentifier=r["external_order_identifier"],
         OrderID=r["order_id"],
-        ReportingTime=iso_ms(r["reporting_time"]),
-        CreationTime=iso_ms(r["creation_time"]),
-        LastInteractionTime=iso_ms(r["last_interaction_time"]),
-        LastModificationTime=iso_ms(r["last_modification_time"]),
+        ReportingTime=r["reporting_time"],  # formatted by the query (eva_time)
+        CreationTime=r["creation_time"],
+        LastInteractionTime=r["last_interaction_time"],
+        LastModificationTime=r["last_modification_time"],
         CreatedBy=user_ref(r["created_by"], r["created_by_first_name"], r["created_by_last_name"]),
         LastModifiedBy=user_ref(r["last_modified_by"], r["modified_by_first_name"], r["modified_by_last_name"]),
     )
@@ -194,12 +221,10 @@ async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     filters = {field: getattr(f, field) for field in FILTERS}
     page_req = ctx.page_tokens.request("ListCases", req.PageToken, config.Limit, filters)
     chosen = {k: page_req.filter.get(k) for k in FILTERS}
-    sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward)
+    sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
     if chosen["Title"] is not None and not any(chosen.get(d) is not None for d in DRIVERS):
-        async with ctx.conn.transaction(readonly=True):
-            await ctx.conn.execute(TITLE_SEARCH)
-            rows = await ctx.conn.fetch(sql, page_req.id_key(), page_req.limit + 1, *params)
+        rows = await fetch_title_search(ctx.conn, sql, page_req.id_key(), *params)
     else:
-        rows = await ctx.conn.fetch(sql, page_req.id_key(), page_req.limit + 1, *params)
+        rows = await ctx.conn.fetch(sql, page_req.id_key(), *params)
     page = ctx.page_tokens.page(page_req, rows, lambda r: (r["id"],))
     return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())

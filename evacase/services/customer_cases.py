@@ -11,7 +11,13 @@ import msgspec
 
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import DEFAULT_PRIORITY, NEW_STATUS_ID, NEW_STATUS_NAME, lock_customer_case
+from evacase.domain.cases import (
+    DEFAULT_PRIORITY,
+    NEW_STATUS_ID,
+    NEW_STATUS_NAME,
+    fetch_title_search,
+    lock_customer_case,
+)
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
 from evacase.domain.custom_field_changes import apply_values, plan_changes, wanted_by_id
 from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
@@ -229,15 +235,15 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
     f = config.Filter or CustomerCaseFilter()
     page_req = ctx.page_tokens.request("CustomerListCases", req.PageToken, config.Limit, {"Title": f.Title})
     bound_time, bound_id = page_req.time_id_key()
-    rows = await ctx.conn.fetch(
-        *SQL.bound(
-            "customer_list_cases_after" if page_req.forward else "customer_list_cases_before",
-            customer_id=ctx.caller.user_id,
-            bound_time=bound_time,
-            bound_id=bound_id,
-            title=contains_pattern(page_req.filter.get("Title")),
-            limit=page_req.limit + 1,
-        )
+    title = contains_pattern(page_req.filter.get("Title"))
+    query = SQL.bound(
+        "customer_list_cases_after" if page_req.forward else "customer_list_cases_before",
+        customer_id=ctx.caller.user_id,
+        bound_time=bound_time,
+        bound_id=bound_id,
+        title=title,
+        limit=page_req.limit + 1,
     )
+    rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
     return CustomerListCasesResponse(Results=[CustomerCaseDto(**case_summary(r)) for r in page.rows], **page.tokens())

@@ -209,7 +209,7 @@ async def customer_list_case_interactions(
     # Built field by field (not through interaction_fields' dict): this loop is the list's hot path.
     results = []
     for r in page.rows:
-        kind, created_by, modified = r["type"], r["created_by"], r["last_modification_time"]
+        kind, created_by = r["type"], r["created_by"]
         results.append(
             CustomerInteractionDto(
                 ID=r["id"],
@@ -217,8 +217,8 @@ async def customer_list_case_interactions(
                 Type=kind,
                 CanBeModified=can_modify(caller_id, kind, created_by, closed),
                 Text=r["text"],
-                CreationTime=iso_ms(r["creation_time"]),
-                LastModificationTime=None if modified is None else iso_ms(modified),
+                CreationTime=r["created_at"],  # formatted by the query (eva_time)
+                LastModificationTime=r["modified_at"],
                 # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.
                 CreatedByID=None if kind == InteractionType.LEDGER else created_by,
                 CreatedBy=user_name(r["first_name"], r["last_name"]),

@@ -249,8 +249,8 @@ async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> Lis
                 BackendID=r["backend_id"],
                 CanBeMutated=can_be_mutated(caller_id, r["type"], r["created_by"], r["is_archived"]),
                 CreatedBy=author,
-                CreationTime=iso_ms(r["creation_time"]),
-                LastModificationTime=iso_ms(r["last_modification_time"]),
+                CreationTime=r["created_at"],  # formatted by the query (eva_time)
+                LastModificationTime=r["modified_at"],
             )
         )
     return ListCaseInteractionsResponse(Results=results, **page.tokens())

@@ -199,19 +199,20 @@ LIMIT $5
 -- A page of ListCases, newest first (by ID). The handler fills in fixed fragments of its own whitelist (never
 -- request text): the keyset bound on $1 and the page's index order (a driving filter's range and row comparison
 -- with the ID, or the ID alone), the other filters' conditions, and the direction (DESC after the bound, ASC
--- before it: read backwards, the handler reverses the rows). $2 is the page size plus one. The page is taken
--- from the index first; only its rows are joined to the names they show, each name looked up by its key
--- (lateral, OFFSET 0: a generic plan cannot know the page is small and would hash whole tables otherwise).
+-- before it: read backwards, the handler reverses the rows), and the page size plus one. The page is taken
+-- from the index first; only its rows are joined to the names they show (the page's size is in the statement,
+-- so even its generic plan knows the page is small and looks each name up by its key).
 SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        c.topic_id, t.name AS topic_name, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email,
        c.assignee_id, a.first_name AS assignee_first_name, a.last_name AS assignee_last_name,
        c.assigned_organization_unit_id, au.name AS assigned_unit_name,
        c.originating_organization_unit_id, ou.name AS originating_unit_name,
-       c.backend_id, c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time,
-       c.last_interaction_time, c.last_modification_time, c.created_by, cb.first_name AS created_by_first_name,
-       cb.last_name AS created_by_last_name, c.last_modified_by, mb.first_name AS modified_by_first_name,
-       mb.last_name AS modified_by_last_name
+       c.backend_id, c.external_order_identifier, c.order_id, eva_time(c.reporting_time) AS reporting_time,
+       eva_time(c.creation_time) AS creation_time, eva_time(c.last_interaction_time) AS last_interaction_time,
+       eva_time(c.last_modification_time) AS last_modification_time, c.created_by,
+       cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name, c.last_modified_by,
+       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name
 FROM (
     SELECT c.id, c.title, c.priority, c.status_id, c.topic_id, c.customer_id, c.assignee_id,
            c.assigned_organization_unit_id, c.originating_organization_unit_id, c.backend_id,
@@ -222,20 +223,20 @@ FROM (
       AND {keyset}
       {conditions}
     ORDER BY {order}
-    LIMIT $2
+    LIMIT {limit}
 ) c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
-LEFT JOIN LATERAL (
-    SELECT u.first_name, u.last_name, u.email_address FROM users u WHERE u.id = c.customer_id OFFSET 0
-) cu ON true
-LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.assignee_id OFFSET 0) a ON true
-LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.created_by OFFSET 0) cb ON true
-LEFT JOIN LATERAL (SELECT u.first_name, u.last_name FROM users u WHERE u.id = c.last_modified_by OFFSET 0) mb ON true
-LEFT JOIN LATERAL (
-    SELECT o.name FROM organization_units o WHERE o.id = c.assigned_organization_unit_id OFFSET 0
-) au ON true
-LEFT JOIN LATERAL (
-    SELECT o.name FROM organization_units o WHERE o.id = c.originating_organization_unit_id OFFSET 0
-) ou ON true
+LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN users a ON a.id = c.assignee_id
+LEFT JOIN users cb ON cb.id = c.created_by
+LEFT JOIN users mb ON mb.id = c.last_modified_by
+LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
+LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 ORDER BY c.id {direction}
+
+-- title_search_plans --
+-- For the rest of the (read-only) transaction of a title search: plans made for the values, so that a title
+-- pattern's frequency decides between the trigram index (cases_title_trgm_idx) and the list's own index, and
+-- bitmap scans allowed (a trigram index has no other kind; the pool's connections otherwise leave them off).
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'on', true)

@@ -50,7 +50,8 @@ WHERE id = $2
 -- before its rows are joined to their authors.
 -- params: case_id, units, types, bound_time, bound_id, text, limit
 SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
-       i.last_modification_time, u.first_name, u.last_name
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
 FROM cases c
 LEFT JOIN LATERAL (
     SELECT i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time, i.last_modification_time
@@ -71,7 +72,8 @@ ORDER BY i.creation_time DESC, i.id DESC
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: case_id, units, types, bound_time, bound_id, text, limit
 SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
-       i.last_modification_time, u.first_name, u.last_name
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
 FROM cases c
 LEFT JOIN LATERAL (
     SELECT i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time, i.last_modification_time
@@ -141,7 +143,8 @@ DELETE FROM interactions WHERE id = $1
 -- from the index first and only its rows are joined to their authors: a case with thousands of interactions
 -- costs what a quiet one does.
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time, i.last_modification_time,
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
@@ -163,7 +166,8 @@ ORDER BY i.creation_time DESC, i.id DESC
 -- customer_list_interactions_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time, i.last_modification_time,
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id

@@ -28,17 +28,21 @@ from starlette.routing import Route
 
 class Lookup(msgspec.Struct):
     ID: int
+    CustomerID: int | None = None  # the customer's own case (CustomerGetCaseByID); None for employees
 
 
 class CaseRow(msgspec.Struct):
     ID: int
     CustomerID: int
     TopicID: int | None
+    TopicName: str | None
     StatusID: int
+    StatusName: str
     Priority: int
     Title: str
     Description: str | None
     ReportingTime: dt.datetime
+    BlobIDs: list[Any]
 
 
 class ListCases(msgspec.Struct):
@@ -50,7 +54,9 @@ class ListCases(msgspec.Struct):
 class CaseSummary(msgspec.Struct):
     ID: int
     TopicID: int | None
+    TopicName: str | None
     StatusID: int
+    StatusName: str
     Priority: int
     Title: str
     ReportingTime: dt.datetime
@@ -58,6 +64,7 @@ class CaseSummary(msgspec.Struct):
 
 class ListInteractions(msgspec.Struct):
     CaseID: int
+    CustomerID: int
 
 
 class InteractionRow(msgspec.Struct):
@@ -66,6 +73,8 @@ class InteractionRow(msgspec.Struct):
     Text: str | None
     CreatedBy: int | None
     CreationTime: dt.datetime
+    FirstName: str | None
+    LastName: str | None
 
 
 class CreateCase(msgspec.Struct):
@@ -112,16 +121,29 @@ class Push(msgspec.Struct):
 
 # --- SQL: one statement per route ----------------------------------------------------------------------------
 
-LOOKUP = """SELECT id, customer_id, topic_id, status_id, priority, title, description, reporting_time
-FROM cases WHERE id = $1"""
+# The rows evacase's customer reads answer with: names of topic and status, blob IDs, interaction authors, and
+# only the customer's own case.
+LOOKUP = """SELECT c.id, c.customer_id, c.topic_id, t.name, c.status_id, s.name, c.priority, c.title, c.description,
+       c.reporting_time, ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN case_topics t ON t.id = c.topic_id
+WHERE c.id = $1 AND c.customer_id = $2"""
 
-LIST_CASES = """SELECT id, topic_id, status_id, priority, title, reporting_time
-FROM cases WHERE customer_id = $1 AND (reporting_time, id) < ($2, $3)
-ORDER BY reporting_time DESC, id DESC LIMIT 25"""
+LIST_CASES = """SELECT c.id, c.topic_id, t.name, c.status_id, s.name, c.priority, c.title, c.reporting_time
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN case_topics t ON t.id = c.topic_id
+WHERE c.customer_id = $1 AND (c.reporting_time, c.id) < ($2, $3)
+ORDER BY c.reporting_time DESC, c.id DESC LIMIT 25"""
 
-LIST_INTERACTIONS = """SELECT id, type, text, created_by, creation_time
-FROM interactions WHERE case_id = $1 AND type = ANY ('{0,2,3}'::integer[])
-ORDER BY creation_time DESC, id DESC LIMIT 25"""
+LIST_INTERACTIONS = """SELECT i.id, i.type, i.text, i.created_by, i.creation_time, u.first_name, u.last_name
+FROM (SELECT id, type, text, created_by, creation_time FROM interactions
+      WHERE case_id = $1 AND type = ANY ('{0,2,3}'::integer[])
+      ORDER BY creation_time DESC, id DESC LIMIT 25) i
+LEFT JOIN users u ON u.id = i.created_by
+WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = $1 AND c.customer_id = $2)
+ORDER BY i.creation_time DESC, i.id DESC"""
 
 # The same writes as CustomerCreateCase: the case and its two opening ledger lines, atomically (one statement).
 CREATE_CASE = """WITH new_case AS (
@@ -163,21 +185,30 @@ LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 WHERE c.id = $1"""
 
-# ListCases: a page of cases newest first with the names they show; a filter reads its (value, id) index.
+# ListCases: a page of cases newest first with every name evacase shows (status, topic, customer, assignee,
+# units, creator, last modifier); a filter reads its (value, id) index.
 LIST_COLUMNS = ("status_id", "assignee_id", "customer_id", "topic_id", "priority")
 EMPLOYEE_LIST = """SELECT c.id, c.title, c.priority, c.status_id, s.name, s.color, c.topic_id, t.name,
        c.customer_id, cu.first_name, cu.last_name, cu.email_address, c.assignee_id, a.first_name, a.last_name,
-       c.reporting_time, c.creation_time, c.last_interaction_time, c.last_modification_time
+       c.assigned_organization_unit_id, au.name, c.originating_organization_unit_id, ou.name, c.backend_id,
+       c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
+       c.last_modification_time, c.created_by, cb.first_name, cb.last_name, c.last_modified_by, mb.first_name,
+       mb.last_name
 FROM (SELECT * FROM cases c WHERE NOT c.is_archived AND {where} ORDER BY {order} LIMIT 26) c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
 LEFT JOIN users cu ON cu.id = c.customer_id
 LEFT JOIN users a ON a.id = c.assignee_id
+LEFT JOIN users cb ON cb.id = c.created_by
+LEFT JOIN users mb ON mb.id = c.last_modified_by
+LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
+LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 ORDER BY c.id DESC"""
 LIST_BY = {
     **{
         column: EMPLOYEE_LIST.format(
-            where=f"c.{column} >= $1 AND (c.{column}, c.id) < ($1, $2)", order=f"c.{column} DESC, c.id DESC"
+            where=f"c.{column} >= $1 AND c.{column} <= $1 AND (c.{column}, c.id) < ($1, $2)",
+            order=f"c.{column} DESC, c.id DESC",
         )
         for column in LIST_COLUMNS
     },
@@ -251,7 +282,9 @@ def create_app(dsn: str | None = None) -> Starlette:
             dsn, min_size=2, max_size=10, reset=no_reset, server_settings={"enable_bitmapscan": "off"}
         )
         # Title searches read the trigram index, with bitmap scans (as evacase's title search).
-        search_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, reset=no_reset)
+        search_pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=2, reset=no_reset, server_settings={"plan_cache_mode": "force_custom_plan"}
+        )
         assert pool is not None and search_pool is not None
         pools.extend((pool, search_pool))
         try:
@@ -262,7 +295,7 @@ def create_app(dsn: str | None = None) -> Starlette:
 
     async def lookup(request: Request) -> Response:
         req = lookup_decoder.decode(await request.body())
-        row = await pools[0].fetchrow(LOOKUP, req.ID)
+        row = await pools[0].fetchrow(LOOKUP, req.ID, req.CustomerID)
         if row is None:
             return Response(b'{"Error":"NotFound"}', 404, media_type="application/json")
         return _json(CaseRow(*row.values()))
@@ -276,7 +309,7 @@ def create_app(dsn: str | None = None) -> Starlette:
 
     async def list_interactions(request: Request) -> Response:
         req = list_interactions_decoder.decode(await request.body())
-        rows = await pools[0].fetch(LIST_INTERACTIONS, req.CaseID)
+        rows = await pools[0].fetch(LIST_INTERACTIONS, req.CaseID, req.CustomerID)
         return _json({"Results": [InteractionRow(*r.values()) for r in rows]})
 
     async def create_case(request: Request) -> Response:

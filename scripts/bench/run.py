@@ -397,7 +397,7 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
         ev_file = write_requests(folder, key, evacase)
         found.append(Scenario(key, name, ev_file, write_requests(folder, f"limit_{key}", limit), reads_only))
 
-    lookups = [("/lookup", "", {"ID": case}) for case, _ in fx.read_pairs]
+    lookups = [("/lookup", "", {"ID": case, "CustomerID": cu}) for case, cu in fx.read_pairs]
     if "get" in wanted:
         ev = [(msg + "CustomerGetCaseByID", fx.auth(cu), {"ID": case}) for case, cu in fx.read_pairs]
         add("get", "CustomerGetCaseByID", ev, lookups)
@@ -468,7 +468,7 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
             add("list_deep", f"CustomerListCases page {fx.deep_page}", deep, [("/list_cases", "", bound)])
     if "interactions" in wanted:
         ev = [(msg + "CustomerListCaseInteractions", fx.auth(fx.busy_customer), {"CaseID": fx.busy_case})]
-        lim = [("/list_interactions", "", {"CaseID": fx.busy_case})]
+        lim = [("/list_interactions", "", {"CaseID": fx.busy_case, "CustomerID": fx.busy_customer})]
         add("interactions", "CustomerListCaseInteractions (busy case)", ev, lim)
     case = {"Title": "Bench case title", "Description": "Bench", "TopicID": 2}
     creates_ev = [(msg + "CustomerCreateCase", fx.auth(cu), case) for _, cu in fx.read_pairs[:200]]
@@ -492,8 +492,8 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
             [("/push_new", "", limit_push(b)) for b in news],
             reads_only=False,
         )
-        for n in range(PUSHED):  # the cases (and customers) the Update scenario changes
-            call(evacase_url, "PushCase", auth, push_body(f"upd-{n}", n))
+        for n in range(PUSHED):  # the cases (and customers) the Update scenario changes (kept by an aborted run)
+            call(evacase_url, "PushCase", auth, push_body(f"upd-{n}", n, update=True))
         updates = [
             push_body(f"upd-{n}", n, update=True) | {"Title": f"Pushed case {n} ({{{{seq}}}})"} for n in range(PUSHED)
         ]
@@ -514,7 +514,7 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
             (msg + "CustomerCreateCaseInteraction", fx.auth(cu), {"CaseID": c, "Text": "Any news?"}) for c, cu in opens
         ]
         ev += creates_ev[:5]
-        lim = [("/lookup", "", {"ID": c}) for c, _ in reads]
+        lim = [("/lookup", "", {"ID": c, "CustomerID": cu}) for c, cu in reads]
         lim += [("/add_interaction", "", {"CaseID": c, "CustomerID": cu, "Text": "Any news?"}) for c, cu in opens]
         lim += creates_lim[:5]
         add("mixed", "mixed 80% reads / 15% messages / 5% cases", ev, lim, reads_only=False)
