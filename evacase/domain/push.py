@@ -239,9 +239,11 @@ async def merged_case(
     new["backend_id"] = push.backend_id
     new["title"], new["description"] = push.title, push.description
 
-    new["topic_id"] = await resolve_topic(conn, push.topic, push.topic_name, settings["PushCases:AutoCreateTopic"])
+    new["topic_id"], path = await resolve_topic(
+        conn, push.topic, push.topic_name, settings["PushCases:AutoCreateTopic"]
+    )
     if new["topic_id"] != before["topic_id"]:
-        names["topic"] = await conn.fetchval(SQL["topic_path"], new["topic_id"])
+        names["topic"] = path
     status = await resolve_status(conn, push.status, settings["PushCases:AutoCreateStatus"])
     new["status_id"], names["status"] = status["id"], status["name"]
 

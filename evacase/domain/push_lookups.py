@@ -31,13 +31,17 @@ def unknown_topic(what: str) -> ValidationFailed:
     )
 
 
-async def create_topic(conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None) -> int:
+async def create_topic(
+    conn: asyncpg.Connection, parent_id: int | None, name: str, backend_id: str | None
+) -> tuple[int, str]:
+    """A new topic (or the one a simultaneous push just created) and its display path."""
     if parent_id is not None and await conn.fetchval(SQL["topic_depth"], parent_id) >= MAX_DEPTH - 1:
         raise depth_exceeded()
     row = await conn.fetchrow(SQL["create_pushed_topic"], parent_id, name, backend_id)
     if row is None:  # a simultaneous push created it
         row = await conn.fetchrow(SQL["topic_by_name_under"], name, parent_id)
-    return int(row["id"])
+    # Read in a statement of its own: the one that inserted the topic cannot see it.
+    return int(row["id"]), await conn.fetchval(SQL["topic_path"], row["id"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +55,15 @@ class TopicRef:
 
 async def resolve_topic(
     conn: asyncpg.Connection, topic: TopicRef | None, topic_name: str | None, auto_create: bool
-) -> int:
+) -> tuple[int, str]:
     """The contract's CaseTopic resolution (BackendID, then Name under ParentBackendID, then create), or the
-    guide's `Topic` name (anywhere in the tree; several -> ambiguous, none -> a new root topic)."""
+    guide's `Topic` name (anywhere in the tree; several -> ambiguous, none -> a new root topic): the topic and
+    its display path (read with it: no round trip of its own)."""
     if topic is not None and (topic.BackendID or topic.Name):
         if topic.BackendID:
             found = await conn.fetchrow(SQL["topic_by_backend_id"], topic.BackendID)
             if found is not None:
-                return int(found["id"])
+                return int(found["id"]), found["path"]
         parent_id = None
         if topic.ParentBackendID:
             parent = await conn.fetchrow(SQL["topic_by_backend_id"], topic.ParentBackendID)
@@ -71,7 +76,7 @@ async def resolve_topic(
         if topic.Name:
             found = await conn.fetchrow(SQL["topic_by_name_under"], topic.Name, parent_id)
             if found is not None:
-                return int(found["id"])
+                return int(found["id"]), found["path"]
         if not auto_create:
             raise unknown_topic(f"The case topic `{topic.Name or topic.BackendID}`")
         if not topic.Name:
@@ -88,7 +93,7 @@ async def resolve_topic(
                 data={"Field": "Topic"},
             )
         if matches:
-            return int(matches[0]["id"])
+            return int(matches[0]["id"]), matches[0]["path"]
         if not auto_create:
             raise unknown_topic(f"The case topic `{topic_name}`")
         return await create_topic(conn, None, topic_name, None)

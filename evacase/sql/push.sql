@@ -119,17 +119,18 @@ DELETE FROM case_related_items WHERE case_id = $1 RETURNING id
 SELECT topic_path($1)
 
 -- topic_by_backend_id --
--- The live topic with BackendID $1 (the oldest, should several share it).
-SELECT id, name FROM case_topics WHERE backend_id = $1 AND NOT is_deleted ORDER BY id LIMIT 1
+-- The live topic with BackendID $1 (the oldest, should several share it), with its display path (the ledger's).
+SELECT id, name, topic_path(id) AS path FROM case_topics WHERE backend_id = $1 AND NOT is_deleted ORDER BY id LIMIT 1
 
 -- topic_by_name_under --
 -- The live topic named $1 (case-insensitively) under parent $2 (null: a root topic); at most one exists.
-SELECT id, name FROM case_topics
+SELECT id, name, topic_path(id) AS path FROM case_topics
 WHERE lower(name) = lower($1) AND parent_id IS NOT DISTINCT FROM $2::bigint AND NOT is_deleted
 
 -- topics_by_name --
 -- Live topics named $1 (case-insensitively) anywhere in the tree; two rows are enough to know it is ambiguous.
-SELECT id, name FROM case_topics WHERE lower(name) = lower($1) AND NOT is_deleted ORDER BY id LIMIT 2
+SELECT id, name, topic_path(id) AS path FROM case_topics WHERE lower(name) = lower($1) AND NOT is_deleted
+ORDER BY id LIMIT 2
 
 -- topic_depth --
 -- How many levels topic $1 is below the root (0 for a root topic).

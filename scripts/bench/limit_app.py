@@ -279,7 +279,12 @@ def create_app(dsn: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
-            dsn, min_size=2, max_size=10, reset=no_reset, server_settings={"enable_bitmapscan": "off"}
+            dsn,
+            min_size=2,
+            max_size=10,
+            reset=no_reset,
+            # evacase's own settings (db.SERVER_SETTINGS): the same plans for the same statements.
+            server_settings={"enable_bitmapscan": "off", "plan_cache_mode": "force_generic_plan"},
         )
         # Title searches read the trigram index, with bitmap scans (as evacase's title search).
         search_pool = await asyncpg.create_pool(
