@@ -15,7 +15,7 @@ from evacase.db import contains_pattern, load_queries
 from evacase.domain.cases import lock_customer_case
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import VISIBLE_TO_CUSTOMERS, lock_customer_interaction
-from evacase.errors import CaseCaseAlreadyClosed, CaseInteractionNotFound, CaseNotFound
+from evacase.errors import CaseInteractionNotFound, CaseNotFound
 from evacase.messages import (
     EmptyResponse,
     FilterText,
@@ -72,19 +72,14 @@ class CustomerCreateCaseInteractionResponse(Message, kw_only=True):
 async def customer_create_case_interaction(
     ctx: Context, req: CustomerCreateCaseInteraction
 ) -> CustomerCreateCaseInteractionResponse:
-    row = await ctx.conn.fetchrow(SQL["customer_add_message"], req.CaseID, req.Text, ctx.caller.user_id)
-    if not row["mine"]:
-        raise CaseNotFound()
-    if row["is_closed"] is None:  # its status is newer than the statement: rare, the locked path decides
+    interaction_id = await ctx.conn.fetchval(SQL["customer_add_message"], req.CaseID, req.Text, ctx.caller.user_id)
+    if interaction_id is None:  # not theirs, closed, or a status newer than the statement: the locked path decides
         async with ctx.conn.transaction():
-            await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
+            await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)  # 404 or 409
             interaction_id = await ctx.conn.fetchval(
                 SQL["customer_create_interaction"], req.CaseID, req.Text, ctx.caller.user_id
             )
-        return CustomerCreateCaseInteractionResponse(ID=interaction_id)
-    if row["is_closed"]:
-        raise CaseCaseAlreadyClosed()
-    return CustomerCreateCaseInteractionResponse(ID=row["id"])
+    return CustomerCreateCaseInteractionResponse(ID=interaction_id)
 
 
 # --- CustomerGetCaseInteraction -------------------------------------------------------------------------

@@ -91,25 +91,20 @@ WHERE c.id = $1
 ORDER BY i.creation_time ASC, i.id ASC
 
 -- customer_add_message --
--- A customer's Communication interaction (text $2, customer $3) on their own open case $1, in one statement. The
--- case row alone is locked (`locked`: after a wait, its latest version, as with lock_case) and its status read
--- for it; nothing is written when the case is not the customer's (mine: false, or null when there is no case)
--- or closed. is_closed is null when the case's status is newer than this statement's snapshot (created while it
--- waited for the lock): the handler then takes the locked path (lock_customer_case, customer_create_interaction).
-WITH locked AS (
-    SELECT id, customer_id, status_id FROM cases WHERE id = $1 FOR UPDATE
-), state AS (
-    SELECT locked.id, locked.customer_id = $3 AS mine, s.is_closed
-    FROM locked
-    LEFT JOIN case_statuses s ON s.id = locked.status_id
-), ins AS (
-    INSERT INTO interactions (case_id, type, text, created_by)
-    SELECT state.id, 0, $2, $3 FROM state WHERE state.mine AND NOT state.is_closed
-    RETURNING id, case_id, creation_time
-), touched AS (
-    UPDATE cases SET last_interaction_time = ins.creation_time FROM ins WHERE cases.id = ins.case_id
+-- A customer's Communication interaction (text $2, customer $3) on their own open case $1, in one statement:
+-- the case's last interaction time is set only where the case is theirs and its status open, and that update's
+-- row lock is the only one taken (after a wait, PostgreSQL re-checks the case's latest version, status included).
+-- No row: not their case, closed, or its status newer than this statement (created while it waited): the
+-- handler then decides on the locked path (lock_customer_case, customer_create_interaction).
+WITH touched AS (
+    UPDATE cases c SET last_interaction_time = now()
+    WHERE c.id = $1 AND c.customer_id = $3
+      AND EXISTS (SELECT 1 FROM case_statuses s WHERE s.id = c.status_id AND NOT s.is_closed)
+    RETURNING c.id
 )
-SELECT (SELECT id FROM ins) AS id, (SELECT mine FROM state) AS mine, (SELECT is_closed FROM state) AS is_closed
+INSERT INTO interactions (case_id, type, text, created_by)
+SELECT touched.id, 0, $2, $3 FROM touched
+RETURNING id
 
 -- customer_create_interaction --
 -- A customer's Communication interaction on case $1; the case's last interaction time follows it.

@@ -279,24 +279,29 @@ def create_app(dsn: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
-            dsn,
-            min_size=2,
-            max_size=10,
-            reset=no_reset,
-            # evacase's own settings (db.SERVER_SETTINGS): the same plans for the same statements.
-            server_settings={"enable_bitmapscan": "off", "plan_cache_mode": "force_generic_plan"},
+            dsn, min_size=2, max_size=10, reset=no_reset, server_settings={"enable_bitmapscan": "off"}
         )
         # Title searches read the trigram index, with bitmap scans (as evacase's title search).
         search_pool = await asyncpg.create_pool(
             dsn, min_size=1, max_size=2, reset=no_reset, server_settings={"plan_cache_mode": "force_custom_plan"}
         )
-        assert pool is not None and search_pool is not None
-        pools.extend((pool, search_pool))
+        # The employee lists run with evacase's settings (db.SERVER_SETTINGS): the same plans for the same
+        # statements (left to choose, PostgreSQL re-plans them per call or settles on a poor plan for a value).
+        list_pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=10,
+            reset=no_reset,
+            server_settings={"enable_bitmapscan": "off", "plan_cache_mode": "force_generic_plan"},
+        )
+        assert pool is not None and search_pool is not None and list_pool is not None
+        pools.extend((pool, search_pool, list_pool))
         try:
             yield
         finally:
             await pool.close()
             await search_pool.close()
+            await list_pool.close()
 
     async def lookup(request: Request) -> Response:
         req = lookup_decoder.decode(await request.body())
@@ -340,9 +345,9 @@ def create_app(dsn: str | None = None) -> Starlette:
         if req.Title is not None:
             rows = await pools[1].fetch(LIST_BY["title"], req.Title, before)
         elif req.Column is None:
-            rows = await pools[0].fetch(LIST_BY[None], before)
+            rows = await pools[2].fetch(LIST_BY[None], before)
         else:
-            rows = await pools[0].fetch(LIST_BY[req.Column], req.Value, before)
+            rows = await pools[2].fetch(LIST_BY[req.Column], req.Value, before)
         return _json({"Results": [list(r.values()) for r in rows]})
 
     async def push(request: Request, statement: str) -> Response:
