@@ -78,6 +78,26 @@ times = st.integers(min_value=0, max_value=5).map(
 )
 
 
+async def walk_pages(
+    api: Api, service: str, first: dict[str, Any], tok: str
+) -> tuple[list[list[int]], list[list[int]]]:
+    """The IDs of every page from `first` on by NextPageToken, and the pages met walking back from the last one
+    by PreviousPageToken (in forward order)."""
+    pages: list[list[int]] = []
+    body = first
+    while True:
+        page = await api.ok(service, body, tok)
+        pages.append([c["ID"] for c in page["Results"]])
+        if "NextPageToken" not in page:
+            break
+        body = {"PageToken": page["NextPageToken"]}
+    back = [pages[-1]]
+    while "PreviousPageToken" in page:
+        page = await api.ok(service, {"PageToken": page["PreviousPageToken"]}, tok)
+        back.append([c["ID"] for c in page["Results"]])
+    return pages, back[::-1]
+
+
 @PROPERTY_SETTINGS
 @given(reporting_times=st.lists(times, max_size=30), limit=st.integers(min_value=1, max_value=7))
 async def test_paging_through_cases_returns_every_case_exactly_once_in_order(
@@ -92,24 +112,10 @@ async def test_paging_through_cases_returns_every_case_exactly_once_in_order(
         reporting_times,
     )
     expected = [r["id"] for r in sorted(rows, key=lambda r: (r["reporting_time"], r["id"]), reverse=True)]
-    tok = customer(who)
-    pages: list[list[int]] = []
-    body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit}}
-    while True:
-        page = await api.ok("CustomerListCases", body, tok)
-        pages.append([c["ID"] for c in page["Results"]])
-        assert len(pages[-1]) <= limit
-        if "NextPageToken" not in page:
-            break
-        body = {"PageToken": page["NextPageToken"]}
-    seen = [i for p in pages for i in p]
-    assert seen == expected
-    # Walking back from the last page visits the same pages in reverse.
-    back = [pages[-1]]
-    while "PreviousPageToken" in page:
-        page = await api.ok("CustomerListCases", {"PageToken": page["PreviousPageToken"]}, tok)
-        back.append([c["ID"] for c in page["Results"]])
-    assert back[::-1] == pages
+    pages, back = await walk_pages(api, "CustomerListCases", {"InitialPageConfig": {"Limit": limit}}, customer(who))
+    assert all(len(p) <= limit for p in pages)
+    assert [i for p in pages for i in p] == expected
+    assert back == pages  # walking back from the last page visits the same pages
 
 
 @PROPERTY_SETTINGS
@@ -439,18 +445,7 @@ async def test_list_cases_pages_every_matching_case_once_newest_first_whatever_t
         return not c["is_archived"] and all(wanted) and (title is None or title.lower() in c["title"].lower())
 
     expected = sorted((i for i, c in zip(ids, cases, strict=True) if matches(c)), reverse=True)
-    pages: list[list[int]] = []
-    body: dict[str, Any] = {"InitialPageConfig": {"Limit": limit, "Filter": filters}}
-    while True:
-        page = await api.ok("ListCases", body, AGENT)
-        pages.append([c["ID"] for c in page["Results"]])
-        assert len(pages[-1]) <= limit
-        if "NextPageToken" not in page:
-            break
-        body = {"PageToken": page["NextPageToken"]}
+    pages, back = await walk_pages(api, "ListCases", {"InitialPageConfig": {"Limit": limit, "Filter": filters}}, AGENT)
+    assert all(len(p) <= limit for p in pages)
     assert [i for p in pages for i in p] == expected
-    back = [pages[-1]]
-    while "PreviousPageToken" in page:
-        page = await api.ok("ListCases", {"PageToken": page["PreviousPageToken"]}, AGENT)
-        back.append([c["ID"] for c in page["Results"]])
-    assert back[::-1] == pages
+    assert back == pages

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from evacase.db import translate_db_error
@@ -34,25 +36,35 @@ async def invariant_breaks(db: asyncpg.Connection) -> list[Any]:
     return [tuple(r) for r in rows]
 
 
+async def message_while_the_case_is_held(
+    api: Api, db_dsn: str, case_id: int, hold: str, then: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+) -> httpx.Response:
+    """The customer's message on a case another transaction holds (it ran `hold`); once the request waits for
+    the row lock, that transaction runs `then` and commits. The request's answer."""
+    agent = await asyncpg.connect(db_dsn)
+    try:
+        tx = agent.transaction()
+        await tx.start()
+        await agent.execute(hold, case_id)
+        write = asyncio.ensure_future(
+            api.call("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
+        )
+        await asyncio.sleep(0.3)  # the request now waits for the row lock, its snapshot taken
+        assert not write.done()
+        if then is not None:
+            await then(agent)
+        await tx.commit()
+        return await asyncio.wait_for(write, 10)
+    finally:
+        await agent.close()
+
+
 async def test_a_message_waiting_on_a_status_change_finds_the_case(
     api: Api, db: asyncpg.Connection, db_dsn: str
 ) -> None:
     # Defect 2, deterministically: an agent's status change holds the case row while the customer writes.
     case_id = await customer_case(api)
-    agent = await asyncpg.connect(db_dsn)
-    try:
-        tx = agent.transaction()
-        await tx.start()
-        await agent.execute("UPDATE cases SET status_id = 2 WHERE id = $1", case_id)
-        write = asyncio.ensure_future(
-            api.call("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
-        )
-        await asyncio.sleep(0.3)  # the request now waits for the row lock
-        assert not write.done()
-        await tx.commit()
-        r = await asyncio.wait_for(write, 10)
-    finally:
-        await agent.close()
+    r = await message_while_the_case_is_held(api, db_dsn, case_id, "UPDATE cases SET status_id = 2 WHERE id = $1")
     assert r.status_code == 200, r.text
     assert await db.fetchval("SELECT count(*) FROM interactions WHERE case_id = $1 AND type = 0", case_id) == 1
 
@@ -63,16 +75,8 @@ async def test_a_message_waiting_on_a_move_into_a_status_created_meanwhile_is_de
 ) -> None:
     # The one-statement message cannot see a status newer than its snapshot: it takes the locked path then.
     case_id = await customer_case(api)
-    agent = await asyncpg.connect(db_dsn)
-    try:
-        tx = agent.transaction()
-        await tx.start()
-        await agent.execute("UPDATE cases SET last_modified_by = last_modified_by WHERE id = $1", case_id)
-        write = asyncio.ensure_future(
-            api.call("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
-        )
-        await asyncio.sleep(0.3)  # the request now waits for the row lock, its snapshot taken
-        assert not write.done()
+
+    async def move_into_a_fresh_status(agent: asyncpg.Connection) -> None:
         new_status = await agent.fetchval(
             "INSERT INTO case_statuses (name, is_closed) VALUES ('Fresh', $1) RETURNING id", closed
         )
@@ -82,10 +86,9 @@ async def test_a_message_waiting_on_a_move_into_a_status_created_meanwhile_is_de
             new_status,
             closed,
         )
-        await tx.commit()
-        r = await asyncio.wait_for(write, 10)
-    finally:
-        await agent.close()
+
+    hold = "UPDATE cases SET last_modified_by = last_modified_by WHERE id = $1"
+    r = await message_while_the_case_is_held(api, db_dsn, case_id, hold, move_into_a_fresh_status)
     assert (r.status_code, r.json()["Error"]["Code"] if code else None) == (status, code), r.text
     messages = await db.fetchval("SELECT count(*) FROM interactions WHERE case_id = $1 AND type = 0", case_id)
     assert messages == (0 if closed else 1)

@@ -171,7 +171,7 @@ UPDATE cases SET title = $2, description = $3, topic_id = $4 WHERE id = $1
 -- A page of the customer's cases, newest first, after the keyset bound ($2, $3); $4 title contains.
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
@@ -185,7 +185,7 @@ LIMIT $5
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
