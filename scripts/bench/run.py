@@ -333,23 +333,11 @@ def call(url: str, service: str, auth: str, body: dict[str, Any]) -> dict[str, A
         return result
 
 
-def deep_page_token(url: str, fx: Fixtures) -> str | None:
-    """Walk the heavy customer's cases page by page, as a client would, to the deep page's token."""
-    auth = fx.auth(fx.heavy_customer)
+def page_token(url: str, service: str, auth: str, page: int) -> str | None:
+    """Walk a list (no filter) page by page, as a client would, to the token of page `page`."""
     token = None
-    for _ in range(fx.deep_page - 1):
-        answer = call(url, "CustomerListCases", auth, {"PageToken": token} if token else {})
-        token = answer.get("NextPageToken")
-        if token is None:
-            break
-    return token
-
-
-def list_cases_deep_token(url: str, fx: Fixtures) -> str | None:
-    """Walk ListCases (no filter) page by page to page DEEP_PAGE's token."""
-    token = None
-    for _ in range(DEEP_PAGE - 1):
-        token = call(url, "ListCases", fx.employee_auth(), {"PageToken": token} if token else {}).get("NextPageToken")
+    for _ in range(page - 1):
+        token = call(url, service, auth, {"PageToken": token} if token else {}).get("NextPageToken")
         if token is None:
             break
     return token
@@ -447,7 +435,7 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
         for key, name, ev_filter, lim_body in lists:
             body = {"InitialPageConfig": {"Filter": ev_filter}} if ev_filter else {}
             add(key, name, [(msg + "ListCases", auth, body)], [("/employee_list", "", lim_body)])
-        token = list_cases_deep_token(evacase_url, fx) if fx.list_deep_bound else None
+        token = page_token(evacase_url, "ListCases", auth, DEEP_PAGE) if fx.list_deep_bound else None
         if token and fx.list_deep_bound:
             deep = [(msg + "ListCases", auth, {"PageToken": token})]
             add(
@@ -460,7 +448,7 @@ def scenarios(folder: Path, fx: Fixtures, evacase_url: str, wanted: set[str]) ->
         auth = fx.auth(fx.heavy_customer)
         first = [(msg + "CustomerListCases", auth, {})]
         add("list_first", "CustomerListCases page 1", first, [("/list_cases", "", {"CustomerID": fx.heavy_customer})])
-        token = deep_page_token(evacase_url, fx)
+        token = page_token(evacase_url, "CustomerListCases", auth, fx.deep_page)
         if token and fx.deep_bound:
             before_time, before_id = fx.deep_bound
             bound = {"CustomerID": fx.heavy_customer, "BeforeTime": before_time.isoformat(), "BeforeID": before_id}
