@@ -158,3 +158,22 @@ async def test_an_expired_key_is_a_new_key_and_the_purge_deletes_expired_ones(
     finally:
         await pool.close()
     assert [r["key"] for r in await db.fetch("SELECT key FROM idempotency_keys")] == ["live"]
+
+
+async def test_a_keyed_message_on_a_closed_case_is_refused_inside_the_keys_transaction(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    # The one-statement message's refusal takes the locked path in a savepoint of the key's transaction: the 409
+    # leaves neither a message nor a stored answer, and the retry after reopening runs.
+    case_id = (await keyed(api, "CustomerCreateCase", CASE, CUSTOMER, "case")).json()["ID"]
+    await db.execute("UPDATE cases SET status_id = 3, closing_time = now() WHERE id = $1", case_id)
+    body = {"CaseID": case_id, "Text": "Still broken"}
+    refused = await keyed(api, "CustomerCreateCaseInteraction", body, CUSTOMER, "msg")
+    assert (refused.status_code, refused.json()["Error"]["Code"]) == (409, "Case:CaseAlreadyClosed")
+    assert await db.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'msg'") == 0
+    await db.execute("UPDATE cases SET status_id = 2, closing_time = NULL WHERE id = $1", case_id)
+    ok = await keyed(api, "CustomerCreateCaseInteraction", body, CUSTOMER, "msg")
+    again = await keyed(api, "CustomerCreateCaseInteraction", body, CUSTOMER, "msg")
+    assert (ok.status_code, again.content, again.headers["Idempotent-Replayed"]) == (200, ok.content, "true")
+    count = await db.fetchval("SELECT count(*) FROM interactions WHERE case_id = $1 AND type = 0", case_id)
+    assert count == 1
