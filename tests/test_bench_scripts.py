@@ -287,6 +287,8 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
         "elist_assignee",
         "elist_customer",
         "elist_title",
+        "state",
+        "note",
     }, keys
     failed = {
         r["key"]: [run["errors"] for run in r["evacase"] + r["limit"]]

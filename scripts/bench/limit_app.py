@@ -94,6 +94,13 @@ class Created(msgspec.Struct):
     ID: int
 
 
+class UpdateState(msgspec.Struct):
+    ID: int
+    StatusID: int
+    Solution: str
+    UserID: int
+
+
 class EmployeeListCases(msgspec.Struct):
     Column: str | None = None  # one of LIST_COLUMNS; None: no filter
     Value: int | str | None = None
@@ -216,6 +223,18 @@ LIST_BY = {
     "title": EMPLOYEE_LIST.format(where="c.title ILIKE $1 AND c.id < $2", order="c.id DESC"),
 }
 
+# UpdateCaseState: status and solution, the case's modification and its ledger lines, in one statement.
+UPDATE_STATE = """WITH changed AS (
+    UPDATE cases SET status_id = $2, solution = $3, last_modification_time = now(), last_modified_by = $4
+    WHERE id = $1
+    RETURNING id, (SELECT name FROM case_statuses WHERE id = $2) AS status_name
+)
+INSERT INTO interactions (case_id, type, text, created_by)
+SELECT changed.id, 2, l.text, $4
+FROM changed,
+     LATERAL (VALUES ('Case status set to `' || changed.status_name || '`'), ('Case solution updated')) l (text)
+RETURNING case_id"""
+
 # PushCase of a new case for a known customer, with its interactions and ledger lines, in one statement.
 PUSH_NEW = """WITH new_case AS (
     INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description,
@@ -273,6 +292,7 @@ def create_app(dsn: str | None = None) -> Starlette:
     add_decoder = msgspec.json.Decoder(AddInteraction)
     employee_list_decoder = msgspec.json.Decoder(EmployeeListCases)
     push_decoder = msgspec.json.Decoder(Push)
+    update_state_decoder = msgspec.json.Decoder(UpdateState)
 
     async def no_reset(conn: asyncpg.Connection) -> None:
         """asyncpg still rolls back an open transaction; skip the session-state reset query (none is set)."""
@@ -373,6 +393,12 @@ def create_app(dsn: str | None = None) -> Starlette:
         )
         return _json(Created(case_id))
 
+    async def update_state(request: Request) -> Response:
+        req = update_state_decoder.decode(await request.body())
+        async with pools[0].acquire() as conn:
+            await conn.fetch(UPDATE_STATE, req.ID, req.StatusID, req.Solution, req.UserID)
+        return Response(b"{}", media_type="application/json")
+
     async def push_new(request: Request) -> Response:
         return await push(request, PUSH_NEW)
 
@@ -391,6 +417,7 @@ def create_app(dsn: str | None = None) -> Starlette:
             Route("/add_interaction", add_interaction, methods=["POST"]),
             Route("/employee_case", employee_case, methods=["POST"]),
             Route("/employee_list", employee_list, methods=["POST"]),
+            Route("/update_state", update_state, methods=["POST"]),
             Route("/push_new", push_new, methods=["POST"]),
             Route("/push_update", push_update, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
