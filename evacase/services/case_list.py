@@ -134,24 +134,22 @@ def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool, 
     if not (isinstance(limit, int) and 2 <= limit <= MAX_LIMIT):
         raise ValueError(f"page limit {limit!r} outside 2..{MAX_LIMIT}")
     present = tuple(field for field in COLUMNS if filters.get(field) is not None)
-    driver = next((f for f in DRIVERS if f in present), None)
-    ordered = ([driver] if driver else []) + [f for f in present if f != driver]
-    params: list[Any] = [contains_pattern(filters[f]) if f == "Title" else filters[f] for f in ordered]
+    sql, order_of_params = _list_sql(present, units is not None, forward, limit)
+    params: list[Any] = [contains_pattern(filters[f]) if f == "Title" else filters[f] for f in order_of_params]
     if units is not None:
         params.append(units)
-    return _list_sql(present, units is not None, forward, limit), params
+    return sql, params
 
 
 @functools.lru_cache(maxsize=1024)
-def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) -> str:
-    """The statement for one shape of request (which filters, units or not, direction, page size), built once:
-    the driver's parameter first ($2), then the other filters' in COLUMNS order, then the units."""
-    number = 1
+def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) -> tuple[str, tuple[str, ...]]:
+    """The statement for one shape of request (which filters, units or not, direction, page size), built once,
+    and the filters whose values it takes from $2 on, in order (the units, when given, follow them)."""
+    fields: list[str] = []
 
-    def param() -> LiteralString:
-        nonlocal number
-        number += 1
-        return "$" + str(number)
+    def param(field: str) -> LiteralString:
+        fields.append(field)
+        return "$" + str(len(fields) + 1)
 
     driver = next((f for f in DRIVERS if f in present), None)
     conditions: list[LiteralString] = []
@@ -159,7 +157,7 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
         keyset: LiteralString = "c.id < $1" if forward else "c.id > $1"
         order: LiteralString = "c.id DESC" if forward else "c.id ASC"
     else:
-        column, bound = COLUMNS[driver], param()
+        column, bound = COLUMNS[driver], param(driver)
         if forward:
             keyset = f"c.{column} >= {bound} AND c.{column} <= {bound} AND (c.{column}, c.id) < ({bound}, $1)"
             order = f"c.{column} DESC, c.id DESC"
@@ -170,18 +168,19 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
         if field == driver:
             continue
         if field == "Title":
-            conditions.append(f"AND c.title ILIKE {param()}")
+            conditions.append(f"AND c.title ILIKE {param(field)}")
         else:
-            conditions.append(f"AND c.{COLUMNS[field]} = {param()}")
+            conditions.append(f"AND c.{COLUMNS[field]} = {param(field)}")
     if units:
-        conditions.append("AND " + VISIBLE_UNITS.format(param()))
-    return SQL["list_cases"].format(
+        conditions.append("AND " + VISIBLE_UNITS.format("$" + str(len(fields) + 2)))
+    sql = SQL["list_cases"].format(
         keyset=keyset,
         conditions="\n      ".join(conditions),
         order=order,
         limit=str(limit),
         direction="DESC" if forward else "ASC",
     )
+    return sql, tuple(fields)
 
 
 def list_item(r: asyncpg.Record) -> CaseListItem:
