@@ -3,6 +3,7 @@ change starts from."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -81,14 +82,10 @@ async def fetch_title_search(conn: asyncpg.Connection, query: str, *args: Any) -
     """The rows of a list query filtered by a title "contains", planned for its pattern (the trigram index for a
     rare one, the list's own index for a common one), in a read-only transaction of its own (or the request's,
     when it has one: a caller's first request records the caller)."""
-    rows: list[asyncpg.Record]
-    if conn.is_in_transaction():
+    transaction = contextlib.nullcontext() if conn.is_in_transaction() else conn.transaction(readonly=True)
+    async with transaction:
         await conn.execute(SQL_CASES["title_search_plans"])
-        rows = await conn.fetch(query, *args)
-        return rows
-    async with conn.transaction(readonly=True):
-        await conn.execute(SQL_CASES["title_search_plans"])
-        rows = await conn.fetch(query, *args)
+        rows: list[asyncpg.Record] = await conn.fetch(query, *args)
     return rows
 
 
