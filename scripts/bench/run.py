@@ -241,32 +241,30 @@ class Fixtures:
     list_deep_bound: int | None  # the last ID of ListCases page DEEP_PAGE - 1 (no filter)
     tokens: dict[int, str] = field(default_factory=dict)
 
+    def _token(self, user_id: int, **claims: Any) -> str:
+        """The Authorization value for `user_id`, minted once (a week long)."""
+        if user_id not in self.tokens:
+            self.tokens[user_id] = "Bearer " + mint_token(self.secret, user_id=user_id, expires_in=7 * 86400, **claims)
+        return self.tokens[user_id]
+
     def employee_auth(self) -> str:
-        if EMPLOYEE not in self.tokens:
-            self.tokens[EMPLOYEE] = "Bearer " + mint_token(
-                self.secret,
-                user_id=EMPLOYEE,
-                user_type=UserType.EMPLOYEE,
-                functionalities=["Cases:View", "Cases:Edit", "PushCases:None"],
-                first_name="Bench",
-                last_name="Agent",
-                email="agent@example.com",
-                expires_in=7 * 86400,
-            )
-        return self.tokens[EMPLOYEE]
+        return self._token(
+            EMPLOYEE,
+            user_type=UserType.EMPLOYEE,
+            functionalities=["Cases:View", "Cases:Edit", "PushCases:None"],
+            first_name="Bench",
+            last_name="Agent",
+            email="agent@example.com",
+        )
 
     def auth(self, customer: int) -> str:
-        if customer not in self.tokens:
-            self.tokens[customer] = "Bearer " + mint_token(
-                self.secret,
-                user_id=customer,
-                user_type=UserType.CUSTOMER,
-                first_name="Customer",
-                last_name=str(customer),
-                email=f"customer{customer}@example.com",
-                expires_in=7 * 86400,
-            )
-        return self.tokens[customer]
+        return self._token(
+            customer,
+            user_type=UserType.CUSTOMER,
+            first_name="Customer",
+            last_name=str(customer),
+            email=f"customer{customer}@example.com",
+        )
 
 
 async def fixtures(dsn: str, seed: int) -> Fixtures:
