@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from evacase.auth import Caller
 from evacase.db import Queries
+from evacase.domain.catalogue import CatalogueCache
 from evacase.paging import Page, PageRequest, PageTokens
 
 
@@ -20,6 +21,7 @@ class Context:
     request_id: str
     page_tokens: PageTokens
     backend_system_id: str | None = None
+    catalogue: CatalogueCache = field(default_factory=CatalogueCache)
 
     async def fetch_page(
         self,

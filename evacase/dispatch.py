@@ -200,7 +200,7 @@ def context(
     """The handler's context; a customer token that names a pushed customer acts as that customer."""
     if acting_id is not None and acting_id != caller.user_id:
         caller = replace(caller, user_id=acting_id)
-    return Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id)
+    return Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id, rt.catalogue)
 
 
 async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:

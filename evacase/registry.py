@@ -44,7 +44,9 @@ class Operation:
     writes: bool
     decoder: msgspec.json.Decoder[Any]
     constraints: ConstraintTexts
-    # The handler writes with exactly one SQL statement (atomic on its own): no BEGIN/COMMIT round trips.
+    # The handler's write is atomic on its own (one SQL statement, or a transaction the handler opens when that
+    # statement finds its rows changed): the dispatcher adds no BEGIN/COMMIT round trips, and never runs it again
+    # after a connection failure (the write may have committed: only the client can retry).
     one_statement: bool = False
 
 

@@ -15,6 +15,7 @@ from evacase.auth import TokenVerifier
 from evacase.config import Settings
 from evacase.db import create_pool, fetch_secret
 from evacase.deadlines import Deadlines
+from evacase.domain.catalogue import CatalogueCache
 from evacase.domain.users import KnownUsers
 from evacase.paging import PageTokens
 from evacase.registry import Registry
@@ -32,6 +33,7 @@ class Runtime:
     deadlines: Deadlines = field(default_factory=Deadlines)
     idempotency_ttl: float = 24 * 3600.0  # seconds an Idempotency-Key's answer is kept
     known_users: KnownUsers = field(default_factory=KnownUsers)
+    catalogue: CatalogueCache = field(default_factory=CatalogueCache)  # PushCase's custom fields and settings
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
     gate: asyncio.Semaphore = field(init=False)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+import evacase
 from evacase.auth import UserType, mint_token
+from evacase.db import load_queries
 
 SECRET = "evacase-test-secret-0123456789abcdef"
 
@@ -69,3 +72,34 @@ class Api:
         err = r.json()["Error"]
         assert err["RequestID"] == r.headers["EVA-Request-ID"]
         return err
+
+
+class CountingConnection:
+    """The real connection, counting the statements sent through it."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._conn, name)
+        if name in ("execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table"):
+
+            async def counted(query: str, *args: Any, **kwargs: Any) -> Any:
+                self.statements.append(query)
+                return await attr(query, *args, **kwargs)
+
+            return counted
+        return attr
+
+
+def statement_name(sql: str) -> str:
+    """The name a statement has in `evacase/sql/*.sql` (the text itself when it is none of them)."""
+    if not _STATEMENT_NAMES:
+        sql_dir = Path(evacase.__file__).parent / "sql"
+        for path in sql_dir.glob("*.sql"):
+            _STATEMENT_NAMES.update({text: name for name, text in load_queries(path.stem).items()})
+    return _STATEMENT_NAMES.get(sql, sql)
+
+
+_STATEMENT_NAMES: dict[str, str] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import json
 import time
 from typing import Any
 
@@ -15,11 +16,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evacase.auth import UserType
-from evacase.domain.customers import PushedCustomer, upsert_customer
+from evacase.auth import Caller, Scope, UserType
+from evacase.context import Context
+from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.customers import PushedCustomer, customer_keys, upsert_customer
+from evacase.domain.users import record_user
+from evacase.paging import PageTokens
+from evacase.services import build_registry
+from tests.conftest import make_settings, serving
 from tests.dbstate import ledger, snapshot
 from tests.guide_examples import PUSH_CASE_CUSTOM_FIELDS, PUSH_CASE_REQUEST, PUSH_CASE_RESPONSE
-from tests.helpers import SECRET, Api, customer, employee, token
+from tests.helpers import SECRET, Api, CountingConnection, customer, employee, statement_name, token
 from tests.strategies import PROPERTY_SETTINGS
 
 INTEGRATOR = token(70, UserType.API, ["PushCases:None"])
@@ -763,6 +770,9 @@ async def test_a_push_with_any_one_value_replaced_never_fails_with_500_or_half_w
         assert await snapshot(db) == before, r.text
 
 
+LOCK_PUSH = "SELECT identity_case_id FROM push_reads($1, $2, $3, NULL, NULL, NULL, NULL, NULL)"
+
+
 async def test_a_push_by_e_mail_waits_for_a_push_creating_that_customer(db: asyncpg.Connection, db_dsn: str) -> None:
     """Deterministic: the first push holds its transaction open; the second, knowing only the e-mail address,
     waits for it and then finds the same customer instead of creating a second one."""
@@ -771,11 +781,14 @@ async def test_a_push_by_e_mail_waits_for_a_push_creating_that_customer(db: asyn
         first_tx = db.transaction()
         await first_tx.start()
         profile = {"email_address": "same@shop.example"}
-        first = await upsert_customer(db, PushedCustomer("SAME", "same@shop.example", profile, {}), None)
+        pushed = PushedCustomer("SAME", "same@shop.example", profile, {})
+        await db.execute(LOCK_PUSH, "crm", "first", customer_keys(pushed))  # as a push of case `first` locks
+        first = await upsert_customer(db, pushed, None)
 
         async def second_push() -> int:
             async with other.transaction():
                 pushed = PushedCustomer(None, "SAME@shop.example", {"email_address": "SAME@shop.example"}, {})
+                await other.execute(LOCK_PUSH, "crm", "second", customer_keys(pushed))
                 return await upsert_customer(other, pushed, None)
 
         second = asyncio.create_task(second_push())
@@ -810,3 +823,112 @@ async def test_a_push_matches_a_token_holder_by_email_only_when_the_address_is_t
     customer_id = await db.fetchval("SELECT customer_id FROM cases")
     assert customer_id == (60 if matched else FIRST_PUSHED_ID)
     assert await db.fetchval("SELECT email_verified FROM users WHERE id = 60") is (verified is True)
+
+
+# --- fewer round trips, same checks (issue 13) ----------------------------------------------------------
+
+ADMIN = employee(72, ["CustomFields:Create", "PushCases:Settings"])
+
+
+async def test_a_second_process_sees_custom_fields_and_settings_another_changed(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    # The custom fields and push settings a process keeps are filed under the database's catalogue version:
+    # whatever another instance commits raises it, and the next push reads them again.
+    body = push(CustomFields={"Colour": "red"})
+    err = await api.error("PushCase", body, INTEGRATOR, 400)  # this process now holds a catalogue without it
+    assert err["Code"] == "CustomFields:UnknownFieldForType"
+    async with serving(make_settings(db_dsn)) as other:
+        field_id = (await other.ok("CreateCustomField", {"Name": "Colour", "DataType": 0}, ADMIN))["ID"]
+        await other.ok("SetPushCaseSettings", {"AutoCreateTopic": False}, ADMIN)
+    case_id = (await api.ok("PushCase", body, INTEGRATOR))["ID"]
+    value = await db.fetchval(
+        "SELECT value FROM case_custom_field_values WHERE case_id = $1 AND custom_field_id = $2", case_id, field_id
+    )
+    assert value == '"red"'
+    unknown_topic = push(BackendID="C-2", CaseTopic={"BackendID": "T-NEW", "Name": "Brand new"})
+    err = await api.error("PushCase", unknown_topic, INTEGRATOR, 400)
+    assert err["Code"] == "PushCase:UnknownPushedTopic", err
+
+
+async def test_the_catalogue_version_rises_with_committed_changes_only(db: asyncpg.Connection) -> None:
+    version = "SELECT version FROM catalogue_version"
+    before = await db.fetchval(version)
+    async with db.transaction():
+        await db.execute("INSERT INTO settings (name, value) VALUES ('PushCases:AutoCreateTopic', 'false')")
+        assert await db.fetchval(version) == before  # raised at commit, not before
+    assert await db.fetchval(version) == before + 1
+    tx = db.transaction()
+    await tx.start()
+    await db.execute("INSERT INTO custom_fields (name, data_type) VALUES ('Size', 0)")
+    await tx.rollback()
+    assert await db.fetchval(version) == before + 1
+    await db.execute("UPDATE custom_fields SET name = name")  # no row: nothing to raise
+    assert await db.fetchval(version) == before + 1
+    await db.execute("INSERT INTO custom_fields (name, data_type) VALUES ('Size', 0)")
+    assert await db.fetchval(version) == before + 2
+
+
+async def test_an_unchanged_customer_profile_is_not_written_again_and_a_changed_one_is(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    customer_data = {"BackendID": "K-1", "FirstName": "Ada", "LastName": "Lovelace", "EmailAddress": "ada@x.example"}
+    await api.ok("PushCase", push(BackendID="C-1", Customer=customer_data), INTEGRATOR)
+    version = "SELECT xmin::text FROM customer_profiles WHERE user_id = $1"
+    written = await db.fetchval(version, FIRST_PUSHED_ID)
+    await api.ok("PushCase", push(BackendID="C-2", Customer=customer_data), INTEGRATOR)
+    assert await db.fetchval(version, FIRST_PUSHED_ID) == written
+    await api.ok("PushCase", push(BackendID="C-3", Customer=customer_data | {"LastName": "King"}), INTEGRATOR)
+    assert await db.fetchval(version, FIRST_PUSHED_ID) != written
+    row = await db.fetchrow("SELECT first_name, last_name FROM users WHERE id = $1", FIRST_PUSHED_ID)
+    assert tuple(row) == ("Ada", "King")
+    profile = await db.fetchrow(
+        "SELECT last_name, email_address FROM customer_profiles WHERE user_id = $1", FIRST_PUSHED_ID
+    )
+    assert tuple(profile) == ("King", "ada@x.example")
+
+
+async def push_statements(db: asyncpg.Connection, catalogue: CatalogueCache, body: dict[str, Any]) -> list[str]:
+    """The statements one PushCase sends (their names in sql/*.sql), its handler run on a counting connection in
+    a transaction as the dispatcher runs it, with `catalogue` as the process's."""
+    op = build_registry().get("PushCase")
+    assert op is not None
+    conn = CountingConnection(db)
+    caller = Caller(user_id=70, user_type=UserType.API, functionalities={"PushCases": Scope.NONE})
+    ctx = Context(conn, caller, "request", PageTokens(b"k" * 32), catalogue=catalogue)  # type: ignore[arg-type]
+    async with db.transaction():
+        await op.handler(ctx, op.decoder.decode(json.dumps(body).encode()))
+    return [statement_name(sql) for sql in conn.statements]
+
+
+async def test_a_push_for_a_known_customer_is_two_statements_new_or_update(db: asyncpg.Connection) -> None:
+    # The push's locks and lookups in one call, then the case with its interactions and ledger in one statement
+    # (with BEGIN and COMMIT, four round trips), once the catalogue is cached and the customer's profile unchanged.
+    await record_user(db, Caller(user_id=70, user_type=UserType.API, functionalities={}))
+    await db.execute("UPDATE case_topics SET backend_id = 'T-RET' WHERE id = 2")
+    catalogue = CatalogueCache()
+    customer_data = {"BackendID": "K-1", "FirstName": "Ada", "LastName": "Lovelace"}
+    interactions = [
+        {"BackendID": "m1", "Text": "Where is it?", "Type": 0},
+        {"BackendID": "n1", "Text": "Asked", "Type": 1},
+    ]
+    first = await push_statements(db, catalogue, push(Customer=customer_data, Interactions=interactions))
+    assert first[0] == "push_reads" and first[-1] == "insert_case" and "create_customer" in first
+    new = push(BackendID="C-2", Customer=customer_data, Interactions=interactions)
+    assert await push_statements(db, catalogue, new) == ["push_reads", "insert_case"]
+    update = new | {"Update": True, "Title": "Still missing"}
+    assert await push_statements(db, catalogue, update) == ["push_reads", "update_case"]
+    case_id = await db.fetchval("SELECT id FROM cases WHERE backend_id = 'C-2'")
+    assert await ledger(db, case_id) == [
+        "Case pushed with priority `Low`",
+        "Case status set to `New`",
+        "Case title set to `Still missing`",
+    ]
+    rows = await db.fetch("SELECT type, text FROM interactions WHERE case_id = $1 ORDER BY id", case_id)
+    assert [tuple(r) for r in rows] == [
+        (0, "Where is it?"),
+        (1, "Asked"),
+        (2, "Case pushed with priority `Low`"),
+        (2, "Case status set to `New`"),
+        (2, "Case title set to `Still missing`"),
+    ]

@@ -41,14 +41,30 @@ async def message_while_the_case_is_held(
 ) -> httpx.Response:
     """The customer's message on a case another transaction holds (it ran `hold`); once the request waits for
     the row lock, that transaction runs `then` and commits. The request's answer."""
+    body = {"CaseID": case_id, "Text": "Any news?"}
+    return await call_while_the_case_is_held(
+        api, db_dsn, case_id, hold, "CustomerCreateCaseInteraction", body, CUSTOMER, then
+    )
+
+
+async def call_while_the_case_is_held(
+    api: Api,
+    db_dsn: str,
+    case_id: int,
+    hold: str,
+    service: str,
+    body: dict[str, Any],
+    token: str,
+    then: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> httpx.Response:
+    """`service` called on a case another transaction holds (it ran `hold`); once the request waits for the row
+    lock, that transaction runs `then` and commits. The request's answer."""
     agent = await asyncpg.connect(db_dsn)
     try:
         tx = agent.transaction()
         await tx.start()
         await agent.execute(hold, case_id)
-        write = asyncio.ensure_future(
-            api.call("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
-        )
+        write = asyncio.ensure_future(api.call(service, body, token))
         await asyncio.sleep(0.3)  # the request now waits for the row lock, its snapshot taken
         assert not write.done()
         if then is not None:
@@ -57,6 +73,43 @@ async def message_while_the_case_is_held(
         return await asyncio.wait_for(write, 10)
     finally:
         await agent.close()
+
+
+async def ledger_of(db: asyncpg.Connection, case_id: int, author: int) -> list[str]:
+    rows = await db.fetch(
+        "SELECT text FROM interactions WHERE case_id = $1 AND type = 2 AND created_by = $2 ORDER BY id", case_id, author
+    )
+    return [r["text"] for r in rows]
+
+
+async def test_a_state_change_racing_another_is_decided_by_what_committed(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    # UpdateCaseState reads without a lock and writes only the version it read: another agent's move into the
+    # same status commits while it waits, so it reads again under the lock and writes only the priority.
+    case_id = await customer_case(api)
+    await api.ok("GetCaseByID", {"ID": case_id}, AGENT)  # the agent is known: no user write, no transaction
+    body = {"ID": case_id, "StatusID": 2, "Priority": 2}
+    hold = "UPDATE cases SET status_id = 2 WHERE id = $1"
+    r = await call_while_the_case_is_held(api, db_dsn, case_id, hold, "UpdateCaseState", body, AGENT)
+    assert (r.status_code, r.json()) == (200, {"StatusAction": 0}), r.text
+    assert await ledger_of(db, case_id, 90) == ["Case priority set to `High`"]
+    row = await db.fetchrow("SELECT status_id, priority, last_modified_by FROM cases WHERE id = $1", case_id)
+    assert tuple(row) == (2, 2, 90)
+
+
+async def test_a_state_change_whose_case_was_only_locked_meanwhile_writes_what_it_read(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    case_id = await customer_case(api)
+    await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
+    body = {"ID": case_id, "StatusID": 2}
+    r = await call_while_the_case_is_held(
+        api, db_dsn, case_id, "SELECT id FROM cases WHERE id = $1 FOR UPDATE", "UpdateCaseState", body, AGENT
+    )
+    assert (r.status_code, r.json()) == (200, {"StatusAction": 0}), r.text
+    status_name = await db.fetchval("SELECT name FROM case_statuses WHERE id = 2")
+    assert await ledger_of(db, case_id, 90) == [f"Case status set to `{status_name}`"]
 
 
 async def test_a_message_waiting_on_a_status_change_finds_the_case(

@@ -57,9 +57,16 @@ async def assignee_name(conn: asyncpg.Connection, assignee_id: int) -> str:
     user = await find_user(conn, assignee_id)
     if user is None:
         raise UserNotFound("The assignee does not exist.")
-    if not user["user_type"] & UserType.EMPLOYEE:  # Employee (1) and System (17) share the bit
+    return assignee_display_name(user["user_type"], user["first_name"], user["last_name"], assignee_id)
+
+
+def assignee_display_name(user_type: int | None, first_name: str | None, last_name: str | None, user_id: int) -> str:
+    """An assignee's name for a ledger line; refused unless an Employee or System user (type None: unknown)."""
+    if user_type is None:
+        raise UserNotFound("The assignee does not exist.")
+    if not user_type & UserType.EMPLOYEE:  # Employee (1) and System (17) share the bit
         raise CaseAssigneeIsInvalidUserTypeToAssignToCase()
-    return full_name(user["first_name"], user["last_name"]) or str(assignee_id)
+    return full_name(first_name, last_name) or str(user_id)
 
 
 async def lock_staff_case(
@@ -103,35 +110,81 @@ async def lock_customer_case(conn: asyncpg.Connection, caller: Caller, case_id: 
 async def change_case_state(conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]) -> int:
     """Move a case's state: any of `status_id`, `priority`, `assignee_id` (None unassigns) and `solution` (None
     clears), the others kept; a closed status sets ClosingTime, an open one clears it. Employees' UpdateCaseState
-    and background jobs (as the system actor) alike. Returns the new status's Action."""
+    and background jobs (as the system actor) alike. Returns the new status's Action.
+
+    Outside a transaction it is optimistic: one read, the rules, and one statement that writes only if the case
+    (its row version) and the target status are still what was read; when they are not, the same read, rules and
+    write follow under the case's lock (and the target status's share lock) in a transaction."""
     if "priority" in changes:
         check_priority(changes["priority"])
-    case = await lock_staff_case(conn, actor, case_id, closed_ok=True)
-    new = {column: changes.get(column, case[column]) for column in ("status_id", "priority", "assignee_id", "solution")}
-    status = await locks.share_status(conn, new["status_id"])
-    if status is None:
-        raise CaseStatusNotFound()
-    if new["status_id"] != case["status_id"] and new["status_id"] == NEW_STATUS_ID:
-        raise CaseCannotRevertCaseStatusToNewStatus()
-    names = {"status": status["name"]}
-    if new["assignee_id"] is not None and new["assignee_id"] != case["assignee_id"]:
-        names["assignee"] = await assignee_name(conn, new["assignee_id"])
-    lines = case_change_lines(case, new, names)
-    if lines:
-        await conn.execute(
-            *SQL_CASES.bound(
-                "update_state",
-                case_id=case_id,
-                status_id=new["status_id"],
-                priority=new["priority"],
-                assignee_id=new["assignee_id"],
-                solution=new["solution"],
-                is_closed=status["is_closed"],
-            )
+    if not conn.is_in_transaction():
+        state = await _read_state(conn, actor, case_id, changes)
+        written, action = await _write_state(conn, actor, state, changes)
+        if written:
+            return action
+    async with conn.transaction():
+        await conn.execute(SQL["lock_case_and_status"], case_id, changes.get("status_id"))
+        state = await _read_state(conn, actor, case_id, changes)
+        written, action = await _write_state(conn, actor, state, changes)
+        assert written, "the locked case and status cannot have changed"
+        return action
+
+
+async def _read_state(
+    conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        SQL_CASES["staff_state"], case_id, visible_units(actor), changes.get("status_id"), changes.get("assignee_id")
+    )
+
+
+async def _write_state(
+    conn: asyncpg.Connection, actor: Caller, state: asyncpg.Record | None, changes: dict[str, Any]
+) -> tuple[bool, int]:
+    """Apply the rules to what was read and write the change (with its ledger lines) if the case and the target
+    status are unchanged since. Returns (whether nothing was in the way, the new status's Action)."""
+    new, lines = state_change(state, changes)
+    assert state is not None
+    action: int = state["new_action"]
+    if not lines:
+        return True, action
+    written = await conn.fetchval(
+        *SQL_CASES.bound(
+            "update_state",
+            case_id=state["id"],
+            version=state["version"],
+            status_id=new["status_id"],
+            priority=new["priority"],
+            assignee_id=new["assignee_id"],
+            solution=new["solution"],
+            is_closed=state["new_is_closed"],
+            actor=actor.user_id,
+            lines=lines,
         )
-        await record_case_change(conn, case_id, actor.user_id, lines)
-    action: int = status["action"]
-    return action
+    )
+    return written is not None, action
+
+
+STATE_COLUMNS = ("status_id", "priority", "assignee_id", "solution")
+
+
+def state_change(state: asyncpg.Record | None, changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The rules of a state change over what `staff_state` read: the merged state and its ledger lines."""
+    if state is None:
+        raise CaseNotFound()
+    if state["is_archived"]:
+        raise CaseCaseIsArchived()
+    new = {column: changes.get(column, state[column]) for column in STATE_COLUMNS}
+    if state["new_status_name"] is None:
+        raise CaseStatusNotFound()
+    if new["status_id"] != state["status_id"] and new["status_id"] == NEW_STATUS_ID:
+        raise CaseCannotRevertCaseStatusToNewStatus()
+    names = {"status": state["new_status_name"]}
+    if new["assignee_id"] is not None and new["assignee_id"] != state["assignee_id"]:
+        names["assignee"] = assignee_display_name(
+            state["assignee_type"], state["assignee_first_name"], state["assignee_last_name"], new["assignee_id"]
+        )
+    return new, case_change_lines(state, new, names)
 
 
 # The columns UpdateCase edits (the update_case statement takes them by name).

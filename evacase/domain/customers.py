@@ -40,48 +40,84 @@ async def lock_customer_key(conn: asyncpg.Connection, key: str) -> None:
     await conn.execute(SQL["lock_customer_key"], key)
 
 
+# A customer as its lookups give it: ID, whether pushed, BackendID.
+Found = tuple[int, bool, str | None]
+
+
 async def find_customer(
-    conn: asyncpg.Connection, backend_id: str | None, email: str | None, trust_unverified_email: bool
-) -> asyncpg.Record | None:
+    conn: asyncpg.Connection,
+    backend_id: str | None,
+    email: str | None,
+    trust_unverified_email: bool,
+    by_backend_id: Found | msgspec.UnsetType | None = msgspec.UNSET,
+) -> Found | None:
+    """By BackendID (`by_backend_id`: what a lookup already found for it), else by e-mail address."""
     if backend_id:
-        found = await conn.fetchrow(SQL["customer_by_backend_id"], backend_id)
-        if found is not None:
-            return found
+        if by_backend_id is msgspec.UNSET:
+            row = await conn.fetchrow(SQL["customer_by_backend_id"], backend_id)
+            by_backend_id = (row["id"], row["is_pushed"], row["backend_id"]) if row is not None else None
+        if by_backend_id is not None:
+            return by_backend_id
     if email:
-        return await conn.fetchrow(SQL["customer_by_email"], email, backend_id or None, trust_unverified_email)
+        row = await conn.fetchrow(SQL["customer_by_email"], email, backend_id or None, trust_unverified_email)
+        return (row["id"], row["is_pushed"], row["backend_id"]) if row is not None else None
     return None
 
 
+def customer_keys(pushed: PushedCustomer | object) -> list[str]:
+    """The advisory-lock keys of a pushed customer, BackendID first (as a token holder's first request takes it):
+    no two resolutions of one customer overlap, and no lock cycle can form. Nothing for anything else."""
+    if not isinstance(pushed, PushedCustomer):
+        return []
+    keys = [f"backend:{pushed.backend_id}"] if pushed.backend_id else []
+    return [*keys, f"email:{pushed.email.lower()}"] if pushed.email else keys
+
+
 async def upsert_customer(
-    conn: asyncpg.Connection, pushed: PushedCustomer, current_id: int | None, *, trust_unverified_email: bool = False
+    conn: asyncpg.Connection,
+    pushed: PushedCustomer,
+    current_id: int | None,
+    *,
+    trust_unverified_email: bool = False,
+    by_backend_id: Found | msgspec.UnsetType | None = msgspec.UNSET,
+    stored_profile: str | None = None,
 ) -> int:
-    """The customer's ID: found or created, with the pushed profile and addresses stored. A customer pushed
-    without BackendID and e-mail address is the case's current customer (`current_id`), if it has one. A token
-    holder is found by e-mail only when its token said the address is verified, or `trust_unverified_email`."""
+    """The customer's ID: found or created, with the pushed profile and addresses stored; the caller holds the
+    locks of `customer_keys(pushed)`. A customer pushed without BackendID and e-mail address is the case's current
+    customer (`current_id`), if it has one. A token holder is found by e-mail only when its token said the address
+    is verified, or `trust_unverified_email`; `by_backend_id`: what a lookup under the locks already found for
+    the BackendID, and `stored_profile` that customer's stored profile (JSON): a profile the push leaves as it is
+    is not written again."""
     backend_id, email = pushed.backend_id or None, pushed.email or None
-    # Both keys, BackendID first (as a token holder's first request takes it): no two resolutions of one
-    # customer overlap, and no lock cycle can form.
-    if backend_id:
-        await lock_customer_key(conn, f"backend:{backend_id}")
-    if email:
-        await lock_customer_key(conn, f"email:{email.lower()}")
+    found: Found | None = None
     if backend_id or email:
-        found = await find_customer(conn, backend_id, email, trust_unverified_email)
-    else:
-        found = await conn.fetchrow(SQL["customer_by_id"], current_id) if current_id is not None else None
+        found = await find_customer(conn, backend_id, email, trust_unverified_email, by_backend_id)
+    elif current_id is not None:
+        row = await conn.fetchrow(SQL["customer_by_id"], current_id)
+        found = (row["id"], row["is_pushed"], row["backend_id"]) if row is not None else None
     if found is None:
         customer_id: int = await conn.fetchval(SQL["create_customer"], backend_id)
     else:
-        customer_id = found["id"]
-        if backend_id and found["is_pushed"] and found["backend_id"] is None:
+        customer_id, is_pushed, found_backend_id = found
+        if backend_id and is_pushed and found_backend_id is None:
             await conn.execute(SQL["claim_backend_id"], customer_id, backend_id)
-    await conn.execute(SQL["upsert_profile"], customer_id, msgspec.json.encode(pushed.profile).decode())
+    unchanged = found is not None and found is by_backend_id and profile_unchanged(pushed.profile, stored_profile)
+    if not unchanged:
+        await conn.execute(SQL["upsert_profile"], customer_id, msgspec.json.encode(pushed.profile).decode())
     for kind, address in pushed.addresses.items():
         if address is None:
             await conn.execute(SQL["delete_address"], customer_id, kind)
         else:
             await conn.execute(SQL["upsert_address"], customer_id, kind, msgspec.json.encode(address).decode())
     return customer_id
+
+
+def profile_unchanged(pushed: dict[str, Any], stored_json: str | None) -> bool:
+    """Whether every pushed profile field already holds the pushed value (as stored, in JSON)."""
+    if stored_json is None:
+        return False
+    stored = msgspec.json.decode(stored_json)
+    return all(key in stored and stored[key] == value for key, value in pushed.items())
 
 
 async def effective_customer_id(conn: asyncpg.Connection, caller: Caller) -> int:

@@ -24,11 +24,6 @@ async def lock_case_of_interaction(conn: asyncpg.Connection, interaction_id: int
     await conn.execute(SQL["lock_case_of_interaction"], interaction_id)
 
 
-async def share_status(conn: asyncpg.Connection, status_id: int) -> asyncpg.Record | None:
-    """Status `status_id` for a case moving into it, share-locked until the transaction ends."""
-    return await conn.fetchrow(SQL["share_status"], status_id)
-
-
 async def lock_status(conn: asyncpg.Connection, status_id: int) -> tuple[asyncpg.Record | None, bool]:
     """Status `status_id` locked for a change, and whether cases use it (read once the lock is held)."""
     row = await conn.fetchrow(SQL["lock_status"], status_id)

@@ -14,12 +14,10 @@ import msgspec
 
 from evacase.auth import Caller
 from evacase.db import load_queries
-from evacase.domain import locks
 from evacase.domain.cases import check_unit, visible_units
 from evacase.domain.changes import case_change_lines, case_creation_lines, related_items_line
-from evacase.domain.customers import PushedCustomer, upsert_customer
+from evacase.domain.customers import PushedCustomer, customer_keys, upsert_customer
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
-from evacase.domain.push_settings import read_push_settings
 from evacase.errors import (
     CaseCaseIsArchived,
     CaseCaseWithBackendIDAlreadyExists,
@@ -88,36 +86,48 @@ def ledger_lines(old: dict[str, Any] | None, new: dict[str, Any], names: dict[st
     return case_change_lines(old, new, names)
 
 
-async def existing_case(
-    conn: asyncpg.Connection, actor: Caller, case_id: int | None, system_id: str, backend_id: str, update: bool
-) -> asyncpg.Record | None:
-    """The case this push updates (locked), None for a new one; a 409 for a taken identity without Update."""
+async def push_reads(
+    conn: asyncpg.Connection, actor: Caller, push: CasePush, known_case_id: int | None
+) -> asyncpg.Record:
+    """Take the push's locks and read what it needs under them, in one call (schema.sql, push_reads): the
+    identity's case, the locked case, the catalogue version, and the lookups of a push's usual form."""
+    customer = push.customer if isinstance(push.customer, PushedCustomer) else None
+    row: asyncpg.Record = await conn.fetchrow(
+        *SQL.bound(
+            "push_reads",
+            system_id=push.backend_system_id,
+            backend_id=push.backend_id,
+            customer_keys=customer_keys(push.customer),
+            known_case_id=known_case_id,
+            units=visible_units(actor),
+            topic_key=push.topic.BackendID or None if push.topic is not None else None,
+            status_key=push.status,
+            customer_key=customer.backend_id if customer is not None else None,
+        )
+    )
+    return row
+
+
+def existing_case(reads: asyncpg.Record, case_id: int | None, update: bool) -> asyncpg.Record | None:
+    """The case this push updates (`case_id`, else the identity's case; locked by push_reads), None for a new
+    one; a 409 for a taken identity without Update."""
     if case_id is None:
-        case_id = await conn.fetchval(SQL["case_by_identity"], system_id, backend_id)
-        if case_id is None:
+        if reads["identity_case_id"] is None:
             return None
         if not update:
             raise CaseCaseWithBackendIDAlreadyExists()
-    await locks.lock_case(conn, case_id)
-    case = await conn.fetchrow(SQL["locked_case"], case_id, visible_units(actor))
-    if case is None:
+    case: asyncpg.Record | None = reads["locked"]
+    if case is None or case["id"] is None or not reads["visible"]:
         raise CaseNotFound()
     if case["is_archived"]:
         raise CaseCaseIsArchived()
     return case
 
 
-async def apply_interactions(
-    conn: asyncpg.Connection,
-    actor: Caller,
-    case_id: int,
+def pushed_interactions(
     interactions: Sequence[PushedInteractionLike],
-    pushed_time: dt.datetime | msgspec.UnsetType | None,
-) -> None:
-    """Upsert by BackendID within the case (the last of duplicates wins); `Delete: true` removes one. A pushed
-    LastInteractionTime (not UNSET) wins over the time the interactions give the case."""
-    if not interactions:
-        return
+) -> tuple[list[str], list[PushedInteractionLike]]:
+    """The BackendIDs a push deletes and the interactions it upserts (the last of duplicates wins)."""
     last: dict[str, PushedInteractionLike] = {}
     for interaction in interactions:
         if not interaction.Delete and interaction.Type not in PUSHABLE_INTERACTION_TYPES:
@@ -128,23 +138,64 @@ async def apply_interactions(
             )
         last.pop(interaction.BackendID, None)
         last[interaction.BackendID] = interaction
-    gone = [i.BackendID for i in last.values() if i.Delete]
-    kept = [i for i in last.values() if not i.Delete]
+    return [i.BackendID for i in last.values() if i.Delete], [i for i in last.values() if not i.Delete]
+
+
+async def insert_case(
+    conn: asyncpg.Connection,
+    actor: Caller,
+    new: dict[str, Any],
+    interactions: list[PushedInteractionLike],
+    pushed_time: dt.datetime | msgspec.UnsetType | None,
+    lines: list[str],
+) -> int:
+    """A new pushed case with its interactions and ledger lines, in one statement; its last interaction time is
+    the pushed one (not UNSET), else the interactions'."""
+    case_id: int = await conn.fetchval(
+        *SQL.bound(
+            "insert_case",
+            **new,
+            actor=actor.user_id,
+            backend_ids=[i.BackendID for i in interactions],
+            types=[i.Type for i in interactions],
+            texts=[i.Text for i in interactions],
+            interactions_time=pushed_time is msgspec.UNSET and bool(interactions),
+            lines=lines,
+        )
+    )
+    return case_id
+
+
+async def update_case(
+    conn: asyncpg.Connection,
+    actor: Caller,
+    case_id: int,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    gone: list[str],
+    kept: list[PushedInteractionLike],
+    pushed_time: dt.datetime | msgspec.UnsetType | None,
+    lines: list[str],
+) -> None:
+    """Update an existing case: its columns, its interactions (`kept` upserted by BackendID within the case,
+    `gone` deleted) and its ledger lines; the case, upserts and ledger in one statement. A pushed
+    LastInteractionTime (not UNSET) wins over the time the interactions give the case."""
     if gone:
         await conn.execute(SQL["delete_interactions"], case_id, gone)
-    if kept:
-        await conn.execute(
-            *SQL.bound(
-                "upsert_interactions",
-                case_id=case_id,
-                backend_ids=[i.BackendID for i in kept],
-                types=[i.Type for i in kept],
-                texts=[i.Text for i in kept],
-                author=actor.user_id,
-            )
+    await conn.execute(
+        *SQL.bound(
+            "update_case",
+            **new,
+            actor=actor.user_id,
+            case_id=case_id,
+            backend_ids=[i.BackendID for i in kept],
+            types=[i.Type for i in kept],
+            texts=[i.Text for i in kept],
+            time_pushed=pushed_time is not msgspec.UNSET,
+            lines=lines,
+            changed=new != old,
         )
-    if pushed_time is not msgspec.UNSET:
-        await conn.execute(SQL["set_last_interaction_time"], case_id, pushed_time)
+    )
 
 
 async def apply_related_items(
@@ -227,31 +278,49 @@ class CasePush:
 
 
 async def merged_case(
-    conn: asyncpg.Connection, actor: Caller, push: CasePush, old: dict[str, Any] | None
+    conn: asyncpg.Connection,
+    actor: Caller,
+    push: CasePush,
+    old: dict[str, Any] | None,
+    settings: dict[str, bool],
+    reads: asyncpg.Record,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The case's columns after the push (what it carries over what the case had), and the names its ledger lines
-    need (topic, status, assignee)."""
+    need (topic, status, assignee); `settings`: the push settings, `reads`: what push_reads looked up."""
     new = dict(old if old is not None else NEW_CASE)
     before = old or NEW_CASE
-    settings = await read_push_settings(conn)
     names: dict[str, str] = {}
     new["backend_system_id"] = push.backend_system_id or None
     new["backend_id"] = push.backend_id
     new["title"], new["description"] = push.title, push.description
 
+    by_backend_id = (reads["topic_id"], reads["topic_path"]) if reads["topic_id"] is not None else None
     new["topic_id"], path = await resolve_topic(
-        conn, push.topic, push.topic_name, settings["PushCases:AutoCreateTopic"]
+        conn, push.topic, push.topic_name, settings["PushCases:AutoCreateTopic"], by_backend_id
     )
     if new["topic_id"] != before["topic_id"]:
         names["topic"] = path
-    status = await resolve_status(conn, push.status, settings["PushCases:AutoCreateStatus"])
-    new["status_id"], names["status"] = status["id"], status["name"]
+    found = (reads["status_id"], reads["status_name"], reads["status_is_closed"])
+    status = await resolve_status(
+        conn, push.status, settings["PushCases:AutoCreateStatus"], found if found[0] is not None else None
+    )
+    new["status_id"], names["status"] = status[0], status[1]
 
     if push.customer is None:
         new["customer_id"] = None
     elif push.customer is not msgspec.UNSET:
+        by_key = (
+            (reads["customer_id"], reads["customer_is_pushed"], reads["customer_backend_id"])
+            if reads["customer_id"] is not None
+            else None
+        )
         new["customer_id"] = await upsert_customer(
-            conn, push.customer, new["customer_id"], trust_unverified_email=settings["PushCases:MatchUnverifiedEmail"]
+            conn,
+            push.customer,
+            new["customer_id"],
+            trust_unverified_email=settings["PushCases:MatchUnverifiedEmail"],
+            by_backend_id=by_key,
+            stored_profile=reads["customer_profile"],
         )
     new.update(push.fields)
 
@@ -281,7 +350,7 @@ async def merged_case(
         new["reporting_time"] = times["reporting_time"]
     if times["last_interaction_time"] is not msgspec.UNSET:
         new["last_interaction_time"] = times["last_interaction_time"]
-    if not status["is_closed"]:  # a pushed ClosingTime counts only for a closed status
+    if not status[2]:  # a pushed ClosingTime counts only for a closed status
         new["closing_time"] = None
     elif times["closing_time"] not in (msgspec.UNSET, None):
         new["closing_time"] = times["closing_time"]

@@ -54,16 +54,18 @@ class TopicRef:
 
 
 async def resolve_topic(
-    conn: asyncpg.Connection, topic: TopicRef | None, topic_name: str | None, auto_create: bool
+    conn: asyncpg.Connection,
+    topic: TopicRef | None,
+    topic_name: str | None,
+    auto_create: bool,
+    by_backend_id: tuple[int, str] | None,
 ) -> tuple[int, str]:
     """The contract's CaseTopic resolution (BackendID, then Name under ParentBackendID, then create), or the
     guide's `Topic` name (anywhere in the tree; several -> ambiguous, none -> a new root topic): the topic and
-    its display path (read with it: no round trip of its own)."""
+    its display path. `by_backend_id`: the topic push_reads found for CaseTopic.BackendID (ID, path), if any."""
     if topic is not None and (topic.BackendID or topic.Name):
-        if topic.BackendID:
-            found = await conn.fetchrow(SQL["topic_by_backend_id"], topic.BackendID)
-            if found is not None:
-                return int(found["id"]), found["path"]
+        if topic.BackendID and by_backend_id is not None:
+            return by_backend_id
         parent_id = None
         if topic.ParentBackendID:
             parent = await conn.fetchrow(SQL["topic_by_backend_id"], topic.ParentBackendID)
@@ -102,17 +104,22 @@ async def resolve_topic(
     )
 
 
-async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool) -> asyncpg.Record:
-    """The status by name (then BackendID); a new, open one when allowed."""
-    found = await conn.fetchrow(SQL["find_status"], name)
+Status = tuple[int, str, bool]  # ID, name, IsClosed
+
+
+async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool, found: Status | None) -> Status:
+    """The status by name (then BackendID), as push_reads found it share-locked (`found`); else a new, open one
+    when allowed."""
     if found is not None:
         return found
     if not auto_create:
         raise PushCaseUnknownPushedStatus(
             f"The case status `{name}` does not exist and PushCases:AutoCreateStatus is off.", data={"Field": "Status"}
         )
-    created = await conn.fetchrow(SQL["create_pushed_status"], name)
-    return created if created is not None else await conn.fetchrow(SQL["find_status"], name)
+    row = await conn.fetchrow(SQL["create_pushed_status"], name)
+    if row is None:  # a simultaneous push created it
+        row = await conn.fetchrow(SQL["find_status"], name)
+    return row["id"], row["name"], row["is_closed"]
 
 
 async def resolve_assignee(

@@ -179,7 +179,7 @@ UPDATE_STATE_FIELDS = {
 }
 
 
-@ops.operation(staff("Cases", Scope.EDIT), writes=True)
+@ops.operation(staff("Cases", Scope.EDIT), writes=True, one_statement=True)
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
     action = await change_case_state(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_STATE_FIELDS))
     return UpdateCaseStateResponse(StatusAction=action)

@@ -11,6 +11,7 @@ null. Each change writes its ledger line, as employee changes do."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any
 
@@ -20,20 +21,21 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import check_priority
-from evacase.domain.changes import record_case_change
 from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
-from evacase.domain.custom_fields import case_fields
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer
 from evacase.domain.push import (
     CASE_COLUMNS,
     AssigneeRef,
     CasePush,
-    apply_interactions,
     apply_related_items,
     existing_case,
+    insert_case,
     ledger_lines,
     merged_case,
+    push_reads,
+    pushed_interactions,
     timestamp,
+    update_case,
 )
 from evacase.domain.push_lookups import TopicRef
 from evacase.messages import Id, Message, sent
@@ -184,6 +186,7 @@ class PushCaseResponse(Message, kw_only=True):
 _CAPITAL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@functools.cache
 def column(field: str) -> str:
     """`BackendRelationID` -> `backend_relation_id`."""
     return _CAPITAL.sub(r"_\1", field).lower()
@@ -270,31 +273,30 @@ def case_push(req: PushCase, system_id: str, times: dict[str, Any]) -> CasePush:
 @ops.operation(staff("PushCases", Scope.NONE), writes=True)
 async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     conn = ctx.conn
-    fields = await case_fields(conn)
-    wanted = wanted_by_name(fields, req.CustomFields or {})  # by name, checked by data type and options only
     if req.Priority is not msgspec.UNSET:
         check_priority(req.Priority)
-    times = pushed_times(req)
     system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
-    await conn.execute(SQL["lock_identity"], system_id, req.BackendID)
-    case = await existing_case(conn, ctx.caller, req.ID, system_id, req.BackendID, req.Update)
+    push = case_push(req, system_id, pushed_times(req))
+    gone, kept = pushed_interactions(req.Interactions or [])
+    reads = await push_reads(conn, ctx.caller, push, req.ID)  # the locks, and what is read under them
+    catalogue = await ctx.catalogue.at(conn, reads["catalogue_version"])
+    wanted = wanted_by_name(catalogue.fields, req.CustomFields or {})  # by name, checked by data type and options only
+    case = existing_case(reads, req.ID, req.Update)
     old = {c: case[c] for c in CASE_COLUMNS} if case is not None else None
-    push = case_push(req, system_id, times)
-    new, names = await merged_case(conn, ctx.caller, push, old)
+    new, names = await merged_case(conn, ctx.caller, push, old, catalogue.push_settings, reads)
 
     lines = ledger_lines(old, new, names)
-    if case is None:
-        case_id: int = await conn.fetchval(*SQL.bound("insert_case", **new, actor=ctx.caller.user_id))
-    else:
-        case_id = case["id"]
-        if new != old:
-            await conn.execute(*SQL.bound("update_case", **new, actor=ctx.caller.user_id, case_id=case_id))
     related = req.CaseRelatedItems
     items = related if related is None or related is msgspec.UNSET else (related.Items or [])
-    lines += await apply_related_items(conn, ctx.caller, case_id, items, updating=case is not None)
-    await apply_interactions(conn, ctx.caller, case_id, req.Interactions or [], times["last_interaction_time"])
-    await record_case_change(conn, case_id, ctx.caller.user_id, lines)
-    current = {} if case is None else await current_values(conn, case_id)
-    changes = plan_changes(fields, wanted, current, creating=case is None, editor=None)  # imports skip Required
+    pushed_time = push.times["last_interaction_time"]
+    if old is None:  # nothing to delete or replace yet: the case, its interactions and ledger in one statement
+        case_id = await insert_case(conn, ctx.caller, new, kept, pushed_time, lines)
+        await apply_related_items(conn, ctx.caller, case_id, items, updating=False)
+    else:
+        case_id = reads["locked"]["id"]
+        lines += await apply_related_items(conn, ctx.caller, case_id, items, updating=True)
+        await update_case(conn, ctx.caller, case_id, old, new, gone, kept, pushed_time, lines)
+    current = await current_values(conn, case_id) if case is not None and wanted else {}
+    changes = plan_changes(catalogue.fields, wanted, current, creating=case is None, editor=None)  # no Required
     await write_changes(conn, case_id, changes, ctx.caller.user_id)
     return PushCaseResponse(ID=case_id)

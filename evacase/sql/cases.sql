@@ -80,16 +80,40 @@ SET title = $2, description = $3, topic_id = $4, customer_id = $5, backend_id = 
     external_order_identifier = $7, assigned_organization_unit_id = $8, originating_organization_unit_id = $9
 WHERE id = $1
 
+-- staff_state --
+-- Case $1 as an employee's state change reads it, if the caller may see it ($2: their organization units, null for
+-- all), with its row version (xmin: a new one at every update), the status it moves into ($3; null: its own;
+-- new_status_name null when there is none) and the assignee it is given ($4; assignee_type null: no such user).
+SELECT c.id, c.xmin AS version, c.priority, c.status_id, c.assignee_id, c.solution, c.is_archived,
+       t.name AS new_status_name, t.is_closed AS new_is_closed, t.action AS new_action,
+       u.user_type AS assignee_type, u.first_name AS assignee_first_name, u.last_name AS assignee_last_name
+FROM cases c
+LEFT JOIN case_statuses t ON t.id = coalesce($3, c.status_id)
+LEFT JOIN users u ON u.id = $4
+WHERE c.id = $1
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
+
 -- update_state --
--- Status, priority, assignee and solution, as merged by the handler; closing and assignment times follow.
--- params: case_id, status_id, priority, assignee_id, solution, is_closed
-UPDATE cases
-SET status_id = $2, priority = $3, solution = $5,
-    closing_time = CASE WHEN NOT $6 THEN NULL WHEN closing_time IS NULL THEN now() ELSE closing_time END,
-    assigned_on = CASE WHEN $4::bigint IS NULL THEN NULL
-                       WHEN assignee_id IS DISTINCT FROM $4 THEN now() ELSE assigned_on END,
-    assignee_id = $4
-WHERE id = $1
+-- Status, priority, assignee and solution as the rules merged them, with their ledger lines (record_case_change),
+-- written only if the case is still the version that was read and the target status still closes (or not) as it
+-- did; the status is share-locked for the move (a concurrent UpdateCaseStatus or DeleteCaseStatus waits). No row:
+-- something changed in between (the handler then reads again under the case's lock).
+-- params: case_id, version, status_id, priority, assignee_id, solution, is_closed, actor, lines
+WITH target AS (
+    SELECT s.id FROM case_statuses s WHERE s.id = $3 AND s.is_closed = $7 FOR SHARE
+), changed AS (
+    UPDATE cases c
+    SET status_id = target.id, priority = $4, solution = $6,
+        closing_time = CASE WHEN NOT $7 THEN NULL WHEN c.closing_time IS NULL THEN now() ELSE c.closing_time END,
+        assigned_on = CASE WHEN $5::bigint IS NULL THEN NULL
+                           WHEN c.assignee_id IS DISTINCT FROM $5 THEN now() ELSE c.assigned_on END,
+        assignee_id = $5,
+        last_modification_time = now(), last_modified_by = $8
+    FROM target
+    WHERE c.id = $1 AND c.xmin = $2
+    RETURNING c.id
+)
+SELECT record_case_change(changed.id, $8, $9) FROM changed
 
 -- update_summary --
 -- A new summary, with who wrote it and when.

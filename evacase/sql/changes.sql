@@ -1,9 +1,7 @@
 -- add_ledger_lines --
--- Ledger interactions (Type 2) naming what changed, in order; the case's last modification follows them.
+-- Ledger lines naming what changed, in order (record_case_change, the seam in SQL), with the case's last
+-- modification.
 WITH touched AS (
     UPDATE cases SET last_modification_time = now(), last_modified_by = $2 WHERE id = $1 RETURNING id
 )
-INSERT INTO interactions (case_id, type, text, created_by)
-SELECT touched.id, 2, l.text, $2
-FROM touched, unnest($3::text[]) WITH ORDINALITY AS l (text, n)
-ORDER BY l.n
+SELECT record_case_change(touched.id, $2, $3) FROM touched

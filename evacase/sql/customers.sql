@@ -5,10 +5,7 @@ SELECT pg_advisory_xact_lock(hashtextextended('evacase.customer' || chr(31) || $
 
 -- customer_by_backend_id --
 -- The customer with BackendID $1: a pushed one first, else a token holder (a customer user) with that claim.
-SELECT id, is_pushed, backend_id FROM users
-WHERE backend_id = $1 AND user_type & 2 <> 0
-ORDER BY is_pushed DESC, id
-LIMIT 1
+SELECT id, is_pushed, backend_id FROM customer_by_backend_id($1)
 
 -- customer_by_email --
 -- The customer with e-mail address $1 (case-insensitively; customers only, pushed ones first). With a BackendID

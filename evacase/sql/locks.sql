@@ -8,11 +8,6 @@ SELECT id FROM cases WHERE id = $1 FOR UPDATE
 -- The case of interaction $1, locked for the rest of the transaction (an interaction never changes cases).
 SELECT c.id FROM cases c WHERE c.id = (SELECT i.case_id FROM interactions i WHERE i.id = $1) FOR UPDATE
 
--- share_status --
--- Status $1 as a case moving into it sees it, share-locked until the transaction ends: a concurrent
--- UpdateCaseStatus (IsClosed) or DeleteCaseStatus waits for the move, or the move waits and sees its result.
-SELECT id, name, is_closed, action FROM case_statuses WHERE id = $1 FOR SHARE
-
 -- lock_status --
 -- Status $1, locked for a change (cases moving into it wait); what cases use it is read after the lock.
 SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id
@@ -65,3 +60,9 @@ JOIN cases c ON c.id = i.case_id
 JOIN case_statuses s ON s.id = c.status_id
 WHERE i.id = $1 AND c.customer_id = $2 AND i.type = ANY ($3::integer[])
 FOR UPDATE OF i
+
+-- lock_case_and_status --
+-- Case $1 locked for a state change, then status $2 (null: none named) share-locked, in that order: a concurrent
+-- UpdateCaseStatus (IsClosed) or DeleteCaseStatus waits for the move, or the move waits and sees its result.
+SELECT (SELECT id FROM cases WHERE id = $1 FOR UPDATE) AS case_id,
+       (SELECT id FROM case_statuses WHERE id = $2 FOR SHARE) AS status_id

@@ -1,79 +1,82 @@
--- lock_identity --
--- Serialize pushes of one case identity ($1 BackendSystemID, $2 BackendID) until the transaction ends, so
--- simultaneous pushes of the same case run one after the other instead of deadlocking. The unique index
+-- push_reads --
+-- A push's locks and what it reads under them, in one call (schema.sql, push_reads): identity ($1
+-- BackendSystemID, $2 BackendID), the pushed customer's keys ($3), the case's row ($4, else the identity's case;
+-- $5: the caller's organization units), and the usual lookups: topic by BackendID ($6), status by name ($7),
+-- customer by BackendID ($8). Simultaneous pushes of one case run one after the other instead of deadlocking;
 -- cases_backend_id_unique remains the guarantee of one case per identity.
-SELECT pg_advisory_xact_lock(hashtextextended('evacase.push' || chr(31) || $1::text || chr(31) || $2::text, 0))
-
--- case_by_identity --
--- The case pushed as ($1, $2), whether or not the caller may see it.
-SELECT id FROM cases WHERE coalesce(backend_system_id, '') = $1 AND backend_id = $2
-
--- locked_case --
--- Case $1 with everything a push may change, once locked (locks.lock_case), if the caller may see it ($2: the
--- caller's organization units, null for all).
-SELECT c.id, c.backend_system_id, c.backend_id, c.topic_id, c.status_id, s.name AS status_name, s.is_closed,
-       c.customer_id, c.title, c.description, c.summary, c.solution, c.priority, c.is_warranty, c.assignee_id,
-       c.assigned_on, c.assigned_organization_unit_id, c.originating_organization_unit_id, c.reporting_time,
-       c.closing_time, c.last_interaction_time, c.order_id, c.is_archived
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+-- params: system_id, backend_id, customer_keys, known_case_id, units, topic_key, status_key, customer_key
+SELECT * FROM push_reads($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- insert_case --
--- A pushed case; a taken identity violates cases_backend_id_unique.
+-- A pushed case with its interactions (parallel arrays: backend IDs, types, texts; all new) and its ledger lines,
+-- in one statement. The ledger lines follow the interactions (record_case_change runs once `written` is complete,
+-- as the row it is called for needs the count). A taken identity violates cases_backend_id_unique. The last
+-- interaction time is the interactions' (now) when `interactions_time`, else the one given.
 -- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
 -- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
--- params: closing_time, last_interaction_time, order_id, actor
-INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary,
-                   solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
-                   originating_organization_unit_id, reporting_time, closing_time, last_interaction_time, order_id,
-                   summary_last_modification_time, summary_last_modified_by, created_by, last_modified_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17, $18, $19,
-        CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20, $20)
-RETURNING id
+-- params: closing_time, last_interaction_time, order_id, actor, backend_ids, types, texts, interactions_time, lines
+WITH new_case AS (
+    INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary,
+                       solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
+                       originating_organization_unit_id, reporting_time, closing_time, last_interaction_time,
+                       order_id, summary_last_modification_time, summary_last_modified_by, created_by,
+                       last_modified_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17,
+            CASE WHEN $24 THEN now() ELSE $18 END, $19,
+            CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20,
+            $20)
+    RETURNING id
+), written AS (
+    INSERT INTO interactions (case_id, type, text, backend_id, created_by)
+    SELECT new_case.id, i.type, i.text, i.backend_id, $20
+    FROM new_case, unnest($21::text[], $22::integer[], $23::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
+    ORDER BY i.n
+    RETURNING id
+)
+SELECT new_case.id, record_case_change(new_case.id, $20, $25)
+FROM new_case, (SELECT count(*) FROM written) AS w
 
 -- update_case --
--- A pushed update of case $21, the values merged by the handler; a taken identity violates
--- cases_backend_id_unique.
+-- A pushed update of case $21, in one statement: the values merged by the handler (written when `changed`), the
+-- pushed interactions upserted by BackendID ($22 backend IDs, $23 types, $24 texts; a null text keeps the stored
+-- one) and the ledger lines ($26, after the interactions: record_case_change runs once `written` is complete).
+-- The last interaction time is the pushed one when `time_pushed`, else now when an interaction was written, else
+-- kept; the last modification follows the ledger lines. A taken identity violates cases_backend_id_unique.
 -- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
 -- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
--- params: closing_time, last_interaction_time, order_id, actor, case_id
-UPDATE cases
-SET backend_system_id = $1, backend_id = $2, topic_id = $3, status_id = $4, customer_id = $5, title = $6,
-    description = $7, summary = $8, solution = $9, priority = $10, is_warranty = $11, assignee_id = $12,
-    assigned_on = $13, assigned_organization_unit_id = $14, originating_organization_unit_id = $15,
-    reporting_time = coalesce($16, reporting_time), closing_time = $17, last_interaction_time = $18,
-    order_id = $19,
-    summary_last_modification_time = CASE WHEN summary IS DISTINCT FROM $8 THEN now()
-                                          ELSE summary_last_modification_time END,
-    summary_last_modified_by = CASE WHEN summary IS DISTINCT FROM $8 THEN $20 ELSE summary_last_modified_by END
-WHERE id = $21
-
--- upsert_interactions --
--- Pushed interactions of case $1 by BackendID ($2 backend IDs, $3 types, $4 texts; a null text keeps the
--- stored one), author $5; the case's last interaction time follows the newest one written.
--- params: case_id, backend_ids, types, texts, author
+-- params: closing_time, last_interaction_time, order_id, actor, case_id, backend_ids, types, texts, time_pushed,
+-- params: lines, changed
 WITH pushed AS (
     SELECT i.backend_id, i.type, i.text, i.n
-    FROM unnest($2::text[], $3::integer[], $4::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
+    FROM unnest($22::text[], $23::integer[], $24::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
 ), written AS (
     INSERT INTO interactions AS t (case_id, type, text, backend_id, created_by)
-    SELECT $1, p.type, p.text, p.backend_id, $5 FROM pushed p ORDER BY p.n
+    SELECT $21, p.type, p.text, p.backend_id, $20 FROM pushed p ORDER BY p.n
     ON CONFLICT (case_id, backend_id) WHERE backend_id IS NOT NULL DO UPDATE
     SET type = excluded.type, text = coalesce(excluded.text, t.text), last_modification_time = now()
     WHERE (t.type, t.text) IS DISTINCT FROM (excluded.type, coalesce(excluded.text, t.text))
-    RETURNING t.id, coalesce(t.last_modification_time, t.creation_time) AS written_at
+    RETURNING t.id
+), changed AS (
+    UPDATE cases c
+    SET backend_system_id = $1, backend_id = $2, topic_id = $3, status_id = $4, customer_id = $5, title = $6,
+        description = $7, summary = $8, solution = $9, priority = $10, is_warranty = $11, assignee_id = $12,
+        assigned_on = $13, assigned_organization_unit_id = $14, originating_organization_unit_id = $15,
+        reporting_time = coalesce($16, c.reporting_time), closing_time = $17, order_id = $19,
+        last_interaction_time = CASE WHEN $25 THEN $18
+                                     WHEN EXISTS (SELECT 1 FROM written) THEN now()
+                                     ELSE c.last_interaction_time END,
+        summary_last_modification_time = CASE WHEN c.summary IS DISTINCT FROM $8 THEN now()
+                                              ELSE c.summary_last_modification_time END,
+        summary_last_modified_by = CASE WHEN c.summary IS DISTINCT FROM $8 THEN $20 ELSE c.summary_last_modified_by END,
+        last_modification_time = CASE WHEN cardinality($26::text[]) > 0 THEN now() ELSE c.last_modification_time END,
+        last_modified_by = CASE WHEN cardinality($26::text[]) > 0 THEN $20 ELSE c.last_modified_by END
+    WHERE c.id = $21 AND ($27 OR $25 OR cardinality($26::text[]) > 0 OR EXISTS (SELECT 1 FROM written))
+    RETURNING c.id
 )
-UPDATE cases SET last_interaction_time = (SELECT max(written_at) FROM written)
-WHERE id = $1 AND EXISTS (SELECT 1 FROM written)
-
+SELECT record_case_change($21, $20, $26) FROM (SELECT count(*) FROM written) AS w, (SELECT count(*) FROM changed) AS c
 -- delete_interactions --
 -- Remove the pushed interactions of case $1 with BackendIDs $2 (their blob references go with them); the IDs.
 DELETE FROM interactions WHERE case_id = $1 AND backend_id = ANY ($2::text[]) AND type <> 2 RETURNING id
-
--- set_last_interaction_time --
-UPDATE cases SET last_interaction_time = $2 WHERE id = $1
 
 -- upsert_related_items --
 -- Pushed related items of case $1, each identified by (OrderLineID, ProductID, SerialNumber) within the case:
@@ -119,8 +122,8 @@ DELETE FROM case_related_items WHERE case_id = $1 RETURNING id
 SELECT topic_path($1)
 
 -- topic_by_backend_id --
--- The live topic with BackendID $1 (the oldest, should several share it), with its display path (the ledger's).
-SELECT id, name, topic_path(id) AS path FROM case_topics WHERE backend_id = $1 AND NOT is_deleted ORDER BY id LIMIT 1
+-- The live topic with BackendID $1, with its display path (the ledger's).
+SELECT id, name, path FROM pushed_topic_by_backend_id($1)
 
 -- topic_by_name_under --
 -- The live topic named $1 (case-insensitively) under parent $2 (null: a root topic); at most one exists.
@@ -144,13 +147,8 @@ ON CONFLICT (coalesce(parent_id, 0), lower(name)) WHERE NOT is_deleted DO NOTHIN
 RETURNING id, name
 
 -- find_status --
--- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; share-locked, as a
--- status a case moves into (see locks.sql, share_status).
-SELECT id, name, is_closed FROM case_statuses
-WHERE lower(name) = lower($1) OR backend_id = $1
-ORDER BY name = $1 DESC, lower(name) = lower($1) DESC, id
-LIMIT 1
-FOR SHARE
+-- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; share-locked.
+SELECT id, name, is_closed FROM pushed_status($1)
 
 -- create_pushed_status --
 -- An open status named $1; no row when a simultaneous push created it first.

@@ -345,13 +345,15 @@ def page_token(url: str, service: str, auth: str, page: int) -> str | None:
 
 def push_body(backend_id: str, n: int, update: bool = False) -> dict[str, Any]:
     """A push for a known (pushed) customer with two interactions; the limit app's route takes the same."""
+    customer = n % (PUSHED // 4)
     return {
         "BackendSystemID": "bench",
         "BackendID": backend_id,
         "Update": update,
         "CaseTopic": {"BackendID": PUSH_TOPIC},
         "Status": "New",
-        "Customer": {"BackendID": f"bench-customer-{n % (PUSHED // 4)}", "FirstName": "Pushed", "LastName": str(n)},
+        # A known customer pushed as it is stored (the limit app does not write the profile either).
+        "Customer": {"BackendID": f"bench-customer-{customer}", "FirstName": "Pushed", "LastName": str(customer)},
         "Title": f"Pushed case {n}",
         "Description": "From the bench's CRM",
         "Interactions": [
