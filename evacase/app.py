@@ -18,11 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from evacase import blob_transfer
 from evacase.config import Settings
 from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.jobs.periodic import run_periodically
-from evacase.jobs.purges import JOBS
+from evacase.jobs.purges import jobs_for
 from evacase.logs import configure_logging, log_request
 from evacase.runtime import Runtime, running
 from evacase.server import DRAINING
@@ -64,7 +65,13 @@ def _too_large(limit: int, request_id: str) -> Outcome:
 
 
 async def answer(
-    rt: Runtime, service: str, headers: Mapping[str, str], body: bytes | Outcome, request_id: str, started: float
+    rt: Runtime,
+    service: str,
+    headers: Mapping[str, str],
+    body: bytes | Outcome,
+    request_id: str,
+    started: float,
+    origin: str = "http://localhost",
 ) -> Outcome:
     """Dispatch one message (or pass on a 413 outcome) and write its log line."""
     # Every log line written while serving this request carries its ID.
@@ -83,6 +90,7 @@ async def answer(
             external_ids=ids_mode == "externalids",
             backend_system_id=headers.get("eva-ids-backendsystemid"),
             idempotency_key=headers.get("idempotency-key"),
+            origin=origin,
         )
         outcome = await dispatch(rt, incoming)
     caller = outcome.caller
@@ -108,9 +116,16 @@ class MessageEndpoint:
 
     PREFIX = "/message/"
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, cors_origins: tuple[str, ...] = ()) -> None:
+    # The one service whose body may exceed max_body_bytes: StoreBlob carries its file in base64, up to the blob
+    # size limit (a third more, and room for the rest of the message).
+    LARGE_BODIES = frozenset({"StoreBlob"})
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, cors_origins: tuple[str, ...] = (), blob_max_bytes: int = 0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.large_body_bytes = max(max_body_bytes, (blob_max_bytes + 2) // 3 * 4 + 64 * 1024)
         self.cors_origins = frozenset(cors_origins)
 
     def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
@@ -136,10 +151,12 @@ class MessageEndpoint:
         started = time.perf_counter()
         request_id = new_request_id()
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        body = await self._read_body(headers, receive, request_id)
+        limit = self.large_body_bytes if service in self.LARGE_BODIES else self.max_body_bytes
+        body = await self._read_body(headers, receive, request_id, limit)
         if body is None:  # the client went away
             return
-        outcome = await answer(scope["app"].state.runtime, service, headers, body, request_id, started)
+        origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
+        outcome = await answer(scope["app"].state.runtime, service, headers, body, request_id, started, origin)
         response_headers = [
             (b"content-length", str(len(outcome.body)).encode()),
             (b"content-type", b"application/json"),
@@ -154,11 +171,13 @@ class MessageEndpoint:
         await send({"type": "http.response.start", "status": outcome.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": outcome.body})
 
-    async def _read_body(self, headers: dict[str, str], receive: Receive, request_id: str) -> bytes | Outcome | None:
-        """The body, a 413 outcome as soon as it is known to exceed the limit, or None on a disconnect."""
+    async def _read_body(
+        self, headers: dict[str, str], receive: Receive, request_id: str, limit: int
+    ) -> bytes | Outcome | None:
+        """The body, a 413 outcome as soon as it is known to exceed `limit`, or None on a disconnect."""
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return _too_large(self.max_body_bytes, request_id)
+        if declared and declared.isdigit() and int(declared) > limit:
+            return _too_large(limit, request_id)
         chunks = []
         size = 0
         while True:
@@ -167,8 +186,8 @@ class MessageEndpoint:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
-                return _too_large(self.max_body_bytes, request_id)
+            if size > limit:
+                return _too_large(limit, request_id)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -215,7 +234,12 @@ def create_app(
     # MessageEndpoint outermost (it adds the CORS headers of its own answers); CORSMiddleware behind it answers
     # the preflights and adds its headers to the other paths.
     middleware = [
-        Middleware(MessageEndpoint, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins)
+        Middleware(
+            MessageEndpoint,
+            max_body_bytes=settings.max_body_bytes,
+            cors_origins=settings.cors_origins,
+            blob_max_bytes=settings.blob_max_bytes,
+        )
     ]
     if settings.cors_origins:
         middleware.append(
@@ -231,6 +255,8 @@ def create_app(
     routes = [
         Route("/message/{service}", message, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/blob/{guid}", blob_transfer.download, methods=["GET", "HEAD"]),
+        Route("/blob/{guid}", blob_transfer.upload, methods=["POST"]),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -255,7 +281,7 @@ def create_app(
 @contextlib.asynccontextmanager
 async def _background(rt: Runtime) -> AsyncIterator[None]:
     """The periodic jobs, for as long as the app runs."""
-    jobs = asyncio.ensure_future(run_periodically(rt.pool, JOBS))
+    jobs = asyncio.ensure_future(run_periodically(rt.pool, jobs_for(rt.blobs.store, rt.jobs_interval)))
     try:
         yield
     finally:

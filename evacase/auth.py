@@ -101,6 +101,10 @@ class Caller:
         )
 
 
+# The caller of a service that needs no token (GetBlobInfo) when none is sent: acts as nobody, recorded nowhere.
+ANONYMOUS = Caller(user_id=0, user_type=UserType.NONE, functionalities={})
+
+
 def system_actor() -> Caller:
     """The actor of background work (scheduled closes, purges): a System user that sees every case."""
     return Caller(user_id=SYSTEM_USER_ID, user_type=UserType.SYSTEM, functionalities={}, first_name="evacase")

@@ -48,6 +48,13 @@ class Settings:
     idempotency_ttl_hours: float = 24.0
     # Periodic jobs (the purge of expired idempotency keys) run inside the serving process.
     background_jobs: bool = True
+    # Blobs (README, section Attachments): where contents live, the size limit, the MIME types accepted, and the
+    # base of the URLs evacase hands out (None: the request's own origin).
+    blob_store: str = "postgresql"
+    blob_max_bytes: int = 20 * 1024 * 1024
+    blob_mime_types: tuple[str, ...] = ()  # () means the default allow-list (domain/blob_types.py)
+    public_url: str | None = None
+    jobs_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -93,6 +100,13 @@ class Settings:
             shutdown_timeout=num("EVACASE_SHUTDOWN_TIMEOUT", 30, int),
             idempotency_ttl_hours=num("EVACASE_IDEMPOTENCY_TTL_HOURS", 24.0, float),
             background_jobs=(opt("EVACASE_BACKGROUND_JOBS") or "true").lower() not in ("false", "0", "no", "off"),
+            blob_store=opt("EVACASE_BLOB_STORE") or "postgresql",
+            blob_max_bytes=num("EVACASE_BLOB_MAX_BYTES", 20 * 1024 * 1024, int),
+            blob_mime_types=tuple(
+                t.strip().lower() for t in e.get("EVACASE_BLOB_MIME_TYPES", "").split(",") if t.strip()
+            ),
+            public_url=opt("EVACASE_PUBLIC_URL"),
+            jobs_interval_seconds=num("EVACASE_JOBS_INTERVAL_SECONDS", 60.0, float),
         )
 
     @property

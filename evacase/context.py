@@ -11,6 +11,7 @@ import asyncpg
 from evacase.auth import Caller
 from evacase.db import Queries
 from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.stored_blobs import BlobSettings
 from evacase.paging import Page, PageRequest, PageTokens
 
 
@@ -22,6 +23,18 @@ class Context:
     page_tokens: PageTokens
     backend_system_id: str | None = None
     catalogue: CatalogueCache = field(default_factory=CatalogueCache)
+    blobs: BlobSettings | None = None
+    origin: str = "http://localhost"  # the request's scheme and host, the base of blob URLs by default
+
+    @property
+    def blob_settings(self) -> BlobSettings:
+        assert self.blobs is not None, "a handler of blobs runs with the runtime's blob settings"
+        return self.blobs
+
+    @property
+    def blob_base(self) -> str:
+        """The base of this evacase's blob URLs (EVACASE_PUBLIC_URL, else the request's origin)."""
+        return self.blob_settings.base_url(self.origin)
 
     async def fetch_page(
         self,

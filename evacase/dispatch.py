@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from evacase.auth import Caller
+from evacase.auth import ANONYMOUS, Caller
 from evacase.context import Context
 from evacase.db import ClientDataError, is_connection_failure, is_timeout, translate_db_error
 from evacase.domain.users import record_user
@@ -36,6 +36,7 @@ class Incoming:
     external_ids: bool = False
     backend_system_id: str | None = None
     idempotency_key: str | None = None
+    origin: str = "http://localhost"  # scheme and host the request came to
 
 
 @dataclass(slots=True)
@@ -148,12 +149,17 @@ def _connection_in_doubt(exc: BaseException) -> bool:
 async def _run_once(
     rt: Runtime, op: Operation, caller: Caller, request: Any, incoming: Incoming, idem: IdempotentRequest | None
 ) -> Any:
-    acting_id = rt.known_users.acting_id(caller)
+    acting_id = caller.user_id if caller is ANONYMOUS else rt.known_users.acting_id(caller)
     needs_user_write = acting_id is None
     try:
         async with rt.gate, rt.pool.acquire() as conn:
             try:
-                if (op.writes and (not op.one_statement or idem is not None)) or needs_user_write:
+                if needs_user_write and op.own_transactions and idem is None:
+                    # The caller's profile in a transaction of its own: the handler then writes as it chooses,
+                    # outside any transaction of ours (a blob's row is committed before its content is stored).
+                    async with conn.transaction():
+                        acting_id = await record_user(conn, caller)
+                if (op.writes and (not op.one_statement or idem is not None)) or acting_id is None:
                     tx = conn.transaction()
                     await tx.start()
                     try:
@@ -200,7 +206,16 @@ def context(
     """The handler's context; a customer token that names a pushed customer acts as that customer."""
     if acting_id is not None and acting_id != caller.user_id:
         caller = replace(caller, user_id=acting_id)
-    return Context(conn, caller, incoming.request_id, rt.page_tokens, incoming.backend_system_id, rt.catalogue)
+    return Context(
+        conn,
+        caller,
+        incoming.request_id,
+        rt.page_tokens,
+        incoming.backend_system_id,
+        rt.catalogue,
+        rt.blobs,
+        incoming.origin,
+    )
 
 
 async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
@@ -209,7 +224,10 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
     try:
         if op is None:
             raise NotFound(f"The service {incoming.service!r} does not exist.", "UnknownService")
-        caller = rt.verifier.verify(incoming.authorization)
+        if op.access.anonymous and not (incoming.authorization or "").strip():
+            caller = ANONYMOUS
+        else:
+            caller = rt.verifier.verify(incoming.authorization)
         outcome.caller = caller
         authorize(op, caller)
         if incoming.external_ids:

@@ -147,6 +147,54 @@ class BlobNotFound(NotFound):
     default_code = "Blob:NotFound"
 
 
+class BlobMimeTypeNotAllowed(ValidationFailed):
+    """Files of this type are not accepted."""
+
+    default_code = "Blob:MimeTypeNotAllowed"
+
+
+class BlobContentDoesNotMatchMimeType(ValidationFailed):
+    """The content does not match its MIME type."""
+
+    default_code = "Blob:ContentDoesNotMatchMimeType"
+
+
+class BlobTooLarge(RequestTooLarge):
+    """The file is larger than the blob size limit."""
+
+    default_code = "Blob:TooLarge"
+
+
+class BlobAlreadyUploaded(Conflict):
+    """This blob already has its content: blobs do not change once stored."""
+
+    default_code = "Blob:AlreadyUploaded"
+
+
+class BlobNotUploaded(Conflict):
+    """This blob has no content yet: upload it to its Url first."""
+
+    default_code = "Blob:NotUploaded"
+
+
+class BlobCategoryAndNameTaken(Conflict):
+    """A blob with this Category and OriginalName already exists."""
+
+    default_code = "Blob:CategoryAndOriginalNameTaken"
+
+
+class BlobIsAttached(Conflict):
+    """The blob is attached to a case or an interaction."""
+
+    default_code = "Blob:IsAttached"
+
+
+class BlobNotYours(Forbidden):
+    """A customer may attach only blobs they uploaded themselves."""
+
+    default_code = "Blob:NotYours"
+
+
 class BlobTooManyBlobs(Conflict):
     """Blob:TooManyBlobs"""
 

@@ -22,11 +22,13 @@ H = TypeVar("H", bound=Handler)
 @dataclass(frozen=True)
 class Access:
     """Who may call: a caller whose user type shares a bit with `user_types` and who holds `functionality`
-    (unless its user type is in `exempt`, e.g. customers picking a topic). `None` needs no token at all."""
+    (unless its user type is in `exempt`, e.g. customers picking a topic). `anonymous`: no token needed (a token
+    sent is still checked)."""
 
     user_types: int = ANY_USER
     functionality: tuple[str, Scope] | None = None
     exempt: int = 0
+    anonymous: bool = False
 
 
 def staff(functionality: str, scope: Scope) -> Access:
@@ -48,6 +50,10 @@ class Operation:
     # statement finds its rows changed): the dispatcher adds no BEGIN/COMMIT round trips, and never runs it again
     # after a connection failure (the write may have committed: only the client can retry).
     one_statement: bool = False
+    # The handler opens its own transactions, in an order that matters (a blob's row commits before its content
+    # goes to an outside store): a caller's first request has its profile recorded in a transaction of its own
+    # before the handler runs, never in one around it. Implies one_statement's rules.
+    own_transactions: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class _Spec:
     access: Access
     writes: bool
     one_statement: bool
+    own_transactions: bool = False
 
 
 class OperationSet:
@@ -65,15 +72,18 @@ class OperationSet:
     def __init__(self) -> None:
         self.specs: list[_Spec] = []
 
-    def operation(self, access: Access, *, writes: bool, one_statement: bool = False) -> Callable[[H], H]:
+    def operation(
+        self, access: Access, *, writes: bool, one_statement: bool = False, own_transactions: bool = False
+    ) -> Callable[[H], H]:
         """Declare a handler `async def snake_name(ctx, req: ServiceName) -> ServiceNameResponse`.
 
         Writes run in one transaction. `one_statement=True` declares that the handler sends exactly one SQL
         statement (PostgreSQL makes it atomic by itself), which saves the BEGIN and COMMIT round trips; the
-        registry test holds such handlers to it."""
+        registry test holds such handlers to it. `own_transactions=True`: the handler opens its transactions
+        itself (see Operation)."""
 
         def declare(handler: H) -> H:
-            self.specs.append(_Spec(handler, access, writes, one_statement))
+            self.specs.append(_Spec(handler, access, writes, one_statement or own_transactions, own_transactions))
             return handler
 
         return declare
@@ -86,7 +96,13 @@ class Registry:
         self._by_key: dict[str, Operation] = {}
         for operation_set in sets:
             for spec in operation_set.specs:
-                self.add(spec.handler, spec.access, writes=spec.writes, one_statement=spec.one_statement)
+                self.add(
+                    spec.handler,
+                    spec.access,
+                    writes=spec.writes,
+                    one_statement=spec.one_statement,
+                    own_transactions=spec.own_transactions,
+                )
 
     def operation(self, access: Access, *, writes: bool, one_statement: bool = False) -> Callable[[H], H]:
         """Add a handler directly (tests build small registries this way)."""
@@ -97,7 +113,15 @@ class Registry:
 
         return register
 
-    def add(self, handler: Handler, access: Access, *, writes: bool, one_statement: bool = False) -> None:
+    def add(
+        self,
+        handler: Handler,
+        access: Access,
+        *,
+        writes: bool,
+        one_statement: bool = False,
+        own_transactions: bool = False,
+    ) -> None:
         hints = typing.get_type_hints(handler)
         request_type = hints["req"]
         response_type = hints["return"]
@@ -114,7 +138,8 @@ class Registry:
             writes=writes,
             decoder=msgspec.json.Decoder(request_type, strict=False),
             constraints=ConstraintTexts.of(request_type),
-            one_statement=one_statement,
+            one_statement=one_statement or own_transactions,
+            own_transactions=own_transactions,
         )
 
     def get(self, name: str) -> Operation | None:

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from evacase.auth import TokenVerifier
-from evacase.config import Settings
+from evacase.config import ConfigError, Settings
 from evacase.db import create_pool, fetch_secret
 from evacase.deadlines import Deadlines
+from evacase.domain.blob_stores import open_store
+from evacase.domain.blob_types import DEFAULT_ALLOWED
 from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.stored_blobs import BlobSettings
 from evacase.domain.users import KnownUsers
 from evacase.paging import PageTokens
 from evacase.registry import Registry
@@ -34,6 +37,8 @@ class Runtime:
     idempotency_ttl: float = 24 * 3600.0  # seconds an Idempotency-Key's answer is kept
     known_users: KnownUsers = field(default_factory=KnownUsers)
     catalogue: CatalogueCache = field(default_factory=CatalogueCache)  # PushCase's custom fields and settings
+    blobs: BlobSettings = field(default_factory=lambda: blob_settings(Settings()))
+    jobs_interval: float = 60.0  # seconds between runs of the blob purge (EVACASE_JOBS_INTERVAL_SECONDS)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
     gate: asyncio.Semaphore = field(init=False)
@@ -65,7 +70,18 @@ async def open_runtime(settings: Settings, registry: Registry, jwt_secret: str |
         registry=registry,
         db_timeout=settings.db_timeout,
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
+        blobs=blob_settings(settings),
+        jobs_interval=settings.jobs_interval_seconds,
     )
+
+
+def blob_settings(settings: Settings) -> BlobSettings:
+    try:
+        store = open_store(settings.blob_store)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    allowed = frozenset(settings.blob_mime_types or DEFAULT_ALLOWED)
+    return BlobSettings(store, settings.blob_max_bytes, allowed, settings.public_url)
 
 
 @contextlib.asynccontextmanager

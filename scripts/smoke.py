@@ -10,12 +10,18 @@ Exits non-zero at the first answer that is not 200.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
+
+# A 1x1 PNG: the smallest photo of the crooked stitching.
+PHOTO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
 
 
 def call(url: str, token: str, service: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -58,9 +64,14 @@ def main() -> int:
     }
     case_id = call(args.url, token, "CustomerCreateCase", case)["ID"]
     call(args.url, token, "CustomerListCases", {"InitialPageConfig": {"Limit": 5}})
-    call(
-        args.url, token, "CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": "b832ece7-93ea-4c5e-ad64-11402201315d"}
-    )
+    # The photo of the crooked stitching: stored first, then attached, then fetched from its Url.
+    blob = call(args.url, token, "StoreBlob", {"Data": base64.b64encode(PHOTO).decode(), "MimeType": "image/png"})
+    call(args.url, token, "CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": blob["Guid"]})
+    with urllib.request.urlopen(blob["Url"], timeout=10) as response:
+        if response.read() != PHOTO or response.headers["Content-Type"] != "image/png":
+            sys.stderr.write(f"GET {blob['Url']} did not return the stored photo\n")
+            return 1
+    sys.stdout.write(f"GET {blob['Url']} -> {len(PHOTO)} bytes, image/png\n\n")
     call(args.url, token, "CustomerGetCaseByID", {"ID": case_id})
     call(args.url, token, "CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "YourMessageHere"})
     call(args.url, token, "CustomerListCaseInteractions", {"CaseID": case_id})

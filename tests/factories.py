@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import asyncpg
 
 
@@ -38,3 +40,32 @@ async def a_case(
         "Case status set to `New`",
     )
     return case_id
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24  # enough of a PNG for its signature
+
+
+async def a_stored_blob(
+    db: asyncpg.Connection,
+    owner: int,
+    guid: str,
+    *,
+    content: bytes = PNG,
+    mime_type: str = "image/png",
+    owner_type: int = 2,
+    name: str | None = None,
+) -> str:
+    """A blob `owner` stored (kept in PostgreSQL), as StoreBlob leaves it."""
+    await a_user(db, owner, owner_type)
+    await db.execute(
+        """INSERT INTO blobs (id, original_name, mime_type, store, size, sha256, created_by)
+           VALUES ($1, $2, $3, 'postgresql', $4, $5, $6)""",
+        guid,
+        name,
+        mime_type,
+        len(content),
+        hashlib.sha256(content).digest(),
+        owner,
+    )
+    await db.execute("INSERT INTO blob_chunks (blob_id, n, data) VALUES ($1, 0, $2)", guid, content)
+    return guid

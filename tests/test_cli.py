@@ -162,7 +162,8 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_
             check=False,
         )
         assert smoke.returncode == 0, smoke.stderr
-        assert smoke.stdout.count("--> ") == 7 and '"Text": "YourMessageHere"' in smoke.stdout
+        assert smoke.stdout.count("--> ") == 8 and '"Text": "YourMessageHere"' in smoke.stdout
+        assert "-> 70 bytes, image/png" in smoke.stdout
     finally:
         err = _stop(proc, signal.SIGINT)
     assert "Generated a JWT signing secret" not in err

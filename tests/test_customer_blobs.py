@@ -1,22 +1,32 @@
-"""Customers attach and detach blob references (GUIDs or asset URLs holding one) on their cases and messages."""
+"""Customers attach and detach blobs (by GUID or by evacase's blob URL) on their cases and messages."""
 
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from evacase.domain.blobs import MAX_BLOBS_PER_CASE, MAX_BLOBS_PER_INTERACTION
 from tests.dbstate import ledger, snapshot
+from tests.factories import a_stored_blob
 from tests.helpers import Api, customer
 from tests.test_customer_cases import ALICE, new_case
 from tests.test_customer_interactions import say, staff_line
 
 G1 = "b832ece7-93ea-4c5e-ad64-11402201315d"
 G2 = "0f4e8b2a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
-URL2 = f"https://assets.shop.example/blobs/{G2.upper()}/receipt.pdf"
+BASE = "http://evacase.test/blob"  # the test client's origin: blob URLs are evacase's own
+URL2 = f"{BASE}/{G2.upper()}"
 
 
 def guid(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
+
+
+@pytest.fixture(autouse=True)
+async def stored(db: asyncpg.Connection) -> None:
+    """The blobs these tests attach were stored by Alice first."""
+    for g in (G1, G2, *(guid(i) for i in range(MAX_BLOBS_PER_CASE + 1))):
+        await a_stored_blob(db, ALICE, g)
 
 
 async def test_add_by_id_and_url_lists_the_guids_and_writes_the_ledger(api: Api, db: asyncpg.Connection) -> None:
@@ -48,7 +58,7 @@ async def test_duplicates_are_refused_and_nothing_is_written(api: Api, db: async
     await api.ok("CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": G1}, customer(ALICE))
     before = await snapshot(db)
     err = await api.error(
-        "CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": [URL2, f"x/{G1}"]}, customer(ALICE), 409
+        "CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": [URL2, f"{BASE}/{G1}"]}, customer(ALICE), 409
     )
     assert (err["Code"], err["Type"]) == ("Case:BlobAlreadyAttached", "Conflict")
     err = await api.error(
@@ -73,7 +83,7 @@ async def test_bad_blob_references_are_400(api: Api) -> None:
         "BlobUrls[0] must be between 1 and 2000 characters",
         {"Field": "BlobUrls[0]"},
     )
-    urls = [f"https://a/{guid(i)}" for i in range(21)]
+    urls = [f"{BASE}/{guid(i)}" for i in range(21)]
     err = await api.error("CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": urls}, tok, 400)
     assert (err["Message"], err["Data"]) == ("BlobUrls must hold at most 20 items", {"Field": "BlobUrls"})
     err = await api.error("CustomerRemoveCaseBlob", {"CaseID": case_id, "BlobID": G1, "BlobUrl": URL2}, tok, 400)
@@ -82,7 +92,7 @@ async def test_bad_blob_references_are_400(api: Api) -> None:
 
 async def test_a_case_holds_at_most_the_documented_number_of_blobs(api: Api, db: asyncpg.Connection) -> None:
     case_id = await new_case(api)
-    urls = [f"https://a/{guid(i)}" for i in range(MAX_BLOBS_PER_CASE)]
+    urls = [f"{BASE}/{guid(i)}" for i in range(MAX_BLOBS_PER_CASE)]
     for start in range(0, len(urls), 20):
         await api.ok(
             "CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": urls[start : start + 20]}, customer(ALICE)
@@ -115,7 +125,7 @@ async def test_interaction_blobs_on_own_messages_only(api: Api, db: asyncpg.Conn
 async def test_an_interaction_holds_at_most_the_documented_number_of_blobs(api: Api) -> None:
     case_id = await new_case(api)
     mine = await say(api, case_id)
-    urls = [f"https://a/{guid(i)}" for i in range(MAX_BLOBS_PER_INTERACTION)]
+    urls = [f"{BASE}/{guid(i)}" for i in range(MAX_BLOBS_PER_INTERACTION)]
     await api.ok("CustomerAddBlobToCaseInteraction", {"InteractionID": mine, "BlobUrls": urls}, customer(ALICE))
     err = await api.error(
         "CustomerAddBlobToCaseInteraction", {"InteractionID": mine, "BlobID": G1}, customer(ALICE), 409

@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 
 from tests.dbstate import snapshot
+from tests.factories import a_stored_blob
 from tests.helpers import Api, customer
 from tests.test_customer_cases import ALICE, BOB, new_case
 from tests.test_customer_interactions import say
@@ -37,6 +38,8 @@ async def test_another_customers_case_is_answered_as_not_found(
 ) -> None:
     case_id = await new_case(api, ALICE)
     message = await say(api, case_id, "Alice's message")
+    await a_stored_blob(db, ALICE, G1)
+    await a_stored_blob(db, BOB, G2)  # Bob's own upload: only the case decides the answer
     await api.ok("CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": G1}, customer(ALICE))
     await api.ok("CustomerAddBlobToCaseInteraction", {"InteractionID": message, "BlobID": G1}, customer(ALICE))
     await api.ok("Ping", {}, customer(BOB))  # Bob is a known user: only case data could change below

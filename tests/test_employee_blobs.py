@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from tests.dbstate import ISO_MS, ledger, snapshot
+from tests.factories import a_stored_blob
 from tests.helpers import Api, customer, employee
 
 AGENT = employee(100, ["Cases:Manage"])
 CUSTOMER = customer(101)
 G1 = "2f0a3c52-6e1b-4a54-9d0b-8c1e1a7f0001"
 G2 = "2f0a3c52-6e1b-4a54-9d0b-8c1e1a7f0002"
+BASE = "http://evacase.test/blob"  # the test client's origin: blob URLs are evacase's own
+
+
+@pytest.fixture(autouse=True)
+async def stored(db: asyncpg.Connection) -> None:
+    """G1 and G2 were stored (by the agent) before these tests attach them."""
+    await a_stored_blob(db, 100, G1, owner_type=1)
+    await a_stored_blob(db, 100, G2, owner_type=1)
 
 
 async def customer_case(api: Api) -> int:
@@ -21,11 +31,16 @@ async def customer_case(api: Api) -> int:
 
 async def test_blobs_on_a_case_are_listed_shown_and_ledgered(api: Api, db: asyncpg.Connection) -> None:
     case_id = await customer_case(api)
-    url = f"https://assets.shop.example/blob/{G2}/photo.jpg"
+    url = f"{BASE}/{G2}"
     await api.ok("AttachBlobToCase", {"CaseID": case_id, "BlobID": G1, "BlobUrls": [url]}, AGENT)
     listed = await api.ok("ListBlobsForCase", {"CaseID": case_id}, AGENT)
     assert all(ISO_MS.match(b.pop("CreationTime")) for b in listed["Result"])
-    assert listed == {"Result": [{"BlobID": G1}, {"BlobID": G2, "Url": url}]}
+    assert listed == {
+        "Result": [
+            {"BlobID": G1, "MimeType": "image/png", "Url": f"{BASE}/{G1}"},
+            {"BlobID": G2, "MimeType": "image/png", "Url": url},
+        ]
+    }
     view = await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
     assert (view["BlobIDs"], view["Blobs"]) == ([G1, G2], [{"ID": G1}, {"ID": G2, "Url": url}])
     assert (await api.ok("CustomerGetCaseByID", {"ID": case_id}, CUSTOMER))["BlobIDs"] == [G1, G2]

@@ -6,6 +6,7 @@ import asyncpg
 
 from tests import guide_examples as guide
 from tests.dbstate import normalized
+from tests.factories import a_stored_blob
 from tests.helpers import Api, customer
 
 GUIDE_CUSTOMER = 5001
@@ -68,8 +69,10 @@ async def test_customer_list_cases_matches_the_guides_example(api: Api) -> None:
     assert normalized(body) == normalized(guide.CUSTOMER_LIST_CASES_RESPONSE)
 
 
-async def test_customer_get_case_by_id_matches_the_guides_example(api: Api) -> None:
+async def test_customer_get_case_by_id_matches_the_guides_example(api: Api, db: asyncpg.Connection) -> None:
     case_id = await create_guide_case(api)
+    # The customer's photo, stored with StoreBlob before it is attached; the guide's GUID so the example replays.
+    await a_stored_blob(db, GUIDE_CUSTOMER, CASE["BlobIDs"][0])
     await api.ok("CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": CASE["BlobIDs"][0]}, guide_customer())
     body = await api.ok("CustomerGetCaseByID", {"ID": case_id}, guide_customer())
     # The contract adds IsTitleEditable and IsDescriptionEditable to the guide's fields.

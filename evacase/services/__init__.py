@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from evacase.registry import Registry
 from evacase.services import (
+    blob_storage,
     blobs,
     case_list,
     case_view,
@@ -37,6 +38,7 @@ MODULES = (
     case_list,
     interactions,
     blobs,
+    blob_storage,
     related_items,
     statuses,
     organization_units,

@@ -24,6 +24,7 @@ from evacase.domain.blobs import (
 from evacase.domain.cases import lock_staff_case, visible_units
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import lock_staff_interaction
+from evacase.domain.stored_blobs import blob_url
 from evacase.errors import CaseNotFound
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
 from evacase.registry import OperationSet, staff
@@ -42,7 +43,7 @@ class AttachBlobToCase(Message, kw_only=True):
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def attach_blob_to_case(ctx: Context, req: AttachBlobToCase) -> EmptyResponse:
     case = await lock_staff_case(ctx.conn, ctx.caller, req.CaseID)
-    await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
+    await attach_to_case(ctx.conn, ctx.caller, req.CaseID, case["blob_count"], req.BlobID, req.BlobUrls, ctx.blob_base)
     return EmptyResponse()
 
 
@@ -66,6 +67,8 @@ class ListBlobsForCase(Message, kw_only=True):
 
 class CaseBlobDto(Message, kw_only=True):
     BlobID: str
+    Name: str | None = None
+    MimeType: str | None = None
     Url: str | None = None
     CreationTime: str
 
@@ -81,7 +84,14 @@ async def list_blobs_for_case(ctx: Context, req: ListBlobsForCase) -> ListBlobsF
         raise CaseNotFound()
     return ListBlobsForCaseResponse(
         Result=[
-            CaseBlobDto(BlobID=str(r["blob_id"]), Url=r["url"], CreationTime=iso_ms(r["creation_time"]))
+            CaseBlobDto(
+                BlobID=str(r["blob_id"]),
+                Name=r["original_name"],
+                MimeType=r["mime_type"],
+                # A stored blob's own URL; a reference attached before evacase stored blobs keeps the one it came as.
+                Url=blob_url(ctx.blob_base, r["blob_id"]) if r["mime_type"] is not None else r["url"],
+                CreationTime=iso_ms(r["creation_time"]),
+            )
             for r in rows
             if r["blob_id"] is not None
         ]
@@ -98,7 +108,9 @@ class AddBlobToCaseInteraction(Message, kw_only=True):
 async def add_blob_to_case_interaction(ctx: Context, req: AddBlobToCaseInteraction) -> EmptyResponse:
     interaction = await lock_staff_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
     public = interaction["type"] != InteractionType.NOTE  # ledger lines are public: not for a private note
-    await attach_to_interaction(ctx.conn, interaction, ctx.caller.user_id, req.BlobID, req.BlobUrls, ledger=public)
+    await attach_to_interaction(
+        ctx.conn, ctx.caller, interaction, req.BlobID, req.BlobUrls, ctx.blob_base, ledger=public
+    )
     return EmptyResponse()
 
 

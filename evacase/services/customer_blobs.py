@@ -34,7 +34,7 @@ class CustomerAddBlobToCase(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case(ctx: Context, req: CustomerAddBlobToCase) -> EmptyResponse:
     case = await lock_customer_case(ctx.conn, ctx.caller, req.CaseID)
-    await attach_to_case(ctx.conn, req.CaseID, ctx.caller.user_id, case["blob_count"], req.BlobID, req.BlobUrls)
+    await attach_to_case(ctx.conn, ctx.caller, req.CaseID, case["blob_count"], req.BlobID, req.BlobUrls, ctx.blob_base)
     return EmptyResponse()
 
 
@@ -61,7 +61,7 @@ class CustomerAddBlobToCaseInteraction(Message, kw_only=True):
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_add_blob_to_case_interaction(ctx: Context, req: CustomerAddBlobToCaseInteraction) -> EmptyResponse:
     interaction = await lock_customer_interaction(ctx.conn, ctx.caller, req.InteractionID, OWN_ONLY)
-    await attach_to_interaction(ctx.conn, interaction, ctx.caller.user_id, req.BlobID, req.BlobUrls, ledger=True)
+    await attach_to_interaction(ctx.conn, ctx.caller, interaction, req.BlobID, req.BlobUrls, ctx.blob_base, ledger=True)
     return EmptyResponse()
 
 
