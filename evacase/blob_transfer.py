@@ -29,7 +29,6 @@ from evacase.domain.stored_blobs import (
     SQL,
     BlobSettings,
     Upload,
-    blob_url,
     may_upload,
     spool,
     too_large,
@@ -100,6 +99,11 @@ async def download(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     try:
         guid = _guid(request)
+        signer = rt.blobs.signer
+        if signer is not None and not signer.valid(
+            guid, request.query_params.get("expires"), request.query_params.get("signature")
+        ):
+            raise Forbidden("This blob URL is not signed, or its signature has expired: ask for its Url again.")
         async with rt.pool.acquire() as conn:
             row = await conn.fetchrow(SQL["get_blob"], guid)
         if row is None or row["size"] is None or (row["expired"] and not row["attached"]):
@@ -172,7 +176,7 @@ async def upload(request: Request) -> Response:
         if received is not None:
             received.file.close()
     base = settings.base_url(f"{request.url.scheme}://{request.headers.get('host', 'localhost')}")
-    body = {"Guid": str(guid), "Url": blob_url(base, guid), "Size": received.size}
+    body = {"Guid": str(guid), "Url": settings.url(base, guid), "Size": received.size}
     return Response(msgspec.json.encode(body), 200, media_type="application/json")
 
 

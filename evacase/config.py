@@ -54,7 +54,12 @@ class Settings:
     blob_max_bytes: int = 20 * 1024 * 1024
     blob_mime_types: tuple[str, ...] = ()  # () means the default allow-list (domain/blob_types.py)
     public_url: str | None = None
+    blob_downloads: str = "capability"  # or "signed": downloads need the signature evacase adds to each Url
+    blob_url_seconds: int = 3600  # how long a signed Url stays valid
     jobs_interval_seconds: float = 60.0
+    # Receipts: the print command (PDF on standard input), and per EVA StationID its own.
+    print_command: str | None = None
+    print_stations: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -106,9 +111,26 @@ class Settings:
                 t.strip().lower() for t in e.get("EVACASE_BLOB_MIME_TYPES", "").split(",") if t.strip()
             ),
             public_url=opt("EVACASE_PUBLIC_URL"),
+            blob_downloads=downloads_mode(opt("EVACASE_BLOB_DOWNLOADS")),
+            blob_url_seconds=num("EVACASE_BLOB_URL_SECONDS", 3600, int),
             jobs_interval_seconds=num("EVACASE_JOBS_INTERVAL_SECONDS", 60.0, float),
+            print_command=opt("EVACASE_PRINT_COMMAND"),
+            print_stations=tuple(
+                (int(name.removeprefix("EVACASE_PRINT_COMMAND_")), value.strip())
+                for name, value in sorted(e.items())
+                if name.startswith("EVACASE_PRINT_COMMAND_")
+                and name.removeprefix("EVACASE_PRINT_COMMAND_").isdigit()
+                and value.strip()
+            ),
         )
 
     @property
     def secret_file(self) -> Path:
         return self.home / "jwt_secret"
+
+
+def downloads_mode(value: str | None) -> str:
+    mode = (value or "capability").lower()
+    if mode not in ("capability", "signed"):
+        raise ConfigError(f"EVACASE_BLOB_DOWNLOADS must be capability or signed, got {value!r}")
+    return mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ import asyncpg
 from evacase.auth import Caller
 from evacase.db import Queries
 from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.printing import PrintTargets
 from evacase.domain.stored_blobs import BlobSettings
 from evacase.paging import Page, PageRequest, PageTokens
 
@@ -25,6 +27,7 @@ class Context:
     catalogue: CatalogueCache = field(default_factory=CatalogueCache)
     blobs: BlobSettings | None = None
     origin: str = "http://localhost"  # the request's scheme and host, the base of blob URLs by default
+    print_targets: PrintTargets = field(default_factory=PrintTargets)
 
     @property
     def blob_settings(self) -> BlobSettings:
@@ -35,6 +38,10 @@ class Context:
     def blob_base(self) -> str:
         """The base of this evacase's blob URLs (EVACASE_PUBLIC_URL, else the request's origin)."""
         return self.blob_settings.base_url(self.origin)
+
+    def blob_url(self, guid: uuid.UUID) -> str:
+        """Blob `guid`'s URL as handed out to this request's caller (signed in the signed-downloads mode)."""
+        return self.blob_settings.url(self.blob_base, guid)
 
     async def fetch_page(
         self,

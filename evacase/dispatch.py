@@ -215,6 +215,7 @@ def context(
         rt.catalogue,
         rt.blobs,
         incoming.origin,
+        rt.print_targets,
     )
 
 

@@ -195,6 +195,20 @@ class BlobNotYours(Forbidden):
     default_code = "Blob:NotYours"
 
 
+class PrintNoTarget(ValidationFailed):
+    """No printer is configured."""
+
+    default_code = "Print:NoPrintTarget"
+
+
+class PrintFailed(EvaError):
+    """The print command failed."""
+
+    status = 502
+    type = "BadGateway"
+    default_code = "Print:PrintFailed"
+
+
 class BlobTooManyBlobs(Conflict):
     """Blob:TooManyBlobs"""
 

@@ -18,7 +18,8 @@ from evacase.deadlines import Deadlines
 from evacase.domain.blob_stores import open_store
 from evacase.domain.blob_types import DEFAULT_ALLOWED
 from evacase.domain.catalogue import CatalogueCache
-from evacase.domain.stored_blobs import BlobSettings
+from evacase.domain.printing import PrintTargets
+from evacase.domain.stored_blobs import BlobSettings, UrlSigner
 from evacase.domain.users import KnownUsers
 from evacase.paging import PageTokens
 from evacase.registry import Registry
@@ -38,6 +39,7 @@ class Runtime:
     known_users: KnownUsers = field(default_factory=KnownUsers)
     catalogue: CatalogueCache = field(default_factory=CatalogueCache)  # PushCase's custom fields and settings
     blobs: BlobSettings = field(default_factory=lambda: blob_settings(Settings()))
+    print_targets: PrintTargets = field(default_factory=PrintTargets)
     jobs_interval: float = 60.0  # seconds between runs of the blob purge (EVACASE_JOBS_INTERVAL_SECONDS)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
@@ -60,6 +62,7 @@ async def open_runtime(settings: Settings, registry: Registry, jwt_secret: str |
     try:
         async with pool.acquire() as conn:
             key = await fetch_secret(conn, "page_token_key", secrets.token_bytes(32))
+            blob_url_key = await fetch_secret(conn, "blob_url_key", secrets.token_bytes(32))
     except BaseException:
         await pool.close()
         raise
@@ -70,18 +73,20 @@ async def open_runtime(settings: Settings, registry: Registry, jwt_secret: str |
         registry=registry,
         db_timeout=settings.db_timeout,
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
-        blobs=blob_settings(settings),
+        blobs=blob_settings(settings, blob_url_key),
         jobs_interval=settings.jobs_interval_seconds,
+        print_targets=PrintTargets(settings.print_command, dict(settings.print_stations)),
     )
 
 
-def blob_settings(settings: Settings) -> BlobSettings:
+def blob_settings(settings: Settings, url_key: bytes = b"") -> BlobSettings:
     try:
         store = open_store(settings.blob_store)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     allowed = frozenset(settings.blob_mime_types or DEFAULT_ALLOWED)
-    return BlobSettings(store, settings.blob_max_bytes, allowed, settings.public_url)
+    signer = UrlSigner(url_key, settings.blob_url_seconds) if settings.blob_downloads == "signed" else None
+    return BlobSettings(store, settings.blob_max_bytes, allowed, settings.public_url, signer)
 
 
 @contextlib.asynccontextmanager

@@ -269,6 +269,36 @@ async def test_a_blob_url_uses_the_configured_public_url(db_dsn: str) -> None:
         assert err["Code"] == "Blob:InvalidBlobUrl"
 
 
+async def test_signed_downloads_need_an_unexpired_signature(db_dsn: str) -> None:
+    async with serving(make_settings(db_dsn, blob_downloads="signed", blob_url_seconds=600)) as api:
+        created = await store(api, customer(ALICE), OriginalName="photo.png")
+        signed, plain = created["Url"], f"{BASE}/blob/{created['Guid']}"
+        assert signed.startswith(plain + "?expires=") and "&signature=" in signed
+        assert (await api.client.get(signed)).content == PNG
+        for refused in (plain, signed.replace("signature=", "signature=0"), signed.replace("expires=", "expires=1")):
+            r = await api.client.get(refused)
+            assert (r.status_code, r.json()["Error"]["Type"]) == (403, "Forbidden"), refused
+        guid = uuid.UUID(created["Guid"])
+        expired = signed.split("?")[0] + "?expires=1000&signature=" + api_signature(api, guid, 1000)
+        assert (await api.client.get(expired)).status_code == 403  # a valid signature, long expired
+        case_id = await new_case(api, ALICE)
+        await api.ok("CustomerAddBlobToCase", {"CaseID": case_id, "BlobUrls": [signed]}, customer(ALICE))
+        listed = await api.ok("ListBlobsForCase", {"CaseID": case_id}, AGENT)
+        assert (await api.client.get(listed["Result"][0]["Url"])).content == PNG
+        view = await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
+        assert (await api.client.get(view["Blobs"][0]["Url"])).content == PNG
+        # Knowing the GUID without a token gets its info, not a download.
+        assert (await api.ok("GetBlobInfo", {"Guid": created["Guid"]}, None))["Url"] == plain
+
+
+def api_signature(api: Api, guid: uuid.UUID, expires: int) -> str:
+    """The signature the app's own signer gives (the runtime's, read through the app's state)."""
+    transport = api.client._transport  # httpx's ASGITransport over the app
+    signer = transport.app.state.runtime.blobs.signer  # type: ignore[attr-defined]
+    signature: str = signer.signature(guid, expires)
+    return signature
+
+
 async def test_a_directory_store_writes_one_file_per_blob_and_removes_it(db_dsn: str, tmp_path: Path) -> None:
     async with serving(make_settings(db_dsn, blob_store=f"file://{tmp_path}")) as api:
         guid = (await store(api, AGENT))["Guid"]

@@ -42,7 +42,11 @@ async def test_blobs_on_a_case_are_listed_shown_and_ledgered(api: Api, db: async
         ]
     }
     view = await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
-    assert (view["BlobIDs"], view["Blobs"]) == ([G1, G2], [{"ID": G1}, {"ID": G2, "Url": url}])
+    shown = [
+        {"ID": G1, "Url": f"{BASE}/{G1}", "MimeType": "image/png", "Size": 32},
+        {"ID": G2, "Url": url, "MimeType": "image/png", "Size": 32},
+    ]
+    assert (view["BlobIDs"], view["Blobs"]) == ([G1, G2], shown)
     assert (await api.ok("CustomerGetCaseByID", {"ID": case_id}, CUSTOMER))["BlobIDs"] == [G1, G2]
     await api.ok("DeleteCaseBlob", {"CaseID": case_id, "BlobUrl": url}, AGENT)
     assert (await api.ok("ListBlobsForCase", {"CaseID": case_id}, AGENT))["Result"][0]["BlobID"] == G1

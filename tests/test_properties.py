@@ -300,6 +300,8 @@ async def test_closing_time_follows_the_status_through_any_sequence_of_state_cha
 # functionality with a scope that includes the one named.
 STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
     "DeleteBlob": None,  # EVA: any Employee or Api user, no functionality
+    "PrintCaseReceipt": ("Cases", Scope.VIEW),
+    "GetCaseReceipt": ("Cases", Scope.VIEW),
     "CreateCase": ("Cases", Scope.CREATE),
     "GetCaseByID": ("Cases", Scope.VIEW),
     "ListCases": ("Cases", Scope.VIEW),

@@ -39,8 +39,8 @@ READS_FIRST = {"UpdateCaseState"}
 OWN_TRANSACTIONS = {name for name in REGISTRY.names() if REGISTRY.get(name).own_transactions}  # type: ignore[union-attr]
 
 
-def test_only_the_blob_services_open_their_own_transactions() -> None:
-    assert {"StoreBlob", "CreateBlob", "DeleteBlob"} == OWN_TRANSACTIONS
+def test_only_the_services_storing_blobs_open_their_own_transactions() -> None:
+    assert {"StoreBlob", "CreateBlob", "DeleteBlob", "GetCaseReceipt"} == OWN_TRANSACTIONS
 
 
 def test_every_one_statement_operation_has_a_request_here() -> None:

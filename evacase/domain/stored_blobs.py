@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -39,17 +41,47 @@ SPOOL_IN_MEMORY = 1024 * 1024  # an upload up to this size stays in memory; a la
 
 
 @dataclass(frozen=True, slots=True)
+class UrlSigner:
+    """EVACASE_BLOB_DOWNLOADS=signed: every blob URL evacase hands out carries an expiry and an HMAC of the GUID
+    and that expiry (`?expires=<unix seconds>&signature=<hex>`, a key every instance shares), and a download
+    needs a valid one. Otherwise (the default, as in EVA) the random GUID itself is the capability."""
+
+    key: bytes
+    lifetime: int  # seconds a signed URL stays valid
+
+    def signature(self, guid: uuid.UUID, expires: int) -> str:
+        return hmac.new(self.key, f"{guid}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def sign(self, url: str, guid: uuid.UUID, now: float | None = None) -> str:
+        expires = int(now if now is not None else time.time()) + self.lifetime
+        return f"{url}?expires={expires}&signature={self.signature(guid, expires)}"
+
+    def valid(self, guid: uuid.UUID, expires: str | None, signature: str | None, now: float | None = None) -> bool:
+        if not expires or not signature or not expires.isdigit():
+            return False
+        if int(expires) < (now if now is not None else time.time()):
+            return False
+        return hmac.compare_digest(signature, self.signature(guid, int(expires)))
+
+
+@dataclass(frozen=True, slots=True)
 class BlobSettings:
     """How this instance keeps blobs (EVACASE_BLOB_STORE, EVACASE_BLOB_MAX_BYTES, EVACASE_BLOB_MIME_TYPES,
-    EVACASE_PUBLIC_URL)."""
+    EVACASE_PUBLIC_URL, EVACASE_BLOB_DOWNLOADS)."""
 
     store: BlobStore
     max_bytes: int
     allowed: frozenset[str]
     public_url: str | None = None  # the base of blob URLs; None: the request's own origin
+    signer: UrlSigner | None = None  # set in the signed-downloads mode
 
     def base_url(self, request_origin: str) -> str:
         return (self.public_url or request_origin).rstrip("/")
+
+    def url(self, base: str, guid: uuid.UUID) -> str:
+        """The blob's URL as evacase hands it out (signed in the signed-downloads mode)."""
+        plain = blob_url(base, guid)
+        return self.signer.sign(plain, guid) if self.signer is not None else plain
 
 
 def blob_url(base: str, guid: uuid.UUID) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated
 import asyncpg
 import msgspec
 
-from evacase.auth import UserType
+from evacase.auth import ANONYMOUS, UserType
 from evacase.context import Context
 from evacase.domain.blobs import SQL, BlobUrl, guid_in_url
 from evacase.domain.cases import lock_staff_case
@@ -19,6 +19,7 @@ from evacase.domain.stored_blobs import NewBlob, blob_url, create_blob, decode_d
 from evacase.errors import BlobBlobIDAndUrlDiffer, BlobBlobIDOrUrlRequired, BlobIsAttached, BlobNotFound
 from evacase.messages import EmptyResponse, Message, iso_ms, parse_timestamp
 from evacase.registry import Access, OperationSet
+from evacase.services.wire import BlobCreated
 
 ops = OperationSet()
 
@@ -33,11 +34,6 @@ Timestamp = Annotated[str, msgspec.Meta(max_length=64)]
 
 def expire_date(value: str | None) -> dt.datetime | None:
     return parse_timestamp(value, "ExpireDate") if value else None
-
-
-class BlobCreated(Message, kw_only=True):
-    Guid: uuid.UUID
-    Url: str
 
 
 # --- StoreBlob ------------------------------------------------------------------------------------------
@@ -60,7 +56,7 @@ async def store_blob(ctx: Context, req: StoreBlob) -> BlobCreated:
         guid, _ = await create_blob(ctx.conn, settings, ctx.caller, blob, upload)
     finally:
         upload.file.close()
-    return BlobCreated(Guid=guid, Url=blob_url(ctx.blob_base, guid))
+    return BlobCreated(Guid=guid, Url=ctx.blob_url(guid))
 
 
 # --- CreateBlob -----------------------------------------------------------------------------------------
@@ -79,7 +75,7 @@ class CreateBlob(Message, kw_only=True):
 async def create_blob_placeholder(ctx: Context, req: CreateBlob) -> BlobCreated:
     blob = NewBlob(req.MimeType, req.Category, req.OriginalName, expire_date(req.ExpireDate))
     guid, _ = await create_blob(ctx.conn, ctx.blob_settings, ctx.caller, blob, None)
-    return BlobCreated(Guid=guid, Url=blob_url(ctx.blob_base, guid))
+    return BlobCreated(Guid=guid, Url=ctx.blob_url(guid))
 
 
 # --- GetBlobInfo ----------------------------------------------------------------------------------------
@@ -120,7 +116,8 @@ async def get_blob_info(ctx: Context, req: GetBlobInfo) -> GetBlobInfoResponse:
         ExpireDate=iso_ms(row["expire_date"]),
         LastModificationTimeUtc=iso_ms(row["last_modification_time"]),
         Size=row["size"],
-        Url=blob_url(ctx.blob_base, row["id"]),
+        # Without a token, in the signed-downloads mode, the plain URL: no download for knowing a GUID alone.
+        Url=blob_url(ctx.blob_base, row["id"]) if ctx.caller is ANONYMOUS else ctx.blob_url(row["id"]),
     )
 
 

@@ -24,7 +24,6 @@ from evacase.domain.blobs import (
 from evacase.domain.cases import lock_staff_case, visible_units
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import lock_staff_interaction
-from evacase.domain.stored_blobs import blob_url
 from evacase.errors import CaseNotFound
 from evacase.messages import EmptyResponse, Id, Message, iso_ms
 from evacase.registry import OperationSet, staff
@@ -89,7 +88,7 @@ async def list_blobs_for_case(ctx: Context, req: ListBlobsForCase) -> ListBlobsF
                 Name=r["original_name"],
                 MimeType=r["mime_type"],
                 # A stored blob's own URL; a reference attached before evacase stored blobs keeps the one it came as.
-                Url=blob_url(ctx.blob_base, r["blob_id"]) if r["mime_type"] is not None else r["url"],
+                Url=ctx.blob_url(r["blob_id"]) if r["mime_type"] is not None else r["url"],
                 CreationTime=iso_ms(r["creation_time"]),
             )
             for r in rows

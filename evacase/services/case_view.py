@@ -48,6 +48,9 @@ class CaseTopicData(Message, kw_only=True):
 class CaseBlob(Message, kw_only=True):
     ID: str
     Url: str | None = None
+    Name: str | None = None  # evacase's additions for blobs it stores: the file's name, type and size
+    MimeType: str | None = None
+    Size: int | None = None
 
 
 class CaseRelatedItemDto(Message, kw_only=True):
@@ -143,7 +146,10 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         c, CaseCustomer, ID=c["customer_id"], BackendID=c["customer_backend_id"], PhoneNumber=c["customer_phone"]
     )
     editable = not c["is_closed"] and not c["is_archived"]
-    blob_ids = [str(b) for b in c["blob_ids"]]
+    blobs = [
+        CaseBlob(ID=str(guid), Url=ctx.blob_url(guid) if kind is not None else url, Name=name, MimeType=kind, Size=size)
+        for guid, url, name, kind, size in c["blobs"]
+    ]
     return GetCaseByIDResponse(
         ID=c["id"],
         Title=c["title"],
@@ -173,8 +179,8 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         IsArchived=c["is_archived"],
         IsTitleEditable=editable,
         IsDescriptionEditable=editable,
-        BlobIDs=blob_ids or None,
-        Blobs=[CaseBlob(ID=b, Url=u) for b, u in zip(blob_ids, c["blob_urls"], strict=True)] or None,
+        BlobIDs=[b.ID for b in blobs] or None,
+        Blobs=blobs or None,
         RelatedItems=related_items(c["related_items"]) or None,
         ReportingTime=iso_ms(c["reporting_time"]),
         ClosingTime=iso_ms(c["closing_time"]),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import msgspec
 
 from evacase.auth import ANY_USER
-from evacase.messages import UserName, full_name
+from evacase.messages import Message, UserName, full_name
 from evacase.registry import Access
 
 # Customer services: any authenticated caller, acting as the customer (EVA's own rule for Customer* services).
@@ -56,3 +57,10 @@ def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRe
     if user_id is None:
         return None
     return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=full_name(first, last))
+
+
+class BlobCreated(Message, kw_only=True):
+    """A stored blob (StoreBlob, CreateBlob, GetCaseReceipt): its GUID and its absolute Url."""
+
+    Guid: uuid.UUID
+    Url: str

@@ -28,8 +28,9 @@ SELECT (SELECT id FROM new_case) AS case_id,
 
 -- get_case --
 -- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all):
--- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its related items
--- (oldest first) and whether custom fields visible to user type $3 exist, in one statement.
+-- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its blobs in attach
+-- order (GUID, the URL it came as, and for a stored blob its name, MIME type and size), its related items (oldest
+-- first) and whether custom fields visible to user type $3 exist, in one statement.
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
@@ -43,8 +44,11 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
        c.last_interaction_time, c.creation_time, c.created_by, cb.first_name AS created_by_first_name,
        cb.last_name AS created_by_last_name, c.last_modification_time, c.last_modified_by,
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
-       ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_ids,
-       ARRAY (SELECT b.url FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position) AS blob_urls,
+       ARRAY (SELECT ROW (b.blob_id, b.url, s.original_name, s.mime_type, s.size)
+              FROM case_blobs b
+              LEFT JOIN blobs s ON s.id = b.blob_id AND s.deleted_at IS NULL
+              WHERE b.case_id = c.id
+              ORDER BY b.position) AS blobs,
        EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & $3 <> 0) AS has_custom_fields,
        ARRAY (SELECT ROW (t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id))
               FROM topic_ancestry(c.topic_id) x
@@ -264,3 +268,27 @@ ORDER BY c.id {direction}
 -- pattern's frequency decides between the trigram index (cases_title_trgm_idx) and the list's own index, and
 -- bitmap scans allowed (a trigram index has no other kind; the pool's connections otherwise leave them off).
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'on', true)
+
+-- receipt_case --
+-- Case $1 for its receipt, if the caller may see it ($2: the caller's organization units, null for all).
+SELECT c.id, c.title, c.description, c.priority, c.reporting_time, c.closing_time, s.name AS status_name,
+       topic_path(c.topic_id) AS topic, cu.first_name AS customer_first_name, cu.last_name AS customer_last_name
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN users cu ON cu.id = c.customer_id
+WHERE c.id = $1
+  AND visible_to_units(c.assigned_organization_unit_id, $2)
+
+-- receipt_messages --
+-- The latest $2 public messages of case $1 (Communication and Email: never notes, callbacks or ledger lines),
+-- oldest first, with their authors, and how many there are in all.
+SELECT m.type, m.creation_time, m.text, u.first_name, u.last_name, m.total
+FROM (
+    SELECT i.id, i.type, i.creation_time, i.text, i.created_by, count(*) OVER () AS total
+    FROM interactions i
+    WHERE i.case_id = $1 AND i.type IN (0, 3)
+    ORDER BY i.creation_time DESC, i.id DESC
+    LIMIT $2
+) m
+LEFT JOIN users u ON u.id = m.created_by
+ORDER BY m.creation_time, m.id
