@@ -144,38 +144,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _settings(dsn: str, changes: list[tuple[str, bool]]) -> dict[str, bool]:
+async def _settings(dsn: str, changes: list[tuple[str, bool | int]]) -> dict[str, bool | int]:
     import asyncpg
 
-    from evacase.domain.push_settings import read_push_settings, write_push_setting
+    from evacase.domain.settings import read_settings, write_setting
 
     await migrate_dsn(dsn)
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
             for name, value in changes:
-                await write_push_setting(conn, name, value, None)
-        return await read_push_settings(conn)
+                await write_setting(conn, name, value, None)
+        return await read_settings(conn)
     finally:
         await conn.close()
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from evacase.domain.push_settings import PUSH_SETTINGS
+    from evacase.domain.settings import SETTINGS, parse_setting
 
-    changes: list[tuple[str, bool]] = []
+    changes: list[tuple[str, bool | int]] = []
     for item in args.set:
         name, _, raw = item.partition("=")
-        if name not in PUSH_SETTINGS or raw.lower() not in ("true", "false"):
-            sys.stderr.write(f"--set takes NAME=true|false with NAME one of: {', '.join(PUSH_SETTINGS)}\n")
+        if name not in SETTINGS:
+            sys.stderr.write(f"--set takes NAME=VALUE with NAME one of: {', '.join(SETTINGS)}\n")
             return 2
-        changes.append((name, raw.lower() == "true"))
+        try:
+            changes.append((name, parse_setting(name, raw)))
+        except ValueError as exc:
+            sys.stderr.write(f"--set {item}: {exc}\n")
+            return 2
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     with _database(settings) as dsn:
         values = asyncio.run(_settings(dsn, changes))
     for name, value in values.items():
-        print(f"{name}={'true' if value else 'false'}")  # noqa: T201 - the command's output
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        print(f"{name}={shown}")  # noqa: T201 - the command's output
     return 0
 
 
@@ -282,8 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-in", type=int, default=86400, help="seconds (default one day)")
     token.set_defaults(func=cmd_token)
 
-    sett = sub.add_parser("settings", help="show (and with --set, change) PushCase's settings")
-    sett.add_argument("--set", action="append", default=[], help="e.g. PushCases:AutoCreateTopic=false (repeatable)")
+    sett = sub.add_parser("settings", help="show (and with --set, change) the settings kept in the database")
+    sett.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        help="e.g. PushCases:AutoCreateTopic=false or Blobs:DefaultLifeTime=60 (minutes) (repeatable)",
+    )
     sett.set_defaults(func=cmd_settings)
 
     user = sub.add_parser("user", help="create or update a user record (given fields replace, others stay)")

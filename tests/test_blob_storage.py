@@ -361,3 +361,27 @@ async def test_a_purge_interrupted_between_content_and_row_finishes_next_time(
         await pool.close()
     assert not path.exists()
     assert await db.fetchval("SELECT count(*) FROM blobs") == 0
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+async def test_an_oversized_upload_is_refused_without_reading_the_rest(db_dsn: str, multipart: bool) -> None:
+    # 10 GiB offered in 1 MiB pieces against a 64 KiB limit: the answer comes after the first piece or two, so
+    # memory stays flat whatever a client sends.
+    pulled = 0
+
+    async def ten_gib() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        boundary = b'--cut\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+        for n in range(10 * 1024):
+            pulled += 1
+            piece = b"%PDF-" + b"x" * (1024 * 1024 - 5)
+            yield boundary + piece if multipart and n == 0 else piece
+
+    async with serving(make_settings(db_dsn, blob_max_bytes=64 * 1024)) as api:
+        placeholder = await api.ok("CreateBlob", {"MimeType": "application/pdf"}, AGENT)
+        headers = {"Authorization": f"Bearer {AGENT}"}
+        if multipart:
+            headers["Content-Type"] = "multipart/form-data; boundary=cut"
+        r = await api.client.post(placeholder["Url"], content=ten_gib(), headers=headers)
+    assert (r.status_code, r.json()["Error"]["Code"]) == (413, "Blob:TooLarge")
+    assert pulled <= 2

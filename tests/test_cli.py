@@ -178,20 +178,28 @@ def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
     assert (second.returncode, second.stdout) == (0, f"schema at version {schema_version()}\n")
 
 
-def test_settings_shows_and_changes_the_push_settings(db_dsn: str) -> None:
+def test_settings_shows_and_changes_the_push_settings_and_the_blob_lifetime(db_dsn: str) -> None:
     env = dict(os.environ, DATABASE_URL=db_dsn)
+    push = "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus={}\nPushCases:MatchUnverifiedEmail=false\n"
     shown = evacase("settings", env=env)
-    assert (shown.returncode, shown.stdout) == (
-        0,
-        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=true\nPushCases:MatchUnverifiedEmail=false\n",
+    assert (shown.returncode, shown.stdout) == (0, push.format("true") + "Blobs:DefaultLifeTime=1440\n")
+    changed = evacase(
+        "settings", "--set", "PushCases:AutoCreateStatus=false", "--set", "Blobs:DefaultLifeTime=60", env=env
     )
-    changed = evacase("settings", "--set", "PushCases:AutoCreateStatus=false", env=env)
-    assert (changed.returncode, changed.stdout) == (
-        0,
-        "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus=false\nPushCases:MatchUnverifiedEmail=false\n",
-    )
+    assert (changed.returncode, changed.stdout) == (0, push.format("false") + "Blobs:DefaultLifeTime=60\n")
     refused = evacase("settings", "--set", "PushCases:Unknown=true", env=env)
     assert refused.returncode == 2 and "PushCases:AutoCreateTopic" in refused.stderr
+    for bad in ("Blobs:DefaultLifeTime=0", "Blobs:DefaultLifeTime=soon", "PushCases:AutoCreateTopic=maybe"):
+        refused = evacase("settings", "--set", bad, env=env)
+        assert refused.returncode == 2 and bad in refused.stderr, bad
+
+
+async def test_a_temporary_blob_lives_as_long_as_the_setting_says(api: Api, db: asyncpg.Connection) -> None:
+    await db.execute("INSERT INTO settings (name, value) VALUES ('Blobs:DefaultLifeTime', '60')")
+    data = {"Data": "iVBORw0KGgo=", "MimeType": "image/png"}
+    guid = (await api.ok("StoreBlob", data, token(7, UserType.EMPLOYEE)))["Guid"]
+    lifetime = await db.fetchval("SELECT expire_date - creation_time FROM blobs WHERE id = $1::uuid", guid)
+    assert lifetime.total_seconds() == 3600
 
 
 def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
