@@ -5,28 +5,29 @@ callbacks or ledger lines), for PrintCaseReceipt and GetCaseReceipt. Pure: rows 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-import reportlab
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 MAX_MESSAGES = 200  # the latest ones; a receipt is not an archive
 PRIORITIES = {0: "Low", 1: "Medium", 2: "High", 9: "Critical"}
 MESSAGE_KINDS = {0: "Message", 3: "E-mail"}
 
-# ReportLab's bundled Vera fonts: Unicode text (beyond Latin-1, which the PDF core fonts stop at).
-_FONTS = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-pdfmetrics.registerFont(TTFont("Receipt", os.path.join(_FONTS, "Vera.ttf")))
-pdfmetrics.registerFont(TTFont("Receipt-Bold", os.path.join(_FONTS, "VeraBd.ttf")))
+
+@functools.cache
+def _fonts() -> None:
+    """ReportLab's bundled Vera fonts, for Unicode text (the PDF core fonts stop at Latin-1). ReportLab is loaded
+    at the first receipt, not at start-up (it adds ~8 MiB to a worker that never prints)."""
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    pdfmetrics.registerFont(TTFont("Receipt", os.path.join(folder, "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont("Receipt-Bold", os.path.join(folder, "VeraBd.ttf")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,12 @@ def _text(value: str | None) -> str:
 
 def render_receipt(case: ReceiptCase, messages: Sequence[ReceiptMessage], omitted: int = 0) -> bytes:
     """The receipt's PDF; `omitted`: how many older messages did not fit (said on the receipt)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    _fonts()
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Receipt", fontSize=10, leading=13)
     bold = ParagraphStyle("bold", parent=body, fontName="Receipt-Bold")
