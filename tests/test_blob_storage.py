@@ -308,6 +308,31 @@ async def test_a_directory_store_writes_one_file_per_blob_and_removes_it(db_dsn:
         assert not path.exists()
 
 
+async def test_a_reference_attached_before_blobs_were_stored_still_has_its_info(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    case_id = await new_case(api, ALICE)
+    legacy = "b832ece7-93ea-4c5e-ad64-11402201315d"
+    url = f"https://assets.shop.example/blobs/{legacy}/photo.jpg"
+    await db.execute(
+        "INSERT INTO case_blobs (case_id, blob_id, url, creation_time) VALUES ($1, $2, $3, '2024-05-01T10:00:00Z')",
+        case_id,
+        uuid.UUID(legacy),
+        url,
+    )
+    info = await api.ok("GetBlobInfo", {"Guid": legacy}, None)
+    assert info == {
+        "Guid": legacy,
+        "MimeType": "application/octet-stream",
+        "LastModificationTimeUtc": "2024-05-01T10:00:00.000Z",
+        "Url": url,
+    }
+    view = await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
+    assert view["Blobs"] == [{"ID": legacy, "Url": url}]
+    await api.ok("DeleteCaseBlob", {"CaseID": case_id, "BlobUrl": url}, AGENT)  # removable as before
+    assert "Blobs" not in await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
+
+
 async def test_unknown_or_malformed_blob_urls_are_eva_404s(api: Api) -> None:
     for path in (f"/blob/{uuid.uuid4()}", "/blob/not-a-guid"):
         r = await api.client.get(path)

@@ -95,7 +95,7 @@ class GetBlobInfoResponse(Message, kw_only=True):
     ExpireDate: str | None = None
     LastModificationTimeUtc: str
     Size: int | None = None
-    Url: str  # evacase's addition: where to fetch it
+    Url: str | None = None  # evacase's addition: where to fetch it
 
 
 @ops.operation(Access(anonymous=True), writes=False)
@@ -106,6 +106,15 @@ async def get_blob_info(ctx: Context, req: GetBlobInfo) -> GetBlobInfoResponse:
             raise BlobBlobIDOrUrlRequired("Either Guid, or Category and OriginalName, is required.")
         guid = await ctx.conn.fetchval(SQL["blob_by_name"], req.Category or None, req.OriginalName)
     row = await ctx.conn.fetchrow(SQL["get_blob"], guid) if guid is not None else None
+    if row is None and req.Guid is not None:
+        reference = await ctx.conn.fetchrow(SQL["blob_reference"], req.Guid)
+        if reference is not None:  # attached before evacase stored blobs: what is known of it
+            return GetBlobInfoResponse(
+                Guid=req.Guid,
+                MimeType="application/octet-stream",
+                LastModificationTimeUtc=iso_ms(reference["creation_time"]),
+                Url=reference["url"],
+            )
     if row is None or (row["expired"] and not row["attached"]):
         raise BlobNotFound("There is no such blob.")
     return GetBlobInfoResponse(

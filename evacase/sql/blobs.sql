@@ -146,3 +146,15 @@ SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM marked)
 -- Up to $1 blobs marked deleted (by DeleteBlob or the purge, perhaps interrupted), locked: their content goes,
 -- then their row.
 SELECT id, store FROM blobs WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT $1 FOR UPDATE SKIP LOCKED
+
+-- blob_reference --
+-- A blob attached by reference before evacase stored blobs (no row in blobs): when it was first attached, and
+-- the URL it came as.
+SELECT r.blob_id, r.url, r.creation_time
+FROM (
+    SELECT b.blob_id, b.url, b.creation_time FROM case_blobs b WHERE b.blob_id = $1
+    UNION ALL
+    SELECT b.blob_id, b.url, b.creation_time FROM interaction_blobs b WHERE b.blob_id = $1
+) r
+ORDER BY r.creation_time
+LIMIT 1
