@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive
 
+from evacase.db import is_connection_failure, is_timeout, translate_db_error
+from evacase.dispatch import database_unavailable
 from evacase.domain.blob_types import INLINE, check_content
 from evacase.domain.stored_blobs import (
     SQL,
@@ -39,6 +41,7 @@ from evacase.errors import (
     BlobNotFound,
     EvaError,
     Forbidden,
+    ServiceUnavailable,
     ValidationFailed,
     internal_error,
 )
@@ -52,7 +55,10 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 def _error(exc: EvaError) -> Response:
     request_id = uuid.uuid4().hex
-    return Response(exc.body(request_id), exc.status, {"EVA-Request-ID": request_id}, "application/json")
+    headers = {"EVA-Request-ID": request_id}
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    return Response(exc.body(request_id), exc.status, headers, "application/json")
 
 
 def _guid(request: Request) -> uuid.UUID:
@@ -60,6 +66,18 @@ def _guid(request: Request) -> uuid.UUID:
         return uuid.UUID(request.path_params["guid"])
     except ValueError:
         raise BlobNotFound("There is no such blob.") from None
+
+
+def _fault(exc: Exception, event: str) -> EvaError:
+    """What a failure below the HTTP layer answers: the database's own refusals as their EVA errors, a lost or slow
+    database as 503 with Retry-After (as the message services answer), anything else as a logged 500."""
+    translated = translate_db_error(exc)
+    if translated is not None:
+        return translated
+    if is_connection_failure(exc) or is_timeout(exc):
+        return database_unavailable(exc)
+    log.exception(event)
+    return internal_error()
 
 
 def _http_date(seconds: float) -> str:
@@ -104,12 +122,14 @@ async def download(request: Request) -> Response:
             guid, request.query_params.get("expires"), request.query_params.get("signature")
         ):
             raise Forbidden("This blob URL is not signed, or its signature has expired: ask for its Url again.")
-        async with rt.pool.acquire() as conn:
+        async with rt.pool.acquire(timeout=rt.db_timeout) as conn:
             row = await conn.fetchrow(SQL["get_blob"], guid)
         if row is None or row["size"] is None or (row["expired"] and not row["attached"]):
             raise BlobNotFound("There is no such blob.")
     except EvaError as exc:
         return _error(exc)
+    except Exception as exc:
+        return _error(_fault(exc, "blob_download_failed"))
     size, mime_type = row["size"], row["mime_type"]
     etag = f'"{row["sha256"].hex()}"'
     expires = row["expire_date"].timestamp() if row["expire_date"] is not None else time.time() + 86400
@@ -149,7 +169,7 @@ async def upload(request: Request) -> Response:
     try:
         guid = _guid(request)
         caller = rt.verifier.verify(request.headers.get("authorization"))
-        async with rt.pool.acquire() as conn:
+        async with rt.pool.acquire(timeout=rt.db_timeout) as conn:
             row = await conn.fetchrow(SQL["get_blob"], guid)
         if row is None:
             raise BlobNotFound("There is no such blob: create it with CreateBlob first.")
@@ -162,16 +182,15 @@ async def upload(request: Request) -> Response:
             raise too_large(settings.max_bytes)
         received = await _receive(request, settings.max_bytes)
         check_content(row["mime_type"], received.head)
-        async with rt.pool.acquire() as conn, conn.transaction():
+        async with rt.pool.acquire(timeout=rt.db_timeout) as conn, conn.transaction():
             await write_content(conn, settings.store, guid, received)
     except EvaError as exc:
         response = _error(exc)
         if exc.status == 413:
             response.headers["Connection"] = "close"  # the rest of the body is never read
         return response
-    except Exception:
-        log.exception("blob_upload_failed")
-        return _error(internal_error())
+    except Exception as exc:
+        return _error(_fault(exc, "blob_upload_failed"))
     finally:
         if received is not None:
             received.file.close()

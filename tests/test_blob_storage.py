@@ -4,6 +4,7 @@ directory)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -149,6 +150,23 @@ async def test_create_blob_then_upload_raw_and_multipart_then_attach_by_url(blob
     assert agent_case == {}
     pdf = await api.client.get(raw["Url"])
     assert pdf.content == PDF and pdf.headers["content-disposition"].startswith("inline; filename=")
+
+
+async def test_two_simultaneous_uploads_to_one_blob_store_one_and_refuse_the_other(blob_api: Api) -> None:
+    api = blob_api
+    placeholder = await api.ok("CreateBlob", {"MimeType": "application/pdf"}, AGENT)
+    headers = {"Authorization": f"Bearer {AGENT}"}
+    first, second = PDF, PDF.replace(b"x", b"y")
+    answers = await asyncio.gather(
+        api.client.post(placeholder["Url"], content=first, headers=headers),
+        api.client.post(placeholder["Url"], content=second, headers=headers),
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    (loser,) = [r for r in answers if r.status_code == 409]
+    assert loser.json()["Error"]["Code"] == "Blob:AlreadyUploaded"
+    winner = first if answers[0].status_code == 200 else second
+    stored = await api.client.get(placeholder["Url"])
+    assert stored.content == winner and stored.headers["etag"] == f'"{hashlib.sha256(winner).hexdigest()}"'
 
 
 async def test_ranges_conditional_requests_and_head(blob_api: Api) -> None:

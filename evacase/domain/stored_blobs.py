@@ -182,10 +182,12 @@ async def create_blob(
 
 
 async def write_content(conn: asyncpg.Connection, store: BlobStore, guid: uuid.UUID, upload: Upload) -> None:
-    """Store the content and record it on the blob's row, once (a second upload is a 409)."""
-    await store.put(conn, guid, upload.file)
-    if await conn.fetchval(SQL["set_content"], guid, upload.size, upload.sha256) is None:
+    """Store the content and record it on the blob's row, once (in the caller's transaction): the row is locked
+    first, so of two simultaneous uploads one stores its bytes and the other is a 409 that wrote nothing."""
+    if await conn.fetchval(SQL["claim_upload"], guid) is None:
         raise BlobAlreadyUploaded()
+    await store.put(conn, guid, upload.file)
+    await conn.execute(SQL["set_content"], guid, upload.size, upload.sha256)
 
 
 def may_upload(caller: Caller, blob: asyncpg.Record) -> bool:

@@ -41,12 +41,13 @@ VALUES ($1, $2, $3, $4, $5, $6,
             (SELECT (s.value #>> '{}')::integer FROM settings s WHERE s.name = 'Blobs:DefaultLifeTime'), 1440)) END))
 RETURNING id, expire_date
 
+-- claim_upload --
+-- Blob $1 locked for its content's upload, if it has none yet (a simultaneous upload waits, then finds it taken).
+SELECT id FROM blobs WHERE id = $1 AND size IS NULL AND deleted_at IS NULL FOR UPDATE
+
 -- set_content --
--- Blob $1's content is stored: its size $2 and SHA-256 $3. No row when it already had content (set once) or is
--- gone.
-UPDATE blobs SET size = $2, sha256 = $3, last_modification_time = now()
-WHERE id = $1 AND size IS NULL AND deleted_at IS NULL
-RETURNING id
+-- Blob $1's content is stored (its row claimed by claim_upload): its size $2 and SHA-256 $3.
+UPDATE blobs SET size = $2, sha256 = $3, last_modification_time = now() WHERE id = $1
 
 -- get_blob --
 -- Blob $1, unless it is being deleted; `attached`: whether a case or an interaction holds it.
