@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -61,6 +62,18 @@ async def test_health_and_services_answer_503_when_the_database_is_gone(pg_admin
         r = await api.call("ListCaseTopics", {}, customer(1))
         assert r.status_code == 503
         assert r.json()["Error"]["Type"] == "ServiceUnavailable"
+        # A blob's Url too: a download and an upload answer 503 with Retry-After, never a 500.
+        for r in (
+            await api.client.get(f"/blob/{uuid.uuid4()}"),
+            await api.client.post(
+                f"/blob/{uuid.uuid4()}", content=b"%PDF-", headers={"Authorization": f"Bearer {AGENT}"}
+            ),
+        ):
+            assert (r.status_code, r.json()["Error"]["Type"], r.headers["retry-after"]) == (
+                503,
+                "ServiceUnavailable",
+                "1",
+            )
 
 
 # --- issue 11: bounded waits and dropped connections (defects 3 and 4) -----------------------------------
