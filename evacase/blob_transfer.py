@@ -31,6 +31,7 @@ from evacase.domain.stored_blobs import (
     SQL,
     BlobSettings,
     Upload,
+    gone,
     may_upload,
     spool,
     too_large,
@@ -124,7 +125,7 @@ async def download(request: Request) -> Response:
             raise Forbidden("This blob URL is not signed, or its signature has expired: ask for its Url again.")
         async with rt.pool.acquire(timeout=rt.db_timeout) as conn:
             row = await conn.fetchrow(SQL["get_blob"], guid)
-        if row is None or row["size"] is None or (row["expired"] and not row["attached"]):
+        if row is None or row["size"] is None or gone(row):
             raise BlobNotFound("There is no such blob.")
     except EvaError as exc:
         return _error(exc)

@@ -65,9 +65,10 @@ def blobs_to_add(
     return pairs
 
 
-def blob_to_remove(blob_id: uuid.UUID | None, url: str | None) -> uuid.UUID:
-    """The GUID named by BlobID or BlobUrl (they must agree if both are given)."""
-    from_url = guid_in_url(url) if url is not None else None
+def blob_to_remove(blob_id: uuid.UUID | None, url: str | None, base: str | None = None) -> uuid.UUID:
+    """The GUID named by BlobID or BlobUrl (they must agree if both are given); with `base`, the URL must be one of
+    this evacase's (see guid_in_url)."""
+    from_url = guid_in_url(url, base) if url is not None else None
     if blob_id is None and from_url is None:
         raise BlobBlobIDOrUrlRequired("Either BlobID or BlobUrl is required.")
     if blob_id is not None and from_url is not None and blob_id != from_url:

@@ -1,15 +1,24 @@
-"""Every setting kept in the `settings` table (absent: the default), shared by every instance: PushCase's
-(domain/push_settings.py) and the blobs' lifetime. `evacase settings` shows and changes them."""
+"""Every setting kept in the `settings` table (absent: the default), shared by every instance: PushCase's and the
+blobs' lifetime. `evacase settings` shows and changes them; domain/push_settings.py reads PushCase's."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import asyncpg
 import msgspec
 
 from evacase.db import load_queries
-from evacase.domain.push_settings import PUSH_SETTINGS
 
 SQL = load_queries("settings")
+
+# Setting name -> default. EVA's names; the guide's defaults.
+PUSH_SETTINGS: dict[str, bool] = {
+    "PushCases:AutoCreateTopic": True,
+    "PushCases:AutoCreateStatus": True,
+    # evacase's own: match a pushed customer's e-mail to a token holder whose token did not say it was verified.
+    "PushCases:MatchUnverifiedEmail": False,
+}
 
 # Minutes a temporary blob (one without OriginalName) lives unless it has an ExpireDate (EVA's name); the insert
 # of a blob reads it (sql/blobs.sql, insert_blob).
@@ -30,10 +39,13 @@ def parse_setting(name: str, raw: str) -> bool | int:
     return int(raw)
 
 
-async def read_settings(conn: asyncpg.Connection) -> dict[str, bool | int]:
-    rows = await conn.fetch(SQL["get_settings"], list(SETTINGS))
+async def read_settings(
+    conn: asyncpg.Connection, defaults: Mapping[str, bool | int] = SETTINGS
+) -> dict[str, bool | int]:
+    """The settings named in `defaults`, stored or default (as the default's type)."""
+    rows = await conn.fetch(SQL["get_settings"], list(defaults))
     stored = {r["name"]: msgspec.json.decode(r["value"]) for r in rows}
-    return {name: type(default)(stored.get(name, default)) for name, default in SETTINGS.items()}
+    return {name: type(default)(stored.get(name, default)) for name, default in defaults.items()}
 
 
 async def write_setting(conn: asyncpg.Connection, name: str, value: bool | int, user_id: int | None) -> None:

@@ -190,6 +190,19 @@ async def write_content(conn: asyncpg.Connection, store: BlobStore, guid: uuid.U
     await conn.execute(SQL["set_content"], guid, upload.size, upload.sha256)
 
 
+def gone(blob: asyncpg.Record) -> bool:
+    """Whether a blob (get_blob's row) is gone for everyone although its row is still there: expired with nothing
+    holding it (no longer served, and purged soon)."""
+    return bool(blob["expired"] and not blob["attached"])
+
+
+async def finish_deletion(conn: asyncpg.Connection, store: BlobStore, guid: uuid.UUID) -> None:
+    """The last steps of deleting a blob from an outside store, its row already marked: the content, then the row
+    (a crash in between leaves the row marked, and the purge job does this again)."""
+    await store.remove(conn, guid)
+    await conn.execute(SQL["delete_blob"], guid)
+
+
 def may_upload(caller: Caller, blob: asyncpg.Record) -> bool:
     """The user who created a blob uploads its content; so may staff (an Employee, System or Api user)."""
     return caller.user_id == blob["created_by"] or caller.is_staff

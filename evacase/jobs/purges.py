@@ -6,6 +6,7 @@ import asyncpg
 
 from evacase.db import load_queries
 from evacase.domain.blob_stores import BlobStore, PostgresStore
+from evacase.domain.stored_blobs import finish_deletion
 from evacase.idempotency import purge_expired
 from evacase.jobs.periodic import PeriodicJob
 
@@ -36,8 +37,7 @@ def blob_purge(store: BlobStore, interval: float) -> PeriodicJob:
             await conn.execute(SQL["purge_expired"], expired)  # those attached meanwhile stay
         finished = 0
         for row in await conn.fetch(SQL["deleted_blobs"], BLOB_BATCH):
-            await store_of(store, row["store"]).remove(conn, row["id"])
-            await conn.execute(SQL["delete_blob"], row["id"])
+            await finish_deletion(conn, store_of(store, row["store"]), row["id"])
             finished += 1
         return max(len(expired), finished)
 

@@ -12,11 +12,11 @@ import msgspec
 
 from evacase.auth import ANONYMOUS, UserType
 from evacase.context import Context
-from evacase.domain.blobs import SQL, BlobUrl, guid_in_url
+from evacase.domain.blobs import SQL, BlobUrl, blob_to_remove
 from evacase.domain.cases import lock_staff_case
 from evacase.domain.changes import InteractionType, record_case_change
-from evacase.domain.stored_blobs import NewBlob, blob_url, create_blob, decode_data, upload_of
-from evacase.errors import BlobBlobIDAndUrlDiffer, BlobBlobIDOrUrlRequired, BlobIsAttached, BlobNotFound
+from evacase.domain.stored_blobs import NewBlob, blob_url, create_blob, decode_data, finish_deletion, gone, upload_of
+from evacase.errors import BlobBlobIDOrUrlRequired, BlobIsAttached, BlobNotFound
 from evacase.messages import EmptyResponse, Message, iso_ms, parse_timestamp
 from evacase.registry import Access, OperationSet
 from evacase.services.wire import BlobCreated
@@ -115,7 +115,7 @@ async def get_blob_info(ctx: Context, req: GetBlobInfo) -> GetBlobInfoResponse:
                 LastModificationTimeUtc=iso_ms(reference["creation_time"]),
                 Url=reference["url"],
             )
-    if row is None or (row["expired"] and not row["attached"]):
+    if row is None or gone(row):
         raise BlobNotFound("There is no such blob.")
     return GetBlobInfoResponse(
         Guid=row["id"],
@@ -141,13 +141,7 @@ class DeleteBlob(Message, kw_only=True):
 
 @ops.operation(STAFF, writes=True, own_transactions=True)
 async def delete_blob(ctx: Context, req: DeleteBlob) -> EmptyResponse:
-    from_url = guid_in_url(req.BlobUrl, ctx.blob_base) if req.BlobUrl is not None else None
-    if req.BlobID is None and from_url is None:
-        raise BlobBlobIDOrUrlRequired("Either BlobID or BlobUrl is required.")
-    if req.BlobID is not None and from_url is not None and req.BlobID != from_url:
-        raise BlobBlobIDAndUrlDiffer()
-    guid = req.BlobID or from_url
-    assert guid is not None
+    guid = blob_to_remove(req.BlobID, req.BlobUrl, ctx.blob_base)
     conn, store = ctx.conn, ctx.blob_settings.store
     async with conn.transaction():
         # The cases holding it are locked before the blob (the order attachments take): read, lock, read again.
@@ -171,8 +165,7 @@ async def delete_blob(ctx: Context, req: DeleteBlob) -> EmptyResponse:
         else:
             await conn.execute(SQL["mark_deleted"], guid)  # no longer served; the content goes next, then the row
     if store.kind != "postgresql":
-        await store.remove(conn, guid)
-        await conn.execute(SQL["delete_blob"], guid)
+        await finish_deletion(conn, store, guid)
     return EmptyResponse()
 
 
