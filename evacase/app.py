@@ -22,6 +22,7 @@ from evacase import blob_transfer
 from evacase.config import Settings
 from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
+from evacase.jobs.exports import DeliveryWorker
 from evacase.jobs.periodic import run_periodically
 from evacase.jobs.purges import jobs_for
 from evacase.logs import configure_logging, log_request
@@ -210,6 +211,8 @@ def create_app(
             app.state.runtime = rt
             if settings.background_jobs:
                 await stack.enter_async_context(_background(rt))
+            if settings.worker:
+                await stack.enter_async_context(_delivery_worker(rt))
             yield
 
     async def message(request: Request) -> Response:
@@ -281,13 +284,27 @@ def create_app(
 @contextlib.asynccontextmanager
 async def _background(rt: Runtime) -> AsyncIterator[None]:
     """The periodic jobs, for as long as the app runs."""
-    jobs = asyncio.ensure_future(run_periodically(rt.pool, jobs_for(rt.blobs.store, rt.jobs_interval)))
+    jobs = asyncio.ensure_future(
+        run_periodically(rt.pool, jobs_for(rt.blobs.store, rt.jobs_interval, rt.exports.retention_days))
+    )
     try:
         yield
     finally:
         jobs.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await jobs
+
+
+@contextlib.asynccontextmanager
+async def _delivery_worker(rt: Runtime) -> AsyncIterator[None]:
+    """The event-export delivery worker, for as long as the app runs (`serve --no-worker` leaves it out)."""
+    worker = asyncio.ensure_future(DeliveryWorker(rt.pool, rt.exports, rt.database_url).run())
+    try:
+        yield
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
 
 
 def create_app_from_env() -> Starlette:

@@ -100,6 +100,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except DatabaseUnusable as exc:
             return _fatal(str(exc))
         os.environ["DATABASE_URL"] = dsn
+        if args.no_worker:
+            os.environ["EVACASE_WORKER"] = "false"
         if secret and not settings.jwt_secret:
             os.environ["EVACASE_JWT_SECRET"] = secret
         config = uvicorn.Config(
@@ -133,6 +135,39 @@ def _fatal(message: str) -> int:
     """A start-up that cannot succeed as configured: one line, exit status 1."""
     sys.stderr.write(f"evacase: {message}\n")
     return 1
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The event-export delivery worker alone (beside `serve --no-worker`, or as more deliverers)."""
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        return _fatal(str(exc))
+    configure_logging(settings.log_format)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _database(settings) as dsn:
+        try:
+            asyncio.run(_prepare_database(dsn))
+        except DatabaseUnusable as exc:
+            return _fatal(str(exc))
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_worker(settings, dsn))
+    return 0
+
+
+async def _run_worker(settings: Settings, dsn: str) -> None:
+    from evacase.db import create_pool
+    from evacase.jobs.exports import DeliveryWorker
+    from evacase.runtime import export_settings
+
+    pool = await create_pool(dsn, 1, 4, settings.db_timeout)
+    exports = export_settings(settings)
+    log.info("worker_started")
+    try:
+        await DeliveryWorker(pool, exports, dsn).run()
+    finally:
+        await exports.close()
+        await pool.close()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -273,7 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-worker", action="store_true", help="leave out the event-export delivery worker (run `evacase worker`)"
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the event-export delivery worker alone (DATABASE_URL)")
+    worker.set_defaults(func=cmd_worker)
 
     token = sub.add_parser("token", help="print a signed token for local use")
     token.add_argument("--user-id", type=int, required=True)

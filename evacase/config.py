@@ -60,6 +60,15 @@ class Settings:
     # Receipts: the print command (PDF on standard input), and per EVA StationID its own.
     print_command: str | None = None
     print_stations: tuple[tuple[int, str], ...] = ()
+    # Event exports (README, "Event exports"): the key sealing stored secrets, http:// and loopback endpoints for
+    # development, EVA's Region field, the first retry's delay, how long events are kept, and whether `serve`
+    # runs the delivery worker.
+    secrets_key: str | None = None
+    event_exports_allow_insecure: bool = False
+    region: str | None = None
+    event_retry_base_seconds: float = 10.0
+    event_retention_days: float = 30.0
+    worker: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -80,6 +89,16 @@ class Settings:
             if value < 0:
                 raise ConfigError(f"{name} must not be negative, got {raw!r}")
             return value
+
+        def flag(name: str, default: bool) -> bool:
+            raw = opt(name)
+            if raw is None:
+                return default
+            if raw.lower() in ("true", "1", "yes", "on"):
+                return True
+            if raw.lower() in ("false", "0", "no", "off"):
+                return False
+            raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
         origins = tuple(o.strip() for o in e.get("EVACASE_CORS_ORIGINS", "").split(",") if o.strip())
         home = Path(e.get("EVACASE_HOME") or "~/.local/share/evacase").expanduser()
@@ -104,7 +123,7 @@ class Settings:
             drain_seconds=num("EVACASE_DRAIN_SECONDS", 0.0, float),
             shutdown_timeout=num("EVACASE_SHUTDOWN_TIMEOUT", 30, int),
             idempotency_ttl_hours=num("EVACASE_IDEMPOTENCY_TTL_HOURS", 24.0, float),
-            background_jobs=(opt("EVACASE_BACKGROUND_JOBS") or "true").lower() not in ("false", "0", "no", "off"),
+            background_jobs=flag("EVACASE_BACKGROUND_JOBS", True),
             blob_store=opt("EVACASE_BLOB_STORE") or "postgresql",
             blob_max_bytes=num("EVACASE_BLOB_MAX_BYTES", 20 * 1024 * 1024, int),
             blob_mime_types=tuple(
@@ -114,6 +133,12 @@ class Settings:
             blob_downloads=downloads_mode(opt("EVACASE_BLOB_DOWNLOADS")),
             blob_url_seconds=num("EVACASE_BLOB_URL_SECONDS", 3600, int),
             jobs_interval_seconds=num("EVACASE_JOBS_INTERVAL_SECONDS", 60.0, float),
+            secrets_key=opt("EVACASE_SECRETS_KEY"),
+            event_exports_allow_insecure=flag("EVACASE_EVENT_EXPORTS_ALLOW_INSECURE", False),
+            region=opt("EVACASE_REGION"),
+            event_retry_base_seconds=num("EVACASE_EVENT_RETRY_BASE_SECONDS", 10.0, float),
+            event_retention_days=num("EVACASE_EVENT_RETENTION_DAYS", 30.0, float),
+            worker=flag("EVACASE_WORKER", True),
             print_command=opt("EVACASE_PRINT_COMMAND"),
             print_stations=tuple(
                 (int(name.removeprefix("EVACASE_PRINT_COMMAND_")), value.strip())

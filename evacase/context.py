@@ -12,6 +12,7 @@ import asyncpg
 from evacase.auth import Caller
 from evacase.db import Queries
 from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.event_exports import ExportSettings
 from evacase.domain.printing import PrintTargets
 from evacase.domain.stored_blobs import BlobSettings
 from evacase.paging import Page, PageRequest, PageTokens
@@ -28,6 +29,7 @@ class Context:
     blobs: BlobSettings | None = None
     origin: str = "http://localhost"  # the request's scheme and host, the base of blob URLs by default
     print_targets: PrintTargets = field(default_factory=PrintTargets)
+    exports: ExportSettings | None = None
 
     @property
     def blob_settings(self) -> BlobSettings:

@@ -216,6 +216,7 @@ def context(
         rt.blobs,
         incoming.origin,
         rt.print_targets,
+        rt.exports,
     )
 
 

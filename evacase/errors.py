@@ -548,3 +548,15 @@ def catalogue() -> dict[str, type[EvaError]]:
         found.setdefault(cls.default_code, cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+class EndpointConfigurationNotFound(NotFound):
+    """The endpoint configuration does not exist."""
+
+    default_code = "EndpointConfiguration:NotFound"
+
+
+class EventExportConfigurationNotFound(NotFound):
+    """The event export configuration does not exist."""
+
+    default_code = "EventExportConfiguration:NotFound"

@@ -18,7 +18,9 @@ from evacase.deadlines import Deadlines
 from evacase.domain.blob_stores import open_store
 from evacase.domain.blob_types import DEFAULT_ALLOWED
 from evacase.domain.catalogue import CatalogueCache
+from evacase.domain.event_exports import ExportSettings
 from evacase.domain.printing import PrintTargets
+from evacase.domain.secrets import Sealer
 from evacase.domain.stored_blobs import BlobSettings, UrlSigner
 from evacase.domain.users import KnownUsers
 from evacase.paging import PageTokens
@@ -41,6 +43,8 @@ class Runtime:
     blobs: BlobSettings = field(default_factory=lambda: blob_settings(Settings()))
     print_targets: PrintTargets = field(default_factory=PrintTargets)
     jobs_interval: float = 60.0  # seconds between runs of the blob purge (EVACASE_JOBS_INTERVAL_SECONDS)
+    exports: ExportSettings = field(default_factory=ExportSettings)  # event exports: secrets, safety, retries
+    database_url: str | None = None  # for connections of their own (the delivery worker's LISTEN)
     # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
     # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
     gate: asyncio.Semaphore = field(init=False)
@@ -49,6 +53,7 @@ class Runtime:
         self.gate = asyncio.Semaphore(self.pool.get_max_size())
 
     async def close(self) -> None:
+        await self.exports.close()
         await self.deadlines.close()
         await self.pool.close()
 
@@ -76,6 +81,8 @@ async def open_runtime(settings: Settings, registry: Registry, jwt_secret: str |
         blobs=blob_settings(settings, blob_url_key),
         jobs_interval=settings.jobs_interval_seconds,
         print_targets=PrintTargets(settings.print_command, dict(settings.print_stations)),
+        exports=export_settings(settings),
+        database_url=settings.database_url,
     )
 
 
@@ -97,3 +104,13 @@ async def running(settings: Settings, registry: Registry, jwt_secret: str | None
         yield runtime
     finally:
         await runtime.close()
+
+
+def export_settings(settings: Settings) -> ExportSettings:
+    return ExportSettings(
+        sealer=Sealer(settings.secrets_key),
+        allow_insecure=settings.event_exports_allow_insecure,
+        region=settings.region,
+        retry_base_seconds=settings.event_retry_base_seconds,
+        retention_days=settings.event_retention_days,
+    )

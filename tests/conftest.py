@@ -148,7 +148,13 @@ async def db(db_dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 def make_settings(dsn: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": dsn, "jwt_secret": SECRET, "pool_min_size": 1, "pool_max_size": 4}
+    values: dict[str, object] = {
+        "database_url": dsn,
+        "jwt_secret": SECRET,
+        "pool_min_size": 1,
+        "pool_max_size": 4,
+        "worker": False,  # the event-export tests start the delivery worker where they need it
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

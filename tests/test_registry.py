@@ -10,6 +10,7 @@ import pytest
 
 from evacase.auth import Caller, UserType
 from evacase.context import Context
+from evacase.domain.event_exports import ExportSettings
 from evacase.domain.users import record_user
 from evacase.paging import PageTokens
 from evacase.services import build_registry
@@ -31,6 +32,11 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "DeleteCustomField": {"ID": 100},
     "UnsetCustomFieldOptions": {"CustomFieldID": 100},
     "UpdateCaseState": {"ID": 1, "StatusID": 2, "Priority": 2},
+    "CreateEndpointConfiguration": {"Name": "CRM", "Endpoint": "http://127.0.0.1:9/hook"},
+    "DeleteEndpointConfiguration": {"ID": 100},
+    "RotateEndpointConfigurationKey": {"ID": 100, "KeyID": 2},
+    "CreateEventExportConfiguration": {"Name": "Every case event", "EndpointConfigurationID": 100},
+    "DeleteEventExportConfiguration": {"ID": 100},
 }
 # Operations whose one write follows a read its rules need (optimistic: the write checks the row version read).
 READS_FIRST = {"UpdateCaseState"}
@@ -56,8 +62,13 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
     await record_user(db, caller)
     await db.execute("INSERT INTO cases (customer_id, topic_id, status_id, title) VALUES (7, 1, 1, 'A case')")
     await db.execute("INSERT INTO custom_fields (id, name, data_type) VALUES (100, 'Size', 0)")
+    await db.execute(
+        "INSERT INTO endpoint_configurations (id, name, endpoint, secret_key1, secret_key2)"
+        " VALUES (100, 'CRM', 'http://127.0.0.1:9/hook', 'plain:a', 'plain:b');"
+        "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (100, 'All', 100)"
+    )
     conn = CountingConnection(db)
-    ctx = Context(conn, caller, "request", PageTokens(b"k" * 32))  # type: ignore[arg-type]
+    ctx = Context(conn, caller, "request", PageTokens(b"k" * 32), exports=ExportSettings(allow_insecure=True))  # type: ignore[arg-type]
     request = op.decoder.decode(json.dumps(ONE_STATEMENT_REQUESTS[name]).encode())
     await op.handler(ctx, request)
     assert len(conn.statements) == (2 if name in READS_FIRST else 1), conn.statements

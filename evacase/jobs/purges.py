@@ -12,6 +12,7 @@ from evacase.jobs.periodic import PeriodicJob
 
 BATCH = 1000
 SQL = load_queries("blobs")
+EXPORTS_SQL = load_queries("event_exports")
 
 
 async def _purge_idempotency_keys(conn: asyncpg.Connection) -> int:
@@ -44,9 +45,20 @@ def blob_purge(store: BlobStore, interval: float) -> PeriodicJob:
     return PeriodicJob(name="purge_blobs", interval=interval, batch=batch, batch_size=BLOB_BATCH)
 
 
-def jobs_for(store: BlobStore, blob_interval: float) -> list[PeriodicJob]:
+def event_export_purge(retention_days: float) -> PeriodicJob:
+    """Delivered deliveries and the events no delivery waits for go once older than the retention."""
+
+    async def batch(conn: asyncpg.Connection) -> int:
+        deliveries = int((await conn.execute(EXPORTS_SQL["prune_deliveries"], retention_days, BATCH)).split()[-1])
+        events = int((await conn.execute(EXPORTS_SQL["prune_events"], retention_days, BATCH)).split()[-1])
+        return max(deliveries, events)
+
+    return PeriodicJob(name="purge_event_exports", interval=15 * 60, batch=batch, batch_size=BATCH)
+
+
+def jobs_for(store: BlobStore, blob_interval: float, event_retention_days: float = 30.0) -> list[PeriodicJob]:
     """Every periodic job of an instance whose blobs are in `store`."""
-    return [*JOBS, blob_purge(store, blob_interval)]
+    return [*JOBS, blob_purge(store, blob_interval), event_export_purge(event_retention_days)]
 
 
 def store_of(configured: BlobStore, kind: str) -> BlobStore:

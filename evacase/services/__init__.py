@@ -17,6 +17,8 @@ from evacase.services import (
     customer_blobs,
     customer_cases,
     customer_interactions,
+    endpoint_configurations,
+    event_export_configurations,
     interactions,
     organization_units,
     ping,
@@ -48,6 +50,8 @@ MODULES = (
     push_case,
     custom_fields,
     custom_field_options,
+    endpoint_configurations,
+    event_export_configurations,
 )
 
 

@@ -23,6 +23,7 @@ from evacase.db import load_queries
 from evacase.domain.cases import check_priority
 from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer
+from evacase.domain.events import disable_event_exports
 from evacase.domain.push import (
     CASE_COLUMNS,
     AssigneeRef,
@@ -174,7 +175,7 @@ class PushCase(Message, kw_only=True):
     Interactions: Annotated[list[PushedInteraction], msgspec.Meta(max_length=MAX_ITEMS)] | None = None
     CaseRelatedItems: PushedRelatedItems | msgspec.UnsetType | None = msgspec.UNSET
     CustomFields: dict[str, Any] | None = None
-    DisableEventExports: bool = False  # accepted; evacase exports no events
+    DisableEventExports: bool = False  # the push's case events are recorded, not exported
 
 
 class PushCaseResponse(Message, kw_only=True):
@@ -278,6 +279,8 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
     push = case_push(req, system_id, pushed_times(req))
     gone, kept = pushed_interactions(req.Interactions or [])
+    if req.DisableEventExports:
+        await disable_event_exports(conn)
     reads = await push_reads(conn, ctx.caller, push, req.ID)  # the locks, and what is read under them
     catalogue = await ctx.catalogue.at(conn, reads["catalogue_version"])
     wanted = wanted_by_name(catalogue.fields, req.CustomFields or {})  # by name, checked by data type and options only
