@@ -38,6 +38,11 @@ class EmptyResponse(Message):
     pass
 
 
+class ListFilter(Message, forbid_unknown_fields=True):
+    """Base of every list's Filter: a key the list does not know is refused (400 naming it), never ignored, so a
+    misspelt filter cannot return everything."""
+
+
 class PageConfig(Message, kw_only=True):
     """EVA's InitialPageConfig: the first page's size (and, in each list's subclass, its Filter)."""
 

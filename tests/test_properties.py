@@ -343,6 +343,21 @@ STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
     "UnsetCustomFieldOptions": ("CustomFields", Scope.EDIT),
     "ListCustomFieldOptions": ("CustomFields", Scope.VIEW),
     "GetCustomFieldTypes": ("CustomFieldTypes", Scope.VIEW),
+    "CreateEndpointConfiguration": ("EndpointConfigurations", Scope.CREATE),
+    "UpdateEndpointConfiguration": ("EndpointConfigurations", Scope.EDIT),
+    "DeleteEndpointConfiguration": ("EndpointConfigurations", Scope.DELETE),
+    "GetEndpointConfiguration": ("EndpointConfigurations", Scope.VIEW),
+    "GetEndpointConfigurations": ("EndpointConfigurations", Scope.VIEW),
+    "RotateEndpointConfigurationKey": ("EndpointConfigurations", Scope.EDIT),
+    "TestEndpointConfiguration": ("EndpointConfigurations", Scope.EDIT),
+    "CreateEventExportConfiguration": ("EventExportConfiguration", Scope.CREATE),
+    "UpdateEventExportConfiguration": ("EventExportConfiguration", Scope.EDIT),
+    "DeleteEventExportConfiguration": ("EventExportConfiguration", Scope.DELETE),
+    "GetEventExportConfiguration": ("EventExportConfiguration", Scope.VIEW),
+    "GetEventExportConfigurations": ("EventExportConfiguration", Scope.VIEW),
+    "GetEventExportTargetTypes": ("EventExportConfiguration", Scope.VIEW),
+    "TestEventExportConfiguration": ("EventExportConfiguration", Scope.EDIT),
+    "ReplayEvents": ("EventExportConfiguration", Scope.MANAGE),
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
@@ -354,6 +369,8 @@ STAFF_FUNCTIONALITIES = [
         "PushCases",
         "CustomFields",
         "CustomFieldTypes",
+        "EndpointConfigurations",
+        "EventExportConfiguration",
     )
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]

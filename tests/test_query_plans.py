@@ -27,6 +27,7 @@ BIGINT_MAX = 2**63 - 1
 # Bulk plan data records no case events (the event triggers are the outbox's, not what these tests measure).
 WITHOUT_EVENTS = (
     "ALTER TABLE cases DISABLE TRIGGER cases_created_event;"
+    " ALTER TABLE cases DISABLE TRIGGER cases_changed_event;"
     " ALTER TABLE interactions DISABLE TRIGGER interactions_created_event;"
 )
 SKEWED = (
@@ -241,6 +242,34 @@ async def test_list_cases_with_several_filters_reads_one_page_of_the_driving_ind
             # At most the rare value's 100 cases: a custom plan may read them all by another filter's index and
             # sort them (cheaper by its estimate than walking the driver's index); never more.
             assert pages_read(json.loads(explained)[0]["Plan"]) <= 100 / PAGE
+    finally:
+        await pool.close()
+
+
+@pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
+async def test_list_cases_by_modification_time_reads_one_page_of_its_index(
+    db_dsn: str, db: asyncpg.Connection, plan_mode: str
+) -> None:
+    from evacase.services.case_list import list_query
+
+    await list_cases_data(db)
+    await db.execute("UPDATE cases SET last_modification_time = now() - ((id * 7919) % 20000) * interval '1 minute'")
+    await db.execute("VACUUM ANALYZE cases")
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(f"SET plan_cache_mode = {plan_mode}")
+            for forward in (True, False):
+                filters = {"LastModificationTimeFrom": 0, "LastModificationTimeTo": 0}
+                sql, _ = list_query(filters, None, forward=forward, limit=PAGE)
+                await conn.execute(f"PREPARE q (timestamptz, bigint, timestamptz, timestamptz) AS {sql}")
+                for since in ("1 hour", "3 days", "1 year"):  # few, many, all of the cases
+                    bound = "'infinity', 9223372036854775807" if forward else "now() - interval '30 minutes', 1"
+                    explained = await conn.fetchval(
+                        f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({bound}, now() - interval '{since}', now())"
+                    )
+                    assert pages_read(json.loads(explained)[0]["Plan"]) <= 2, (forward, since, explained)
+                await conn.execute("DEALLOCATE q")
     finally:
         await pool.close()
 

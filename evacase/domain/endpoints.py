@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
+RESOLVE_SECONDS = 3.0  # a name that takes longer to resolve is refused (the request stays bounded)
 
 
 class UnsafeEndpoint(ValueError):
@@ -57,10 +58,10 @@ def address_refusal(address: str, allow_insecure: bool) -> str | None:
         return None if allow_insecure else "a loopback address"
     if ip.is_link_local:
         return "a link-local address (cloud metadata lives there)"
-    if ip.is_private or not ip.is_global:
-        return "a private or reserved address"
     if ip.is_multicast:
         return "a multicast address"
+    if ip.is_private or not ip.is_global:
+        return "a private or reserved address"
     return None
 
 
@@ -68,8 +69,9 @@ async def resolve_endpoint(endpoint: Endpoint, allow_insecure: bool) -> list[str
     """The endpoint's addresses, all of them acceptable, or UnsafeEndpoint."""
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, TimeoutError):
         raise UnsafeEndpoint(f"the endpoint's host {endpoint.host!r} does not resolve") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:

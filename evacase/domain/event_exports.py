@@ -52,6 +52,7 @@ class ExportSettings:
     failures_before_error: int = 20  # consecutive failed deliveries that put a configuration in Error
     retention_days: float = 30.0  # events and delivered deliveries are pruned after this
     poll_seconds: float = 5.0  # the worker's fallback poll when no notification wakes it
+    lease_margin_seconds: float = 30.0  # a delivery's lease outlives its timeout by this much
     _client: httpx.AsyncClient | None = None
 
     def client(self) -> httpx.AsyncClient:

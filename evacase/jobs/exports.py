@@ -26,7 +26,6 @@ log = structlog.get_logger("evacase.exports")
 
 SQL = load_queries("event_exports")
 CHANNEL = "evacase_event_deliveries"
-LEASE_MARGIN_SECONDS = 30  # a lease outlives its delivery's timeout by this much
 
 
 def retry_delay(settings: ExportSettings, attempt: int) -> float:
@@ -116,7 +115,7 @@ class DeliveryWorker:
                 return 0
             async with conn.transaction():
                 claimed = await conn.fetch(
-                    SQL["claim_deliveries"], configuration, delivery.timeout + LEASE_MARGIN_SECONDS
+                    SQL["claim_deliveries"], configuration, delivery.timeout + self.settings.lease_margin_seconds
                 )
         await asyncio.gather(*(self._deliver(configuration, delivery, c) for c in claimed))
         return len(claimed)
@@ -163,13 +162,15 @@ class DeliveryWorker:
                 return
             reason = f"{self.settings.failures_before_error} consecutive deliveries failed; the last: {outcome.error}"
             await conn.fetchval(
-                SQL["record_failed"],
-                configuration,
-                event_id,
-                attempt,
-                outcome.status_code,
-                (outcome.error or "")[:500],
-                retry_delay(self.settings, attempt),
-                self.settings.failures_before_error,
-                reason[:500],
+                *SQL.bound(
+                    "record_failed",
+                    configuration_id=configuration,
+                    event_id=event_id,
+                    attempt=attempt,
+                    status=outcome.status_code,
+                    error=(outcome.error or "")[:500],
+                    retry_seconds=retry_delay(self.settings, attempt),
+                    failures_before_error=self.settings.failures_before_error,
+                    reason=reason[:500],
+                )
             )

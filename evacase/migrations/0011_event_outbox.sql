@@ -77,6 +77,8 @@ CREATE UNIQUE INDEX case_events_one_per_transaction ON case_events (txid, case_i
 -- The change feed reads in (txid, id) order; `Since` finds its start by time.
 CREATE INDEX case_events_feed_idx ON case_events (txid, id);
 CREATE INDEX case_events_time_idx ON case_events (created_at);
+-- ListCases by last modification (LastModificationTimeFrom/To without another driving filter).
+CREATE INDEX cases_list_modified_idx ON cases (last_modification_time, id) WHERE NOT is_archived;
 
 -- A delivery of one event to one export configuration: pending until `delivered_at`; a worker holds it while
 -- `leased_until` is in the future; the next try is due at `next_attempt_at`.

@@ -11,6 +11,7 @@ for its pattern. Archived cases are left out; organization-unit restrictions app
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any, LiteralString
 
@@ -24,12 +25,15 @@ from evacase.messages import (
     MAX_PAGE_SIZE,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
     PagedResponse,
     full_name,
+    to_utc,
 )
+from evacase.paging import BIGINT_MAX, from_micros, to_micros
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import CaseCustomerName, Priority, UserRef, case_customer, user_ref
 
@@ -52,7 +56,14 @@ COLUMNS: dict[str, LiteralString] = {
     "OrderID": "order_id",
     "ExternalOrderIdentifier": "external_order_identifier",
 }
-FILTERS = tuple(COLUMNS)
+# evacase's own time-range filters (From inclusive, To exclusive): without an equality driver they drive the page,
+# which is then ordered by last modification, latest first (cases_list_modified_idx), for sync pollers.
+TIME_RANGE: dict[str, LiteralString] = {
+    "LastModificationTimeFrom": "c.last_modification_time >= {}",
+    "LastModificationTimeTo": "c.last_modification_time < {}",
+}
+FILTERS = (*COLUMNS, *TIME_RANGE)
+ID_BOUND = "ID bound"  # the keyset bound's ID in a page ordered by last modification (its time is $1)
 # Filters that may drive the page, the most selective first (each has its cases_list_* index). ID needs none:
 # it finds at most one case by the primary key.
 DRIVERS = (
@@ -71,7 +82,7 @@ MAX_LIMIT = MAX_PAGE_SIZE + 1
 VISIBLE_UNITS: LiteralString = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
 
 
-class CaseFilter(Message, kw_only=True):
+class CaseFilter(ListFilter, kw_only=True):
     ID: Id | None = None
     BackendID: FilterText | None = None
     Title: FilterText | None = None
@@ -84,6 +95,8 @@ class CaseFilter(Message, kw_only=True):
     OriginatingOrganizationUnitID: Id | None = None
     OrderID: Id | None = None
     ExternalOrderIdentifier: FilterText | None = None
+    LastModificationTimeFrom: dt.datetime | None = None
+    LastModificationTimeTo: dt.datetime | None = None
 
 
 class ListCasesPageConfig(PageConfig, kw_only=True):
@@ -133,12 +146,28 @@ def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool, 
     whole scan and a sort below reading one page of an index."""
     if not (isinstance(limit, int) and 2 <= limit <= MAX_LIMIT):
         raise ValueError(f"page limit {limit!r} outside 2..{MAX_LIMIT}")
-    present = tuple(field for field in COLUMNS if filters.get(field) is not None)
+    present = tuple(field for field in FILTERS if filters.get(field) is not None)
     sql, order_of_params = _list_sql(present, units is not None, forward, limit)
-    params: list[Any] = [contains_pattern(filters[f]) if f == "Title" else filters[f] for f in order_of_params]
+    params: list[Any] = [_param(f, filters) for f in order_of_params]
     if units is not None:
         params.append(units)
     return sql, params
+
+
+def _param(field: str, filters: dict[str, Any]) -> Any:
+    if field == ID_BOUND:
+        return filters.get(ID_BOUND, BIGINT_MAX)
+    if field == "Title":
+        return contains_pattern(filters[field])
+    if field in TIME_RANGE:  # kept in page tokens as microseconds
+        return from_micros(filters[field])
+    return filters[field]
+
+
+def by_modification(filters: dict[str, Any]) -> bool:
+    """Whether the page is ordered by last modification (a time range without an equality driver)."""
+    present = {f for f in FILTERS if filters.get(f) is not None}
+    return bool(present & TIME_RANGE.keys()) and not present & set(DRIVERS)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -153,9 +182,19 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
 
     driver = next((f for f in DRIVERS if f in present), None)
     conditions: list[LiteralString] = []
-    if driver is None:
-        keyset: LiteralString = "c.id < $1" if forward else "c.id > $1"
-        order: LiteralString = "c.id DESC" if forward else "c.id ASC"
+    direction: LiteralString = "DESC" if forward else "ASC"
+    outer_order: LiteralString = f"c.id {direction}"
+    keyset: LiteralString
+    order: LiteralString
+    if driver is None and any(f in TIME_RANGE for f in present):
+        # $1 is the bound's time; its ID follows as a parameter of its own.
+        id_bound = param(ID_BOUND)
+        keyset = f"(c.last_modification_time, c.id) {'<' if forward else '>'} ($1, {id_bound})"
+        order = f"c.last_modification_time {direction}, c.id {direction}"
+        outer_order = order
+    elif driver is None:
+        keyset = "c.id < $1" if forward else "c.id > $1"
+        order = "c.id DESC" if forward else "c.id ASC"
     else:
         column, bound = COLUMNS[driver], param(driver)
         if forward:
@@ -169,6 +208,8 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
             continue
         if field == "Title":
             conditions.append(f"AND c.title ILIKE {param(field)}")
+        elif field in TIME_RANGE:
+            conditions.append("AND " + TIME_RANGE[field].format(param(field)))
         else:
             conditions.append(f"AND c.{COLUMNS[field]} = {param(field)}")
     if units:
@@ -178,7 +219,7 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
         conditions="\n      ".join(conditions),
         order=order,
         limit=str(limit),
-        direction="DESC" if forward else "ASC",
+        outer_order=outer_order,
     )
     return sql, tuple(fields)
 
@@ -218,8 +259,17 @@ async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     config = req.InitialPageConfig or ListCasesPageConfig()
     f = config.Filter or CaseFilter()
     filters = {field: getattr(f, field) for field in FILTERS}
+    for field in TIME_RANGE:  # page tokens keep them as microseconds
+        if filters[field] is not None:
+            filters[field] = to_micros(to_utc(filters[field], field))
     page_req = ctx.page_tokens.request("ListCases", req.PageToken, config.Limit, filters)
     chosen = {k: page_req.filter.get(k) for k in FILTERS}
+    if by_modification(chosen):
+        bound_time, chosen[ID_BOUND] = page_req.time_id_key()
+        sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
+        rows = await ctx.conn.fetch(sql, bound_time, *params)
+        page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["modified_at"]), r["id"]))
+        return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())
     sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
     if chosen["Title"] is not None and not any(chosen.get(d) is not None for d in DRIVERS):
         rows = await fetch_title_search(ctx.conn, sql, page_req.id_key(), *params)

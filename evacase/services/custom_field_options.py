@@ -21,6 +21,7 @@ from evacase.errors import (
 from evacase.messages import (
     EmptyResponse,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -161,7 +162,7 @@ async def unset_custom_field_options(ctx: Context, req: UnsetCustomFieldOptions)
 # --- ListCustomFieldOptions -----------------------------------------------------------------------------
 
 
-class CustomFieldOptionsFilter(Message, kw_only=True):
+class CustomFieldOptionsFilter(ListFilter, kw_only=True):
     CustomFieldID: Id | None = None
     OrganizationUnitID: Id | None = None  # organization-unit sets are not modelled: ignored
     OrganizationUnitSetID: Id | None = None

@@ -27,6 +27,7 @@ from evacase.messages import (
     EmptyResponse,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -253,7 +254,7 @@ async def get_custom_field_types(ctx: Context, req: GetCustomFieldTypes) -> GetC
 # --- ListCustomFields -----------------------------------------------------------------------------------
 
 
-class CustomFieldFilter(Message, kw_only=True):
+class CustomFieldFilter(ListFilter, kw_only=True):
     Name: FilterText | None = None
     BackendID: FilterText | None = None
     DataType: DataType | None = None

@@ -33,6 +33,7 @@ from evacase.messages import (
     EmptyResponse,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -213,7 +214,7 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
 # --- CustomerListCases ----------------------------------------------------------------------------------
 
 
-class CustomerCaseFilter(Message, kw_only=True):
+class CustomerCaseFilter(ListFilter, kw_only=True):
     Title: FilterText | None = None
 
 

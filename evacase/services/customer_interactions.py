@@ -20,6 +20,7 @@ from evacase.messages import (
     EmptyResponse,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -143,7 +144,7 @@ async def customer_delete_case_interaction(ctx: Context, req: CustomerDeleteCase
 # --- CustomerListCaseInteractions -----------------------------------------------------------------------
 
 
-class CustomerInteractionFilter(Message, kw_only=True):
+class CustomerInteractionFilter(ListFilter, kw_only=True):
     ID: Id | None = None
     Text: FilterText | None = None
 

@@ -69,8 +69,8 @@ class EndpointConfigurationDto(Message, kw_only=True):
     TimeoutInSeconds: int | None = None
     LastAccessTime: str | None = None
     Authorization: dict[str, Any] | None = None
-    SecretKey1: str = MASK
-    SecretKey2: str = MASK
+    SecretKey1: str  # never shown after creation or rotation: masked
+    SecretKey2: str
 
 
 def exports(ctx: Context) -> ExportSettings:
@@ -117,6 +117,8 @@ def endpoint_dto(settings: ExportSettings, row: asyncpg.Record) -> EndpointConfi
         TimeoutInSeconds=row["timeout_seconds"],
         LastAccessTime=iso_ms(row["last_access_time"]),
         Authorization=auth,
+        SecretKey1=MASK,
+        SecretKey2=MASK,
     )
 
 

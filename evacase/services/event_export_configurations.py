@@ -99,8 +99,8 @@ class EventExportConfigurationDto(Message, kw_only=True):
     ErrorReason: str | None = None
     IsReplay: bool
     Status: int
-    SecretKey1: str = MASK
-    SecretKey2: str = MASK
+    SecretKey1: str  # never shown after creation or rotation: masked
+    SecretKey2: str
     # evacase's own: the delivery health
     PendingDeliveries: int
     FailingDeliveries: int
@@ -152,6 +152,8 @@ def export_dto(settings: ExportSettings, row: asyncpg.Record) -> EventExportConf
         PendingDeliveries=row["pending_deliveries"],
         FailingDeliveries=row["failing_deliveries"],
         LastDeliveryTime=iso_ms(row["last_delivery_time"]),
+        SecretKey1=MASK,
+        SecretKey2=MASK,
     )
 
 
@@ -405,7 +407,7 @@ async def replay_events(ctx: Context, req: ReplayEvents) -> ReplayEventsResponse
             f"More than {MAX_REPLAY_EVENTS} events in that range: replay it in smaller ranges",
             code="EventExportConfiguration:ReplayRangeTooLarge",
         )
-    row = await ctx.conn.fetchrow(SQL["replay_events"], req.ID, start, end, MAX_REPLAY_EVENTS)
+    row = await ctx.conn.fetchrow(*SQL.bound("replay_events", id=req.ID, start=start, end=end, limit=MAX_REPLAY_EVENTS))
     if row["id"] is None:
         raise EventExportConfigurationNotFound()
     return ReplayEventsResponse(ID=row["id"])

@@ -30,6 +30,7 @@ from evacase.messages import (
     EmptyResponse,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -165,7 +166,7 @@ async def delete_case_interaction(ctx: Context, req: DeleteCaseInteraction) -> E
 # --- ListCaseInteractions -------------------------------------------------------------------------------
 
 
-class InteractionFilter(Message, kw_only=True):
+class InteractionFilter(ListFilter, kw_only=True):
     InteractionType: InteractionTypeValue | None = None
     Text: FilterText | None = None
 

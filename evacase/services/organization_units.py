@@ -11,7 +11,7 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse
+from evacase.messages import EmptyResponse, FilterText, Id, ListFilter, Message, PageConfig, PagedRequest, PagedResponse
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -34,7 +34,7 @@ async def set_organization_unit(ctx: Context, req: SetOrganizationUnit) -> Empty
     return EmptyResponse()
 
 
-class OrganizationUnitFilter(Message, kw_only=True):
+class OrganizationUnitFilter(ListFilter, kw_only=True):
     Name: FilterText | None = None
 
 

@@ -18,7 +18,17 @@ from evacase.domain.statuses import delete_status, update_status
 from evacase.errors import (
     CaseStatusNotFound,
 )
-from evacase.messages import EmptyResponse, FilterText, Id, Message, PageConfig, PagedRequest, PagedResponse, sent
+from evacase.messages import (
+    EmptyResponse,
+    FilterText,
+    Id,
+    ListFilter,
+    Message,
+    PageConfig,
+    PagedRequest,
+    PagedResponse,
+    sent,
+)
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -158,7 +168,7 @@ async def delete_case_status(ctx: Context, req: DeleteCaseStatus) -> EmptyRespon
 # --- ListCaseStatuses -----------------------------------------------------------------------------------
 
 
-class CaseStatusFilter(Message, kw_only=True):
+class CaseStatusFilter(ListFilter, kw_only=True):
     Name: FilterText | None = None
     Description: FilterText | None = None
 

@@ -25,6 +25,7 @@ from evacase.messages import (
     EmptyResponse,
     FilterText,
     Id,
+    ListFilter,
     Message,
     PageConfig,
     PagedRequest,
@@ -64,7 +65,7 @@ def topic_dto(row: asyncpg.Record, staff_view: bool = True) -> CaseTopicDto:
 # --- ListCaseTopics -------------------------------------------------------------------------------------
 
 
-class CaseTopicFilter(Message, kw_only=True):
+class CaseTopicFilter(ListFilter, kw_only=True):
     Name: FilterText | None = None
     Description: FilterText | None = None
     ParentID: Id | None = None

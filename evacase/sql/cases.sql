@@ -224,10 +224,11 @@ ORDER BY c.reporting_time ASC, c.id ASC
 LIMIT $5
 
 -- list_cases --
--- A page of ListCases, newest first (by ID). The handler fills in fixed fragments of its own whitelist (never
--- request text): the keyset bound on $1 and the page's index order (a driving filter's range and row comparison
--- with the ID, or the ID alone), the other filters' conditions, and the direction (DESC after the bound, ASC
--- before it: read backwards, the handler reverses the rows), and the page size plus one. The page is taken
+-- A page of ListCases, newest first (by ID; by last modification for a time range without another driver). The
+-- handler fills in fixed fragments of its own whitelist (never request text): the keyset bound on $1 and the
+-- page's index order (a driving filter's range and row comparison with the ID, the modification time and the
+-- ID, or the ID alone), the other filters' conditions, the outer order (DESC after the bound, ASC before it:
+-- read backwards, the handler reverses the rows), and the page size plus one. The page is taken
 -- from the index first; only its rows are joined to the names they show (the page's size is in the statement,
 -- so even its generic plan knows the page is small and looks each name up by its key).
 SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
@@ -240,7 +241,8 @@ SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS
        eva_time(c.creation_time) AS creation_time, eva_time(c.last_interaction_time) AS last_interaction_time,
        eva_time(c.last_modification_time) AS last_modification_time, c.created_by,
        cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name, c.last_modified_by,
-       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name
+       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
+       c.last_modification_time AS modified_at
 FROM (
     SELECT c.id, c.title, c.priority, c.status_id, c.topic_id, c.customer_id, c.assignee_id,
            c.assigned_organization_unit_id, c.originating_organization_unit_id, c.backend_id,
@@ -261,7 +263,7 @@ LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
-ORDER BY c.id {direction}
+ORDER BY {outer_order}
 
 -- title_search_plans --
 -- For the rest of the (read-only) transaction of a title search: plans made for the values, so that a title

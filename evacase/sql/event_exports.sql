@@ -107,7 +107,7 @@ LIMIT 1000
 -- Queue again, for export configuration $1, the exported events recorded between $2 and $3 that it takes
 -- (delivered ones anew, with Attempt counting on); at most $4 events (the handler refuses a larger range first).
 -- The configuration is enabled again and the worker woken.
--- params: id, from, to, limit
+-- params: id, start, end, limit
 WITH x AS (
     UPDATE event_export_configurations
     SET status = 1, error_reason = NULL, consecutive_failures = 0, last_modification_time = now()

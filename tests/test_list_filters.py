@@ -1,0 +1,75 @@
+"""Every list refuses a filter key it does not know (a 400 naming the key), so a misspelt filter never returns
+everything; ListCases filters on the last modification time, through its index."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+import pytest
+
+from evacase.services import build_registry
+from tests.helpers import Api, customer, employee
+
+STAFF = employee(
+    40, ["Cases:Manage", "CaseTopics:View", "CaseStatuses:View", "CustomFields:View", "OrganizationUnits:View"]
+)
+REGISTRY = build_registry()
+
+
+def has_filter(name: str) -> bool:
+    """Whether the service's request has InitialPageConfig.Filter (EVA's list protocol)."""
+    op = REGISTRY.get(name)
+    assert op is not None
+    info = msgspec.inspect.type_info(op.request_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        if field.name == "InitialPageConfig":
+            config = next(t for t in getattr(field.type, "types", ()) if isinstance(t, msgspec.inspect.StructType))
+            return any(f.name == "Filter" for f in config.fields)
+    return False
+
+
+LISTS = sorted(name for name in REGISTRY.names() if has_filter(name))
+
+
+def test_there_are_lists_to_check() -> None:
+    assert len(LISTS) == 9 and {"ListCases", "CustomerListCases", "ListCaseInteractions"} <= set(LISTS)
+
+
+@pytest.mark.parametrize("name", LISTS)
+async def test_an_unknown_filter_key_is_refused_naming_it(api: Api, name: str) -> None:
+    body = {"InitialPageConfig": {"Filter": {"LastModificationTme": "2026-01-01T00:00:00Z"}}, "CaseID": 1}
+    tok = customer(41) if name.startswith("Customer") else STAFF
+    r = await api.call(name, body, tok)
+    assert r.status_code == 400, r.text
+    error = r.json()["Error"]
+    assert error["Type"] == "RequestValidationFailure"
+    assert "LastModificationTme" in error["Message"], error
+
+
+async def test_list_cases_by_last_modification_pages_latest_first(api: Api, db: asyncpg.Connection) -> None:
+    ids = []
+    for n in range(5):
+        body = {"Title": f"Case {n}", "Description": "x", "TopicID": 1}
+        ids.append((await api.ok("CreateCase", body, STAFF))["ID"])
+    # Modified 50, 40, 30 and 20 minutes ago (the newest case most recently); the fifth long ago.
+    for n, case_id in enumerate(ids):
+        minutes = 10 * (len(ids) - n) if n < 4 else 100_000
+        await db.execute(
+            "UPDATE cases SET last_modification_time = now() - $2 * interval '1 minute' WHERE id = $1", case_id, minutes
+        )
+    since = (await db.fetchval("SELECT now() - interval '1 hour'")).isoformat()
+    body = {"InitialPageConfig": {"Limit": 2, "Filter": {"LastModificationTimeFrom": since}}}
+    page = await api.ok("ListCases", body, STAFF)
+    assert [c["ID"] for c in page["Results"]] == [ids[3], ids[2]]  # latest modification first
+    page = await api.ok("ListCases", {"PageToken": page["NextPageToken"]}, STAFF)
+    assert [c["ID"] for c in page["Results"]] == [ids[1], ids[0]]
+    assert "NextPageToken" not in page
+    back = await api.ok("ListCases", {"PageToken": page["PreviousPageToken"]}, STAFF)
+    assert [c["ID"] for c in back["Results"]] == [ids[3], ids[2]]
+    until = (await db.fetchval("SELECT now() - interval '25 minutes'")).isoformat()
+    body = {"InitialPageConfig": {"Filter": {"LastModificationTimeFrom": since, "LastModificationTimeTo": until}}}
+    assert [c["ID"] for c in (await api.ok("ListCases", body, STAFF))["Results"]] == [ids[2], ids[1], ids[0]]
+    # With an equality filter that filter leads and the page is by ID, newest first.
+    body = {"InitialPageConfig": {"Filter": {"LastModificationTimeFrom": since, "StatusID": 1}}}
+    assert [c["ID"] for c in (await api.ok("ListCases", body, STAFF))["Results"]] == ids[3::-1]
