@@ -368,3 +368,47 @@ def test_shutdown_waits_for_in_flight_requests_no_longer_than_its_deadline(tmp_p
     took = asyncio.run(hold_and_stop())
     assert proc.returncode == 0
     assert 1.5 < took < 10, took
+
+
+async def test_worker_delivers_the_events_of_changes_made_elsewhere(db_dsn: str, db: asyncpg.Connection) -> None:
+    from tests.receiver import Receiver
+
+    async with Receiver() as receiver:
+        await db.execute(
+            "INSERT INTO endpoint_configurations (id, name, endpoint, secret_key1, secret_key2)"
+            " VALUES (1, 'CRM', $1, 'plain:k1', 'plain:k2')",
+            receiver.url,
+        )
+        await db.execute(
+            "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (1, 'x', 1)"
+        )
+        env = dict(
+            os.environ, DATABASE_URL=db_dsn, EVACASE_EVENT_EXPORTS_ALLOW_INSECURE="true", EVACASE_LOG_FORMAT="json"
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "evacase.cli", "worker", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            case_id = await db.fetchval(
+                "INSERT INTO cases (topic_id, status_id, title) VALUES (1, 1, 'A') RETURNING id"
+            )
+            got = await receiver.wait_for(1, seconds=30)
+            assert (got[0].event["EventType"], got[0].event["Identifier"]) == ("created", case_id)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err
+        lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+        deliveries = [line for line in lines if line.get("event") == "event_delivery"]
+        assert [(d["event_type"], d["status"], d["success"], d["attempt"]) for d in deliveries] == [
+            ("created", 200, True, 1)
+        ]
+        assert "k1" not in err.decode() and "k2" not in err.decode()  # never a secret in the log
+
+
+def test_serve_help_names_no_worker() -> None:
+    from evacase.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "--no-worker"])
+    assert args.no_worker is True
+    assert build_parser().parse_args(["worker"]).func.__name__ == "cmd_worker"

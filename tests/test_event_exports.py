@@ -452,3 +452,65 @@ async def test_customers_and_unentitled_staff_cannot_configure(db_dsn: str) -> N
         await api.error("CreateEndpointConfiguration", body, CUSTOMER, 403)
         await api.error("CreateEndpointConfiguration", body, employee(98, ["Cases:Manage"]), 403)
         await api.error("ReplayEvents", {"ID": 1}, employee(98, ["EventExportConfiguration:View"]), 403)
+
+
+async def test_a_receiver_too_slow_for_the_timeout_is_retried(db_dsn: str, db: asyncpg.Connection) -> None:
+    async with Receiver(delay=1.5) as receiver, exporting(db_dsn) as api:
+        await configure(api, receiver.url, {"TimeoutSeconds": 1})
+        await new_case(api)
+        for _ in range(100):  # the first attempt times out after a second
+            if await db.fetchval("SELECT count(*) FROM event_deliveries WHERE last_error IS NOT NULL"):
+                break
+            await asyncio.sleep(0.05)
+        row = await db.fetchrow("SELECT attempt, last_status, last_error, delivered_at FROM event_deliveries")
+        assert (row["attempt"], row["last_status"], row["last_error"], row["delivered_at"]) == (
+            1,
+            0,
+            "timed out after 1 s",
+            None,
+        )
+        receiver.delay = 0
+        got = await receiver.wait_for(1)
+        assert got[0].event["Attempt"] >= 2
+
+
+async def test_the_address_is_checked_again_at_delivery(db_dsn: str, db: asyncpg.Connection) -> None:
+    # Configured while loopback was allowed; delivered by a worker that does not allow it (as after a DNS change).
+    async with Receiver() as receiver, exporting(db_dsn, worker=False) as api:
+        await configure(api, receiver.url)
+        await new_case(api)
+        settings = ExportSettings(allow_insecure=False, retry_base_seconds=60)
+        pool = await create_pool(db_dsn, 1, 2)
+        try:
+            assert await DeliveryWorker(pool, settings).deliver_due() == 1
+        finally:
+            await settings.close()
+            await pool.close()
+        assert receiver.received == []
+        error = await db.fetchval("SELECT last_error FROM event_deliveries")
+        assert error == "refused: the endpoint must be an https:// URL"
+
+
+async def test_old_deliveries_and_events_are_pruned_but_pending_ones_kept(db: asyncpg.Connection) -> None:
+    from evacase.jobs.purges import event_export_purge
+
+    await db.execute(
+        "INSERT INTO endpoint_configurations (id, name, endpoint, secret_key1, secret_key2)"
+        " VALUES (1, 'CRM', 'https://crm.example/hook', 'plain:a', 'plain:b');"
+        "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (1, 'All', 1)"
+    )
+    await db.execute("INSERT INTO cases (id, topic_id, status_id, title) VALUES (1, 1, 1, 'A case')")
+    await db.execute("UPDATE cases SET title = 'Changed' WHERE id = 1")  # a transaction of its own: `updated`
+    await db.execute(
+        "UPDATE case_events SET created_at = now() - interval '40 days';"
+        "UPDATE event_deliveries SET delivered_at = now() - interval '40 days'"
+    )
+    old = await db.fetch("SELECT id, event_type FROM case_events ORDER BY id")
+    assert [r["event_type"] for r in old] == ["created", "updated"]
+    # The `updated` delivery is still pending (say the receiver is down): it and its event stay.
+    await db.execute("UPDATE event_deliveries SET delivered_at = NULL WHERE event_id = $1", old[1]["id"])
+    job = event_export_purge(retention_days=30)
+    async with db.transaction():
+        await job.batch(db)
+    assert [r["event_type"] for r in await db.fetch("SELECT event_type FROM case_events ORDER BY id")] == ["updated"]
+    assert await db.fetchval("SELECT count(*) FROM event_deliveries") == 1
