@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evacase.auth import UserType
 from evacase.db import create_pool
@@ -23,6 +25,7 @@ from examples.eva_event_receiver import verify
 from tests.conftest import make_settings, serving
 from tests.helpers import Api, customer, employee, token
 from tests.receiver import Receiver
+from tests.strategies import PROPERTY_SETTINGS
 
 ADMIN = employee(
     95,
@@ -514,3 +517,52 @@ async def test_old_deliveries_and_events_are_pruned_but_pending_ones_kept(db: as
         await job.batch(db)
     assert [r["event_type"] for r in await db.fetch("SELECT event_type FROM case_events ORDER BY id")] == ["updated"]
     assert await db.fetchval("SELECT count(*) FROM event_deliveries") == 1
+
+
+@PROPERTY_SETTINGS
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["title", "message"])), min_size=1, max_size=12),
+    answers=st.lists(st.sampled_from([200, 200, 503, 500]), max_size=12),
+)
+async def test_every_committed_change_is_delivered_in_its_cases_order_whatever_the_receiver_answers(
+    db_dsn: str, db: asyncpg.Connection, changes: list[tuple[int, str]], answers: list[int]
+) -> None:
+    await db.execute("DELETE FROM event_export_configurations; DELETE FROM case_events")
+    async with Receiver(statuses=list(answers)) as receiver:
+        await db.execute(
+            "INSERT INTO endpoint_configurations (id, name, endpoint, secret_key1, secret_key2)"
+            " VALUES (1, 'CRM', $1, 'plain:k1', 'plain:k2')"
+            " ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
+            receiver.url,
+        )
+        await db.execute(
+            "INSERT INTO event_export_configurations (name, endpoint_configuration_id, concurrent_requests)"
+            " VALUES ('x', 1, 3)"
+        )
+        cases = [await db.fetchval("INSERT INTO cases (topic_id, status_id, title) VALUES (1, 1, 'A') RETURNING id")]
+        cases += [await db.fetchval("INSERT INTO cases (topic_id, status_id, title) VALUES (1, 1, 'B') RETURNING id")]
+        cases += [await db.fetchval("INSERT INTO cases (topic_id, status_id, title) VALUES (1, 1, 'C') RETURNING id")]
+        for n, (index, kind) in enumerate(changes):
+            if kind == "title":
+                await db.execute("UPDATE cases SET title = $2 WHERE id = $1", cases[index], f"T{n}")
+            else:
+                await db.execute("INSERT INTO interactions (case_id, type, text) VALUES ($1, 0, 'x')", cases[index])
+        recorded = await db.fetch("SELECT uid::text, case_id FROM case_events ORDER BY id")
+        settings = ExportSettings(allow_insecure=True, retry_base_seconds=0.001, failures_before_error=1000)
+        pool = await create_pool(db_dsn, 1, 3)
+        try:
+            worker = DeliveryWorker(pool, settings)
+            for _ in range(200):
+                if not await db.fetchval("SELECT count(*) FROM event_deliveries WHERE delivered_at IS NULL"):
+                    break
+                await worker.deliver_due()
+                await asyncio.sleep(0.005)
+        finally:
+            await settings.close()
+            await pool.close()
+        delivered = [r.event for r in receiver.delivered()]
+    assert sorted(e["UID"] for e in delivered) == sorted(r["uid"] for r in recorded)  # each once, none lost
+    for case_id in cases:  # and each case's in the order they were recorded
+        assert [e["UID"] for e in delivered if e["Identifier"] == case_id] == [
+            r["uid"] for r in recorded if r["case_id"] == case_id
+        ]
