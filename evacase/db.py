@@ -32,6 +32,8 @@ from evacase.errors import (
     EvaError,
     NotFound,
     OrganizationUnitBackendIDAlreadyExists,
+    ServiceLevelCalendarInUse,
+    ServiceLevelCalendarNotFound,
     UserNotFound,
     ValidationFailed,
 )
@@ -170,6 +172,7 @@ def is_timeout(exc: BaseException) -> bool:
 STILL_REFERENCED_ERRORS: dict[str, Callable[[], EvaError]] = {
     "cases_status_fk": CaseStatusStatusInUse,
     "cases_topic_fk": CaseTopicTopicInUse,
+    "service_level_policies_calendar_fk": ServiceLevelCalendarInUse,
 }
 
 # Named constraints -> the error a client sees. Unknown constraint names fall back to a generic conflict.
@@ -197,6 +200,7 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], EvaError]] = {
     "custom_fields_backend_id_unique": CustomFieldsDuplicateBackendID,
     "case_custom_field_values_field_fk": CustomFieldNotFound,
     "case_topics_sibling_name_unique": CaseTopicTopicNameAlreadyExists,
+    "service_level_policies_calendar_fk": ServiceLevelCalendarNotFound,
 }
 
 

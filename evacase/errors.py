@@ -560,3 +560,21 @@ class EventExportConfigurationNotFound(NotFound):
     """The event export configuration does not exist."""
 
     default_code = "EventExportConfiguration:NotFound"
+
+
+class ServiceLevelCalendarNotFound(NotFound):
+    """The service-level calendar does not exist."""
+
+    default_code = "ServiceLevelCalendar:NotFound"
+
+
+class ServiceLevelCalendarInUse(Conflict):
+    """A service-level policy uses this calendar; change the policy first."""
+
+    default_code = "ServiceLevelCalendar:InUse"
+
+
+class ServiceLevelPolicyNotFound(NotFound):
+    """The service-level policy does not exist."""
+
+    default_code = "ServiceLevelPolicy:NotFound"

@@ -358,6 +358,16 @@ STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
     "GetEventExportTargetTypes": ("EventExportConfiguration", Scope.VIEW),
     "TestEventExportConfiguration": ("EventExportConfiguration", Scope.EDIT),
     "ReplayEvents": ("EventExportConfiguration", Scope.MANAGE),
+    "CreateServiceLevelCalendar": ("ServiceLevelPolicies", Scope.CREATE),
+    "UpdateServiceLevelCalendar": ("ServiceLevelPolicies", Scope.EDIT),
+    "DeleteServiceLevelCalendar": ("ServiceLevelPolicies", Scope.DELETE),
+    "GetServiceLevelCalendar": ("ServiceLevelPolicies", Scope.VIEW),
+    "ListServiceLevelCalendars": ("ServiceLevelPolicies", Scope.VIEW),
+    "CreateServiceLevelPolicy": ("ServiceLevelPolicies", Scope.CREATE),
+    "UpdateServiceLevelPolicy": ("ServiceLevelPolicies", Scope.EDIT),
+    "DeleteServiceLevelPolicy": ("ServiceLevelPolicies", Scope.DELETE),
+    "GetServiceLevelPolicy": ("ServiceLevelPolicies", Scope.VIEW),
+    "ListServiceLevelPolicies": ("ServiceLevelPolicies", Scope.VIEW),
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
@@ -371,6 +381,7 @@ STAFF_FUNCTIONALITIES = [
         "CustomFieldTypes",
         "EndpointConfigurations",
         "EventExportConfiguration",
+        "ServiceLevelPolicies",
     )
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]

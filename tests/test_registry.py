@@ -37,6 +37,14 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "RotateEndpointConfigurationKey": {"ID": 100, "KeyID": 2},
     "CreateEventExportConfiguration": {"Name": "Every case event", "EndpointConfigurationID": 100},
     "DeleteEventExportConfiguration": {"ID": 100},
+    "CreateServiceLevelCalendar": {
+        "Name": "Office",
+        "TimeZone": "Europe/Amsterdam",
+        "BusinessHours": {"Monday": [{"From": "09:00", "To": "17:00"}]},
+    },
+    "DeleteServiceLevelCalendar": {"ID": 100},
+    "CreateServiceLevelPolicy": {"Name": "Everything", "ResolutionMinutes": 60},
+    "DeleteServiceLevelPolicy": {"ID": 100},
 }
 # Operations whose one write follows a read its rules need (optimistic: the write checks the row version read).
 READS_FIRST = {"UpdateCaseState"}
@@ -65,7 +73,10 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
     await db.execute(
         "INSERT INTO endpoint_configurations (id, name, endpoint, secret_key1, secret_key2)"
         " VALUES (100, 'CRM', 'http://127.0.0.1:9/hook', 'plain:a', 'plain:b');"
-        "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (100, 'All', 100)"
+        "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (100, 'All', 100);"
+        "INSERT INTO service_level_calendars (id, name, time_zone, business_hours, opening)"
+        " VALUES (100, 'Office', 'UTC', '{}', '{}');"
+        "INSERT INTO service_level_policies (id, name, position) VALUES (100, 'Everything', 0)"
     )
     conn = CountingConnection(db)
     ctx = Context(conn, caller, "request", PageTokens(b"k" * 32), exports=ExportSettings(allow_insecure=True))  # type: ignore[arg-type]

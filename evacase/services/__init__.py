@@ -27,6 +27,7 @@ from evacase.services import (
     push_settings,
     receipts,
     related_items,
+    service_levels,
     statuses,
     topics,
 )
@@ -47,6 +48,7 @@ MODULES = (
     related_items,
     receipts,
     statuses,
+    service_levels,
     organization_units,
     push_settings,
     push_case,

@@ -1,0 +1,78 @@
+-- create_calendar --
+-- A new business-hours calendar.
+-- params: name, time_zone, business_hours, opening, holidays
+INSERT INTO service_level_calendars (name, time_zone, business_hours, opening, holidays)
+VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)
+RETURNING id
+
+-- lock_calendar --
+-- One calendar, locked for a change.
+SELECT * FROM service_level_calendars WHERE id = $1 FOR UPDATE
+
+-- update_calendar --
+-- A calendar's fields as merged by the handler.
+-- params: id, name, time_zone, business_hours, opening, holidays
+UPDATE service_level_calendars
+SET name = $2, time_zone = $3, business_hours = $4::jsonb, opening = $5::jsonb, holidays = $6,
+    last_modification_time = now()
+WHERE id = $1
+
+-- delete_calendar --
+-- Remove a calendar no policy uses (a policy's foreign key refuses the rest: service_level_policies_calendar_fk).
+DELETE FROM service_level_calendars WHERE id = $1 RETURNING id
+
+-- get_calendar --
+-- One calendar.
+SELECT * FROM service_level_calendars WHERE id = $1
+
+-- list_calendars_after --
+-- A page of calendars, highest ID first, after the keyset bound $1.
+-- params: bound_id, limit
+SELECT * FROM service_level_calendars WHERE id < $1 ORDER BY id DESC LIMIT $2
+
+-- list_calendars_before --
+-- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: bound_id, limit
+SELECT * FROM service_level_calendars WHERE id > $1 ORDER BY id ASC LIMIT $2
+
+-- create_policy --
+-- A new service-level policy (a calendar that does not exist violates service_level_policies_calendar_fk).
+-- params: name, position, calendar_id, priorities, topic_ids, organization_unit_ids, origins,
+-- params: first_response_minutes, next_response_minutes, resolution_minutes, warning_percent
+INSERT INTO service_level_policies (name, position, calendar_id, priorities, topic_ids, organization_unit_ids, origins,
+                                    first_response_minutes, next_response_minutes, resolution_minutes,
+                                    warning_percent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING id
+
+-- lock_policy --
+-- One policy, locked for a change.
+SELECT * FROM service_level_policies WHERE id = $1 FOR UPDATE
+
+-- update_policy --
+-- A policy's fields as merged by the handler.
+-- params: id, name, position, calendar_id, priorities, topic_ids, organization_unit_ids, origins,
+-- params: first_response_minutes, next_response_minutes, resolution_minutes, warning_percent
+UPDATE service_level_policies
+SET name = $2, position = $3, calendar_id = $4, priorities = $5, topic_ids = $6, organization_unit_ids = $7,
+    origins = $8, first_response_minutes = $9, next_response_minutes = $10, resolution_minutes = $11,
+    warning_percent = $12, last_modification_time = now()
+WHERE id = $1
+
+-- delete_policy --
+-- Remove a policy (cases it applied to keep their due times until they are next recomputed).
+DELETE FROM service_level_policies WHERE id = $1 RETURNING id
+
+-- get_policy --
+-- One policy.
+SELECT * FROM service_level_policies WHERE id = $1
+
+-- list_policies_after --
+-- A page of policies in the order they apply (Position, then ID), after the keyset bound ($1, $2).
+-- params: position, policy_id, limit
+SELECT * FROM service_level_policies WHERE (position, id) > ($1, $2) ORDER BY position, id LIMIT $3
+
+-- list_policies_before --
+-- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: position, policy_id, limit
+SELECT * FROM service_level_policies WHERE (position, id) < ($1, $2) ORDER BY position DESC, id DESC LIMIT $3
