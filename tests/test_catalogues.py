@@ -21,6 +21,7 @@ SYSTEM_STATUSES = [
         "Action": 0,
         "IsClosed": True,
         "IsSystem": True,
+        "PausesServiceLevel": False,
     },
     {
         "ID": 3,
@@ -29,6 +30,7 @@ SYSTEM_STATUSES = [
         "Action": 0,
         "IsClosed": True,
         "IsSystem": True,
+        "PausesServiceLevel": False,
     },
     {
         "ID": 2,
@@ -37,6 +39,7 @@ SYSTEM_STATUSES = [
         "Action": 0,
         "IsClosed": False,
         "IsSystem": True,
+        "PausesServiceLevel": False,
     },
     {
         "ID": 1,
@@ -45,6 +48,7 @@ SYSTEM_STATUSES = [
         "Action": 0,
         "IsClosed": False,
         "IsSystem": True,
+        "PausesServiceLevel": False,
     },
 ]
 
@@ -85,6 +89,7 @@ async def test_a_new_status_is_listed_first_with_every_field(api: Api) -> None:
         "Action": 2,
         "IsClosed": False,
         "IsSystem": False,
+        "PausesServiceLevel": False,
         "ScriptID": 12,
     }
     assert await api.ok("GetCaseStatus", {"ID": 5}, STATUS_ADMIN) == expected
@@ -114,6 +119,7 @@ async def test_updating_a_status_keeps_absent_fields_and_clears_null_ones(api: A
         "Action": 0,
         "IsClosed": False,
         "IsSystem": False,
+        "PausesServiceLevel": False,
     }
 
 

@@ -9,6 +9,7 @@ from evacase.domain.blob_stores import BlobStore, PostgresStore
 from evacase.domain.stored_blobs import finish_deletion
 from evacase.idempotency import purge_expired
 from evacase.jobs.periodic import PeriodicJob
+from evacase.jobs.service_levels import service_level_jobs
 
 BATCH = 1000
 SQL = load_queries("blobs")
@@ -56,9 +57,14 @@ def event_export_purge(retention_days: float) -> PeriodicJob:
     return PeriodicJob(name="purge_event_exports", interval=15 * 60, batch=batch, batch_size=BATCH)
 
 
-def jobs_for(store: BlobStore, blob_interval: float, event_retention_days: float = 30.0) -> list[PeriodicJob]:
-    """Every periodic job of an instance whose blobs are in `store`."""
-    return [*JOBS, blob_purge(store, blob_interval), event_export_purge(event_retention_days)]
+def jobs_for(store: BlobStore, interval: float, event_retention_days: float = 30.0) -> list[PeriodicJob]:
+    """Every periodic job of an instance whose blobs are in `store`; `interval`: EVACASE_JOBS_INTERVAL_SECONDS."""
+    return [
+        *JOBS,
+        blob_purge(store, interval),
+        event_export_purge(event_retention_days),
+        *service_level_jobs(interval),
+    ]
 
 
 def store_of(configured: BlobStore, kind: str) -> BlobStore:

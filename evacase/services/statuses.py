@@ -52,6 +52,7 @@ class CaseStatusDto(Message, kw_only=True):
     IsClosed: bool
     IsSystem: bool
     ScriptID: int | None = None
+    PausesServiceLevel: bool  # evacase's own: time in this status does not count toward resolution
 
 
 def status_dto(row: asyncpg.Record) -> CaseStatusDto:
@@ -65,6 +66,7 @@ def status_dto(row: asyncpg.Record) -> CaseStatusDto:
         IsClosed=row["is_closed"],
         IsSystem=row["is_system"],
         ScriptID=row["script_id"],
+        PausesServiceLevel=row["pauses_service_level"],
     )
 
 
@@ -79,6 +81,7 @@ class CreateCaseStatus(Message, kw_only=True):
     Action: Action = 0
     IsClosed: bool = False
     ScriptID: Id | None = None
+    PausesServiceLevel: bool = False
 
 
 class CreateCaseStatusResponse(Message, kw_only=True):
@@ -97,6 +100,7 @@ async def create_case_status(ctx: Context, req: CreateCaseStatus) -> CreateCaseS
             action=req.Action,
             is_closed=req.IsClosed,
             script_id=req.ScriptID,
+            pauses_service_level=req.PausesServiceLevel,
         )
     )
     return CreateCaseStatusResponse(ID=status_id)
@@ -133,6 +137,7 @@ class UpdateCaseStatus(Message, kw_only=True):
     Action: Action | msgspec.UnsetType = msgspec.UNSET
     IsClosed: bool | msgspec.UnsetType = msgspec.UNSET
     ScriptID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    PausesServiceLevel: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 @ops.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
@@ -149,6 +154,7 @@ FIELDS = {
     "Action": "action",
     "IsClosed": "is_closed",
     "ScriptID": "script_id",
+    "PausesServiceLevel": "pauses_service_level",
 }
 
 

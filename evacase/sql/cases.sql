@@ -30,7 +30,7 @@ SELECT (SELECT id FROM new_case) AS case_id,
 -- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all):
 -- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its blobs in attach
 -- order (GUID, the URL it came as, and for a stored blob its name, MIME type and size), its related items (oldest
--- first) and whether custom fields visible to user type $3 exist, in one statement.
+-- first), whether custom fields visible to user type $3 exist, and its service level, in one statement.
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
        s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
        cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
@@ -44,6 +44,12 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
        c.last_interaction_time, c.creation_time, c.created_by, cb.first_name AS created_by_first_name,
        cb.last_name AS created_by_last_name, c.last_modification_time, c.last_modified_by,
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
+       coalesce(c.due_date, sl.resolution_due) AS due_date, sl.case_id IS NOT NULL AS has_service_level,
+       sl.policy_id AS sla_policy_id, sl.policy_name AS sla_policy_name, sl.first_response_due,
+       sl.first_response_time, sl.next_response_due, sl.resolution_due, sl.paused_since IS NOT NULL AS sla_paused,
+       service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
+       coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
+       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at,
        ARRAY (SELECT ROW (b.blob_id, b.url, s.original_name, s.mime_type, s.size)
               FROM case_blobs b
               LEFT JOIN blobs s ON s.id = b.blob_id AND s.deleted_at IS NULL
@@ -68,6 +74,7 @@ LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+LEFT JOIN case_service_levels sl ON sl.case_id = c.id
 WHERE c.id = $1
   AND visible_to_units(c.assigned_organization_unit_id, $2)
 
@@ -148,8 +155,8 @@ WITH topic AS (
     SELECT id, name FROM fields WHERE $9::bigint[] IS NULL AND required AND default_value IS NULL
 ), new_case AS (
     INSERT INTO cases (customer_id, topic_id, title, description, order_id, priority, status_id,
-                       created_by, last_modified_by)
-    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1
+                       created_by, last_modified_by, origin)
+    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web'
     FROM topic
     WHERE NOT EXISTS (SELECT 1 FROM foreign_order) AND NOT EXISTS (SELECT 1 FROM missing)
     RETURNING id

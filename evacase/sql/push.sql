@@ -20,11 +20,11 @@ WITH new_case AS (
                        solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
                        originating_organization_unit_id, reporting_time, closing_time, last_interaction_time,
                        order_id, summary_last_modification_time, summary_last_modified_by, created_by,
-                       last_modified_by)
+                       last_modified_by, origin)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17,
             CASE WHEN $24 THEN now() ELSE $18 END, $19,
             CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20,
-            $20)
+            $20, 'Push')
     RETURNING id
 ), written AS (
     INSERT INTO interactions (case_id, type, text, backend_id, created_by)

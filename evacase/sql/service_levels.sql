@@ -76,3 +76,37 @@ SELECT * FROM service_level_policies WHERE (position, id) > ($1, $2) ORDER BY po
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: position, policy_id, limit
 SELECT * FROM service_level_policies WHERE (position, id) < ($1, $2) ORDER BY position DESC, id DESC LIMIT $3
+
+-- check_due --
+-- The scheduler's step: the service levels whose next check (a warning or a due time) has come, a batch of $1,
+-- each recomputed now (refresh_case_service_level flags what passed, once, and sets the next check). SKIP
+-- LOCKED: a case a request is changing right now is looked at next time.
+WITH due AS (
+    SELECT case_id FROM case_service_levels
+    WHERE next_check_at <= service_level_clock()
+    ORDER BY next_check_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+SELECT count(*)::integer FROM (SELECT refresh_case_service_level(due.case_id) FROM due) AS refreshed
+
+-- rebuild_batch --
+-- After a policy or calendar changed: the next $1 open cases (by ID, after the rebuild's cursor) recomputed and
+-- the cursor moved past them; a short batch ends the rebuild. Holding the rebuild row's lock, so a policy change
+-- meanwhile waits and then starts the rebuild over. The number of cases recomputed (null: nothing to rebuild).
+WITH r AS (
+    SELECT requested_at, after_case FROM service_level_rebuild WHERE requested_at IS NOT NULL FOR UPDATE
+), batch AS (
+    SELECT c.id FROM cases c JOIN case_statuses s ON s.id = c.status_id, r
+    WHERE c.id > r.after_case AND NOT s.is_closed
+    ORDER BY c.id
+    LIMIT $1
+), done AS (
+    SELECT count(*)::integer AS n, max(b.id) AS last
+    FROM (SELECT batch.id, refresh_case_service_level(batch.id) FROM batch) AS b
+)
+UPDATE service_level_rebuild
+SET after_case = coalesce(done.last, service_level_rebuild.after_case),
+    requested_at = CASE WHEN done.n < $1 THEN NULL ELSE service_level_rebuild.requested_at END
+FROM done, r
+RETURNING done.n

@@ -1,0 +1,192 @@
+"""Service levels on cases, end to end: the policy that applies, due times in business hours (the worked example
+of the README), breaches flagged in the change's own transaction or by the scheduler (once, with a controllable
+clock), first and next responses, paused statuses, closing, and recomputing after a policy change."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from evacase.auth import UserType
+from evacase.jobs.service_levels import _check_due, _rebuild
+from tests.helpers import Api, customer, employee, token
+
+ADMIN = employee(20, ["ServiceLevelPolicies:Manage", "Cases:Manage", "CaseStatuses:Manage", "CaseTopics:Manage"])
+AGENT = employee(21, ["Cases:Manage"])
+CUSTOMER = customer(22, "Cathy", "Client")
+INTEGRATOR = token(23, UserType.API, ["PushCases:None"])
+OFFICE = {day: [{"From": "09:00", "To": "17:00"}] for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")}
+
+
+async def policy(api: Api, **fields: Any) -> int:
+    policy_id: int = (await api.ok("CreateServiceLevelPolicy", {"Name": "Standard", **fields}, ADMIN))["ID"]
+    return policy_id
+
+
+async def service_level(api: Api, case_id: int) -> dict[str, Any]:
+    view = await api.ok("GetCaseByID", {"ID": case_id}, AGENT)
+    level: dict[str, Any] = view.get("ServiceLevel") or {}
+    return {"DueDate": view.get("DueDate"), **level}
+
+
+async def customer_case(api: Api) -> int:
+    body = {"Title": "My parcel is late", "Description": "Two weeks.", "TopicID": 2}
+    case_id: int = (await api.ok("CustomerCreateCase", body, CUSTOMER))["ID"]
+    return case_id
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def test_the_worked_example_friday_afternoon_is_due_monday_and_breached_at_once(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    calendar = {"Name": "Office", "TimeZone": "Europe/Amsterdam", "BusinessHours": OFFICE}
+    calendar_id = (await api.ok("CreateServiceLevelCalendar", calendar, ADMIN))["ID"]
+    policy_id = await policy(api, CalendarID=calendar_id, FirstResponseMinutes=60, ResolutionMinutes=480)
+    push = {
+        "BackendSystemID": "CRM",
+        "BackendID": "C-1",
+        "CaseTopic": {"BackendID": "T-RET", "Name": "Returns"},
+        "Title": "Parcel never arrived",
+        "Description": "Reported on a Friday afternoon.",
+        "Status": "New",
+        "ReportingTime": "2026-11-27T15:30:00Z",  # Friday 16:30 in Amsterdam
+    }
+    case_id = (await api.ok("PushCase", push, INTEGRATOR))["ID"]
+    level = await service_level(api, case_id)
+    flagged = level["FirstResponseBreachedTime"]
+    assert level == {
+        "DueDate": "2026-11-30T15:30:00.000Z",  # the resolution due time stands for it
+        "PolicyID": policy_id,
+        "PolicyName": "Standard",
+        "FirstResponseDueTime": "2026-11-30T08:30:00.000Z",  # Monday 09:30 in Amsterdam
+        "ResolutionDueTime": "2026-11-30T15:30:00.000Z",  # 30 minutes on Friday, 7.5 hours on Monday
+        "IsPaused": False,
+        "IsAtRisk": False,
+        "IsFirstResponseBreached": True,  # both already past when the case arrived: flagged in that transaction
+        "FirstResponseBreachedTime": flagged,
+        "IsNextResponseBreached": False,
+        "IsResolutionBreached": True,
+        "ResolutionBreachedTime": flagged,
+    }
+    created = await db.fetchval("SELECT creation_time FROM cases WHERE id = $1", case_id)
+    assert at(flagged) == created
+
+
+async def test_the_first_public_staff_answer_is_the_first_response_and_customer_messages_restart_the_clock(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    await policy(api, FirstResponseMinutes=600, NextResponseMinutes=120, ResolutionMinutes=6000)
+    case_id = await customer_case(api)
+    reported = await db.fetchval("SELECT reporting_time FROM cases WHERE id = $1", case_id)
+    level = await service_level(api, case_id)
+    assert at(level["FirstResponseDueTime"]) == reported + dt.timedelta(minutes=600)
+    assert "FirstResponseTime" not in level and not level["IsFirstResponseBreached"]
+
+    await api.ok("CreateCaseInteraction", {"CaseID": case_id, "InteractionType": 1, "Text": "A note"}, AGENT)
+    await api.ok("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Any news?"}, CUSTOMER)
+    level = await service_level(api, case_id)
+    assert "FirstResponseTime" not in level and "NextResponseDueTime" not in level  # neither a note nor the customer
+
+    answer = await api.ok(
+        "CreateCaseInteraction", {"CaseID": case_id, "InteractionType": 0, "Text": "On its way"}, AGENT
+    )
+    answered = await db.fetchval("SELECT creation_time FROM interactions WHERE id = $1", answer["ID"])
+    level = await service_level(api, case_id)
+    assert at(level["FirstResponseTime"]) == answered and not level["IsFirstResponseBreached"]
+
+    message = await api.ok("CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "Still nothing"}, CUSTOMER)
+    asked = await db.fetchval("SELECT creation_time FROM interactions WHERE id = $1", message["ID"])
+    level = await service_level(api, case_id)
+    assert at(level["NextResponseDueTime"]) == asked + dt.timedelta(minutes=120)
+    await api.ok("CreateCaseInteraction", {"CaseID": case_id, "InteractionType": 3, "Text": "Mailed you"}, AGENT)
+    level = await service_level(api, case_id)
+    assert "NextResponseDueTime" not in level and at(level["FirstResponseTime"]) == answered
+
+
+async def test_a_pausing_status_stops_the_resolution_clock_and_closing_stops_every_clock(
+    api: Api, db: asyncpg.Connection
+) -> None:
+    await policy(api, FirstResponseMinutes=600, ResolutionMinutes=6000)
+    waiting = (await api.ok("CreateCaseStatus", {"Name": "WaitingForCustomer", "PausesServiceLevel": True}, ADMIN))[
+        "ID"
+    ]
+    case_id = await customer_case(api)
+    before = at((await service_level(api, case_id))["ResolutionDueTime"])
+    await api.ok("UpdateCaseState", {"ID": case_id, "StatusID": waiting}, AGENT)
+    level = await service_level(api, case_id)
+    assert level["IsPaused"] and "ResolutionDueTime" not in level
+    await asyncio.sleep(0.05)
+    await api.ok("UpdateCaseState", {"ID": case_id, "StatusID": 2}, AGENT)
+    level = await service_level(api, case_id)
+    after = at(level["ResolutionDueTime"])
+    assert not level["IsPaused"] and after >= before + dt.timedelta(milliseconds=40)  # the pause is owed back
+    await api.ok("UpdateCaseState", {"ID": case_id, "StatusID": 3}, AGENT)
+    row = await db.fetchrow(
+        "SELECT next_check_at, resolution_breached_at FROM case_service_levels WHERE case_id = $1", case_id
+    )
+    assert tuple(row) == (None, None)  # closed in time: nothing to look at, nothing breached
+
+
+async def test_the_first_matching_policy_applies_and_follows_the_case(api: Api) -> None:
+    late = (await api.ok("CreateCaseTopic", {"Name": "Late delivery", "ParentID": 2}, ADMIN))["ID"]
+    urgent = await policy(api, Name="Urgent", Position=1, Conditions={"Priorities": [9]}, ResolutionMinutes=60)
+    shipping = await policy(api, Name="Shipping", Position=2, Conditions={"TopicIDs": [2]}, ResolutionMinutes=600)
+    fallback = await policy(api, Name="Everything else", Position=3, ResolutionMinutes=6000)
+    body = {"Title": "Where is it?", "Description": "x", "TopicID": late, "Priority": 9}
+    case_id = (await api.ok("CreateCase", body, AGENT))["ID"]
+    assert (await service_level(api, case_id))["PolicyID"] == urgent
+    await api.ok("UpdateCaseState", {"ID": case_id, "Priority": 0}, AGENT)
+    assert (await service_level(api, case_id))["PolicyID"] == shipping  # a sub-topic counts as its parent
+    await api.ok("UpdateCase", {"ID": case_id, "TopicID": 1}, AGENT)
+    assert (await service_level(api, case_id))["PolicyName"] == "Everything else"
+    assert fallback
+
+
+async def test_the_scheduler_warns_then_flags_a_breach_once(api: Api, db: asyncpg.Connection, db_dsn: str) -> None:
+    await policy(api, FirstResponseMinutes=60, WarningPercent=50)
+    case_id = await customer_case(api)
+    reported = await db.fetchval("SELECT reporting_time FROM cases WHERE id = $1", case_id)
+
+    async def run_scheduler(minutes_later: int, conn: asyncpg.Connection) -> int:
+        await conn.execute(f"SET evacase.clock = '{(reported + dt.timedelta(minutes=minutes_later)).isoformat()}'")
+        async with conn.transaction():
+            return await _check_due(conn)
+
+    assert await run_scheduler(20, db) == 0  # nothing due yet
+    assert await run_scheduler(40, db) == 1  # past 50%: at risk
+    level = await service_level(api, case_id)
+    assert level["IsAtRisk"] and not level["IsFirstResponseBreached"]
+    others = [await asyncpg.connect(db_dsn) for _ in range(2)]
+    try:
+        done = await asyncio.gather(*(run_scheduler(61, conn) for conn in others))
+        assert sorted(done) == [0, 1]  # one runner took the case, the other skipped it
+        breached = await db.fetchval(
+            "SELECT first_response_breached_at FROM case_service_levels WHERE case_id = $1", case_id
+        )
+        assert breached == reported + dt.timedelta(minutes=61)
+        assert await run_scheduler(90, others[0]) == 0  # never flagged again
+    finally:
+        for conn in others:
+            await conn.close()
+    level = await service_level(api, case_id)
+    assert level["IsFirstResponseBreached"] and not level["IsAtRisk"]
+
+
+async def test_open_cases_are_recomputed_after_a_policy_change(api: Api, db: asyncpg.Connection) -> None:
+    early = await customer_case(api)
+    closed = await customer_case(api)
+    await api.ok("UpdateCaseState", {"ID": closed, "StatusID": 3}, AGENT)
+    assert await db.fetchval("SELECT count(*) FROM case_service_levels") == 0  # no policy, nothing kept
+    await policy(api, ResolutionMinutes=600)  # applies to new and changed cases at once...
+    async with db.transaction():
+        assert await _rebuild(db) == 1  # ...and to the open case already there, in the background
+    assert (await service_level(api, early))["PolicyName"] == "Standard"
+    assert (await service_level(api, closed)).get("PolicyName") is None
+    async with db.transaction():
+        assert await _rebuild(db) == 0  # done until the next change
