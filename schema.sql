@@ -964,9 +964,11 @@ CREATE TABLE case_service_levels (
     first_response_breached_at timestamptz(3),
     next_response_breached_at timestamptz(3),
     resolution_breached_at timestamptz(3),
-    next_check_at timestamptz(3)  -- when the scheduler looks at the case next (a warning or a due time)
+    next_check_at timestamptz(3),  -- when the scheduler looks at the case next (a warning or a due time)
+    next_due_at timestamptz(3)  -- the agents' queue: what is due next while the case is open
 );
 CREATE INDEX case_service_levels_check_idx ON case_service_levels (next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE INDEX case_service_levels_queue_idx ON case_service_levels (next_due_at, case_id) WHERE next_due_at IS NOT NULL;
 
 -- A policy or calendar changed: the scheduler recomputes every open case, in batches from `after_case`.
 CREATE TABLE service_level_rebuild (
@@ -1011,7 +1013,7 @@ DECLARE
     checks timestamptz[] := '{}';
 BEGIN
     SELECT x.id, x.priority, x.topic_id, x.assigned_organization_unit_id, x.origin, x.reporting_time,
-           x.closing_time, st.is_closed, st.pauses_service_level
+           x.closing_time, x.due_date, st.is_closed, st.pauses_service_level
     INTO c
     FROM cases x JOIN case_statuses st ON st.id = x.status_id
     WHERE x.id = target;
@@ -1025,7 +1027,8 @@ BEGIN
       AND (q.origins IS NULL OR c.origin = ANY (q.origins))
     ORDER BY q.position, q.id
     LIMIT 1;
-    IF p.id IS NULL AND NOT EXISTS (SELECT 1 FROM case_service_levels WHERE case_id = target) THEN
+    IF p.id IS NULL AND c.due_date IS NULL
+       AND NOT EXISTS (SELECT 1 FROM case_service_levels WHERE case_id = target) THEN
         RETURN;
     END IF;
     INSERT INTO case_service_levels (case_id) VALUES (target) ON CONFLICT (case_id) DO NOTHING;
@@ -1088,6 +1091,10 @@ BEGIN
         checks := checks || CASE WHEN s.resolution_warned_at IS NULL THEN warn ELSE s.resolution_due END;
     END IF;
     s.next_check_at := (SELECT min(x) FROM unnest(checks) AS x);
+    -- The queue's order: what is due next while the case is open (a pending target, or the case's own due date).
+    s.next_due_at := CASE WHEN open THEN least(
+        CASE WHEN s.first_response_time IS NULL THEN s.first_response_due END, s.next_response_due, s.resolution_due,
+        c.due_date) END;
 
     UPDATE case_service_levels
     SET policy_id = s.policy_id, policy_name = s.policy_name, first_response_due = s.first_response_due,
@@ -1096,7 +1103,8 @@ BEGIN
         next_response_warned_at = s.next_response_warned_at, resolution_warned_at = s.resolution_warned_at,
         first_response_breached_at = s.first_response_breached_at,
         next_response_breached_at = s.next_response_breached_at,
-        resolution_breached_at = s.resolution_breached_at, next_check_at = s.next_check_at
+        resolution_breached_at = s.resolution_breached_at, next_check_at = s.next_check_at,
+        next_due_at = s.next_due_at
     WHERE case_id = target;
 END
 $$;
@@ -1118,7 +1126,7 @@ CREATE FUNCTION cases_refresh_service_level() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM service_level_policies)
+    IF NEW.due_date IS NOT NULL OR EXISTS (SELECT 1 FROM service_level_policies)
        OR EXISTS (SELECT 1 FROM case_service_levels WHERE case_id = NEW.id) THEN
         PERFORM refresh_case_service_level(NEW.id);
     END IF;
@@ -1130,10 +1138,10 @@ CREATE TRIGGER cases_service_level_created AFTER INSERT ON cases FOR EACH ROW
     EXECUTE FUNCTION cases_refresh_service_level();
 CREATE TRIGGER cases_service_level_changed AFTER UPDATE ON cases FOR EACH ROW
     WHEN ((OLD.priority, OLD.topic_id, OLD.assigned_organization_unit_id, OLD.origin, OLD.status_id,
-           OLD.reporting_time, OLD.closing_time)
+           OLD.reporting_time, OLD.closing_time, OLD.due_date)
           IS DISTINCT FROM
           (NEW.priority, NEW.topic_id, NEW.assigned_organization_unit_id, NEW.origin, NEW.status_id,
-           NEW.reporting_time, NEW.closing_time))
+           NEW.reporting_time, NEW.closing_time, NEW.due_date))
     EXECUTE FUNCTION cases_refresh_service_level();
 
 -- A public message (Communication or Email): the first answer by staff is the first response and answers any
@@ -1191,4 +1199,4 @@ SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 -- below every pushed customer).
 INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
 
-INSERT INTO schema_version (version) VALUES (13);
+INSERT INTO schema_version (version) VALUES (14);

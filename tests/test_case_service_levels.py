@@ -190,3 +190,73 @@ async def test_open_cases_are_recomputed_after_a_policy_change(api: Api, db: asy
     assert (await service_level(api, closed)).get("PolicyName") is None
     async with db.transaction():
         assert await _rebuild(db) == 0  # done until the next change
+
+
+async def test_a_due_date_of_its_own_is_set_changed_and_removed(api: Api, db: asyncpg.Connection) -> None:
+    body = {"Title": "Replace the part", "Description": "x", "TopicID": 1, "DueDate": "2030-01-31T12:00:00.123456Z"}
+    case_id = (await api.ok("CreateCase", body, AGENT))["ID"]
+    assert (await service_level(api, case_id))["DueDate"] == "2030-01-31T12:00:00.123Z"
+    await api.ok("UpdateCase", {"ID": case_id, "DueDate": "2030-02-01T09:00:00+01:00"}, AGENT)
+    await api.ok("UpdateCase", {"ID": case_id, "DueDate": "2030-02-01T08:00:00Z"}, AGENT)  # the same: no line
+    assert (await service_level(api, case_id))["DueDate"] == "2030-02-01T08:00:00.000Z"
+    await api.ok("UpdateCase", {"ID": case_id, "DueDate": None}, AGENT)
+    assert (await service_level(api, case_id))["DueDate"] is None
+    lines = await db.fetch("SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id", case_id)
+    assert [r["text"] for r in lines][-2:] == [
+        "Case due date set to `2030-02-01T08:00:00.000Z`",
+        "Case due date removed",
+    ]
+
+
+async def test_the_queue_lists_what_is_due_next_first_with_its_filters(api: Api, db: asyncpg.Connection) -> None:
+    await policy(api, Name="Urgent", Position=1, Conditions={"Priorities": [9]}, ResolutionMinutes=60)
+    await policy(
+        api,
+        Name="Standard",
+        Position=2,
+        Conditions={"Priorities": [0]},
+        ResolutionMinutes=6000,
+        FirstResponseMinutes=3000,
+    )
+    standard = (await api.ok("CreateCase", {"Title": "Standard", "Description": "x", "TopicID": 1}, AGENT))["ID"]
+    urgent = (await api.ok("CreateCase", {"Title": "Urgent", "Description": "x", "TopicID": 1, "Priority": 9}, AGENT))[
+        "ID"
+    ]
+    own = {"Title": "Own date", "Description": "x", "TopicID": 1, "Priority": 1, "DueDate": "2030-01-01T00:00:00Z"}
+    dated = (await api.ok("CreateCase", own, AGENT))["ID"]
+    push = {
+        "BackendSystemID": "CRM",
+        "BackendID": "C-9",
+        "CaseTopic": {"BackendID": "T-RET", "Name": "Returns"},
+        "Title": "Old one",
+        "Description": "Reported long ago.",
+        "Status": "New",
+        "ReportingTime": "2026-01-05T10:00:00Z",
+    }
+    overdue = (await api.ok("PushCase", push, INTEGRATOR))["ID"]
+    closed = (await api.ok("CreateCase", {"Title": "Done", "Description": "x", "TopicID": 1}, AGENT))["ID"]
+    await api.ok("UpdateCaseState", {"ID": closed, "StatusID": 3}, AGENT)
+
+    async def queue(**filters: Any) -> list[int]:
+        config: dict[str, Any] = {"SortColumn": "DueDate"}
+        if filters:
+            config["Filter"] = filters
+        page = await api.ok("ListCases", {"InitialPageConfig": config}, AGENT)
+        return [c["ID"] for c in page["Results"]]
+
+    assert await queue() == [overdue, urgent, standard, dated]  # the closed case is in nobody's queue
+    assert await queue(IsOverdue=True) == [overdue]
+    assert await queue(IsBreached=True) == [overdue]
+    assert await queue(DueBefore="2029-01-01T00:00:00Z") == [overdue, urgent, standard]
+    assert await queue(Priority=9) == [urgent]
+    first = await api.ok("ListCases", {"InitialPageConfig": {"SortColumn": "DueDate", "Limit": 2}}, AGENT)
+    second = await api.ok("ListCases", {"PageToken": first["NextPageToken"]}, AGENT)
+    assert [c["ID"] for c in first["Results"] + second["Results"]] == [overdue, urgent, standard, dated]
+    listed = {c["ID"]: c for c in first["Results"]}
+    assert listed[urgent]["ServiceLevel"]["PolicyName"] == "Urgent" and listed[urgent]["DueDate"]
+    # At risk: the standard case once its first response passed 80% (the scheduler's clock moved on).
+    reported = await db.fetchval("SELECT reporting_time FROM cases WHERE id = $1", standard)
+    await db.execute(f"SET evacase.clock = '{(reported + dt.timedelta(minutes=2500)).isoformat()}'")
+    async with db.transaction():
+        await _check_due(db)
+    assert await queue(IsAtRisk=True) == [standard]

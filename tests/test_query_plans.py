@@ -274,6 +274,48 @@ async def test_list_cases_by_modification_time_reads_one_page_of_its_index(
         await pool.close()
 
 
+@pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
+async def test_the_queue_reads_one_page_of_its_index(db_dsn: str, db: asyncpg.Connection, plan_mode: str) -> None:
+    from evacase.services.case_list import list_query
+
+    await list_cases_data(db)
+    await db.execute(
+        "INSERT INTO case_service_levels (case_id, resolution_due, next_due_at, resolution_breached_at)"
+        " SELECT id, now() + ((id * 7919) % 20000 - 2000) * interval '1 minute',"
+        "        now() + ((id * 7919) % 20000 - 2000) * interval '1 minute',"
+        "        CASE WHEN (id * 7919) % 20000 < 2000 THEN now() END"
+        " FROM cases WHERE id % 10 <> 0"  # a tenth of the cases have no due time
+    )
+    await db.execute("VACUUM ANALYZE case_service_levels")
+    shapes: list[tuple[dict[str, Any], str, str]] = [
+        ({}, "", ""),
+        ({"IsOverdue": True}, "", ""),
+        ({"IsBreached": True}, "", ""),
+        ({"DueBefore": 0}, ", timestamptz", ", now() + interval '1 day'"),
+        ({"Priority": 0}, ", integer", ", 0"),
+    ]
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(f"SET plan_cache_mode = {plan_mode}")
+            for filters, types, values in shapes:
+                for forward in (True, False):
+                    sql, _ = list_query(filters, None, forward=forward, limit=PAGE, queue=True)
+                    await conn.execute(f"PREPARE q (timestamptz, bigint{types}) AS {sql}")
+                    bound = "'-infinity', 0" if forward else "now() - interval '10 minutes', 9223372036854775807"
+                    explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({bound}{values})")
+                    plan = json.loads(explained)[0]["Plan"]
+                    queue_scans = [n for n in nodes(plan) if n.get("Relation Name") == "case_service_levels"]
+                    assert queue_scans and all(n["Node Type"].startswith("Index") for n in queue_scans), plan
+                    queue_read = max(
+                        (n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in queue_scans
+                    )
+                    assert queue_read <= 2 * PAGE and pages_read(plan) <= 2, (filters, forward, plan)
+                    await conn.execute("DEALLOCATE q")
+    finally:
+        await pool.close()
+
+
 async def test_list_cases_statements_are_planned_once_per_connection(db_dsn: str, db: asyncpg.Connection) -> None:
     # No planning per request: the pool's connections run every prepared statement on its generic plan.
     from evacase.services.case_list import list_query

@@ -197,6 +197,7 @@ EDITABLE = (
     "external_order_identifier",
     "assigned_organization_unit_id",
     "originating_organization_unit_id",
+    "due_date",
 )
 
 

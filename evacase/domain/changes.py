@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from evacase.db import load_queries
+from evacase.messages import iso_ms
 
 SQL = load_queries("changes")
 
@@ -57,6 +58,9 @@ PHRASES: dict[str, Callable[[Any, Mapping[str, str]], str]] = {
     ),
     "originating_organization_unit_id": lambda value, names: f"Case originating organization unit set to `{value}`",
     "order_id": lambda value, names: f"Case order set to `{value}`" if value else "Case order removed",
+    "due_date": lambda value, names: (
+        f"Case due date set to `{iso_ms(value)}`" if value is not None else "Case due date removed"
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString
 
 import asyncpg
 
@@ -31,11 +31,20 @@ from evacase.messages import (
     PagedRequest,
     PagedResponse,
     full_name,
+    iso_ms,
     to_utc,
 )
 from evacase.paging import BIGINT_MAX, from_micros, to_micros
 from evacase.registry import OperationSet, staff
-from evacase.services.wire import CaseCustomerName, Priority, UserRef, case_customer, user_ref
+from evacase.services.wire import (
+    CaseCustomerName,
+    CaseServiceLevel,
+    Priority,
+    UserRef,
+    case_customer,
+    service_level,
+    user_ref,
+)
 
 ops = OperationSet()
 
@@ -62,8 +71,20 @@ TIME_RANGE: dict[str, LiteralString] = {
     "LastModificationTimeFrom": "c.last_modification_time >= {}",
     "LastModificationTimeTo": "c.last_modification_time < {}",
 }
-FILTERS = (*COLUMNS, *TIME_RANGE)
-ID_BOUND = "ID bound"  # the keyset bound's ID in a page ordered by last modification (its time is $1)
+# evacase's own queue filters (service levels): with any of them, or SortColumn DueDate, the page is the queue,
+# what is due next first (case_service_levels_queue_idx), open cases with a due time only.
+QUEUE: dict[str, LiteralString] = {
+    "DueBefore": "q.next_due_at < {}",
+    "IsOverdue": "q.next_due_at < now()",
+    "IsBreached": (
+        "(q.first_response_breached_at IS NOT NULL OR q.next_response_breached_at IS NOT NULL"
+        " OR q.resolution_breached_at IS NOT NULL)"
+    ),
+    "IsAtRisk": "service_level_at_risk(q, false)",
+}
+FILTERS = (*COLUMNS, *TIME_RANGE, *QUEUE)
+ID_BOUND = "ID bound"  # the keyset bound's ID in a page ordered by a time (the time is $1)
+EARLIEST = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # the queue's first bound: before every due time
 # Filters that may drive the page, the most selective first (each has its cases_list_* index). ID needs none:
 # it finds at most one case by the primary key.
 DRIVERS = (
@@ -97,10 +118,15 @@ class CaseFilter(ListFilter, kw_only=True):
     ExternalOrderIdentifier: FilterText | None = None
     LastModificationTimeFrom: dt.datetime | None = None
     LastModificationTimeTo: dt.datetime | None = None
+    DueBefore: dt.datetime | None = None
+    IsOverdue: Literal[True] | None = None
+    IsBreached: Literal[True] | None = None
+    IsAtRisk: Literal[True] | None = None
 
 
 class ListCasesPageConfig(PageConfig, kw_only=True):
     Filter: CaseFilter | None = None
+    SortColumn: Literal["ID", "DueDate"] | None = None  # evacase's own: DueDate is the agents' queue
 
 
 class ListCases(PagedRequest, kw_only=True):
@@ -133,13 +159,17 @@ class CaseListItem(Message, kw_only=True):
     LastModificationTime: str | None = None
     CreatedBy: UserRef | None = None
     LastModifiedBy: UserRef | None = None
+    DueDate: str | None = None
+    ServiceLevel: CaseServiceLevel | None = None
 
 
 class ListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CaseListItem]
 
 
-def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool, limit: int) -> tuple[str, list[Any]]:
+def list_query(
+    filters: dict[str, Any], units: list[int] | None, forward: bool, limit: int, queue: bool = False
+) -> tuple[str, list[Any]]:
     """The SQL and the parameters (after $1, the keyset bound) for these filters and a page of `limit` rows (the
     page size plus one). The limit is written into the SQL, a number between 2 and 101 that PageRequest checked:
     a generic plan takes a `LIMIT $n` for a tenth of the rows it may read, which at a million cases prices a
@@ -147,7 +177,8 @@ def list_query(filters: dict[str, Any], units: list[int] | None, forward: bool, 
     if not (isinstance(limit, int) and 2 <= limit <= MAX_LIMIT):
         raise ValueError(f"page limit {limit!r} outside 2..{MAX_LIMIT}")
     present = tuple(field for field in FILTERS if filters.get(field) is not None)
-    sql, order_of_params = _list_sql(present, units is not None, forward, limit)
+    queue = queue or any(field in QUEUE for field in present)
+    sql, order_of_params = _list_sql(present, units is not None, forward, limit, queue)
     params: list[Any] = [_param(f, filters) for f in order_of_params]
     if units is not None:
         params.append(units)
@@ -159,19 +190,21 @@ def _param(field: str, filters: dict[str, Any]) -> Any:
         return filters.get(ID_BOUND, BIGINT_MAX)
     if field == "Title":
         return contains_pattern(filters[field])
-    if field in TIME_RANGE:  # kept in page tokens as microseconds
+    if field in TIME_RANGE or field == "DueBefore":  # kept in page tokens as microseconds
         return from_micros(filters[field])
     return filters[field]
 
 
 def by_modification(filters: dict[str, Any]) -> bool:
-    """Whether the page is ordered by last modification (a time range without an equality driver)."""
+    """Whether the page is ordered by last modification (a time range without an equality driver or a queue)."""
     present = {f for f in FILTERS if filters.get(f) is not None}
-    return bool(present & TIME_RANGE.keys()) and not present & set(DRIVERS)
+    return bool(present & TIME_RANGE.keys()) and not present & set(DRIVERS) and not present & QUEUE.keys()
 
 
 @functools.lru_cache(maxsize=1024)
-def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) -> tuple[str, tuple[str, ...]]:
+def _list_sql(
+    present: tuple[str, ...], units: bool, forward: bool, limit: int, queue: bool = False
+) -> tuple[str, tuple[str, ...]]:
     """The statement for one shape of request (which filters, units or not, direction, page size), built once,
     and the filters whose values it takes from $2 on, in order (the units, when given, follow them)."""
     fields: list[str] = []
@@ -180,18 +213,30 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
         fields.append(field)
         return "$" + str(len(fields) + 1)
 
-    driver = next((f for f in DRIVERS if f in present), None)
+    driver = None if queue else next((f for f in DRIVERS if f in present), None)
     conditions: list[LiteralString] = []
     direction: LiteralString = "DESC" if forward else "ASC"
     outer_order: LiteralString = f"c.id {direction}"
+    source: LiteralString = "cases c"
+    sort_value: LiteralString = "NULL::timestamptz"
     keyset: LiteralString
     order: LiteralString
-    if driver is None and any(f in TIME_RANGE for f in present):
+    if queue:
+        # What is due next first: $1 is the bound's due time; its ID follows as a parameter of its own.
+        ascending: LiteralString = "ASC" if forward else "DESC"
+        id_bound = param(ID_BOUND)
+        source = "case_service_levels q JOIN cases c ON c.id = q.case_id"
+        sort_value = "q.next_due_at"
+        keyset = f"q.next_due_at IS NOT NULL AND (q.next_due_at, q.case_id) {'>' if forward else '<'} ($1, {id_bound})"
+        order = f"q.next_due_at {ascending}, q.case_id {ascending}"
+        outer_order = f"c.sort_value {ascending}, c.id {ascending}"
+    elif driver is None and any(f in TIME_RANGE for f in present):
         # $1 is the bound's time; its ID follows as a parameter of its own.
         id_bound = param(ID_BOUND)
+        sort_value = "c.last_modification_time"
         keyset = f"(c.last_modification_time, c.id) {'<' if forward else '>'} ($1, {id_bound})"
         order = f"c.last_modification_time {direction}, c.id {direction}"
-        outer_order = order
+        outer_order = f"c.sort_value {direction}, c.id {direction}"
     elif driver is None:
         keyset = "c.id < $1" if forward else "c.id > $1"
         order = "c.id DESC" if forward else "c.id ASC"
@@ -210,11 +255,17 @@ def _list_sql(present: tuple[str, ...], units: bool, forward: bool, limit: int) 
             conditions.append(f"AND c.title ILIKE {param(field)}")
         elif field in TIME_RANGE:
             conditions.append("AND " + TIME_RANGE[field].format(param(field)))
+        elif field == "DueBefore":
+            conditions.append("AND " + QUEUE[field].format(param(field)))
+        elif field in QUEUE:
+            conditions.append("AND " + QUEUE[field])
         else:
             conditions.append(f"AND c.{COLUMNS[field]} = {param(field)}")
     if units:
         conditions.append("AND " + VISIBLE_UNITS.format("$" + str(len(fields) + 2)))
     sql = SQL["list_cases"].format(
+        source=source,
+        sort_value=sort_value,
         keyset=keyset,
         conditions="\n      ".join(conditions),
         order=order,
@@ -251,6 +302,8 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
         LastModificationTime=r["last_modification_time"],
         CreatedBy=user_ref(r["created_by"], r["created_by_first_name"], r["created_by_last_name"]),
         LastModifiedBy=user_ref(r["last_modified_by"], r["modified_by_first_name"], r["modified_by_last_name"]),
+        DueDate=iso_ms(r["due_date"]),
+        ServiceLevel=service_level(r),
     )
 
 
@@ -258,17 +311,24 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
 async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     config = req.InitialPageConfig or ListCasesPageConfig()
     f = config.Filter or CaseFilter()
-    filters = {field: getattr(f, field) for field in FILTERS}
-    for field in TIME_RANGE:  # page tokens keep them as microseconds
+    filters: dict[str, Any] = {field: getattr(f, field) for field in FILTERS}
+    for field in (*TIME_RANGE, "DueBefore"):  # page tokens keep them as microseconds
         if filters[field] is not None:
             filters[field] = to_micros(to_utc(filters[field], field))
+    filters["SortColumn"] = config.SortColumn
     page_req = ctx.page_tokens.request("ListCases", req.PageToken, config.Limit, filters)
     chosen = {k: page_req.filter.get(k) for k in FILTERS}
+    if page_req.filter.get("SortColumn") == "DueDate" or any(chosen.get(q) is not None for q in QUEUE):
+        bound_due, chosen[ID_BOUND] = (from_micros(page_req.key[0]), page_req.key[1]) if page_req.key else (EARLIEST, 0)
+        sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1, queue=True)
+        rows = await ctx.conn.fetch(sql, bound_due, *params)
+        page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["sort_value"]), r["id"]))
+        return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())
     if by_modification(chosen):
         bound_time, chosen[ID_BOUND] = page_req.time_id_key()
         sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
         rows = await ctx.conn.fetch(sql, bound_time, *params)
-        page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["modified_at"]), r["id"]))
+        page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["sort_value"]), r["id"]))
         return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())
     sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
     if chosen["Title"] is not None and not any(chosen.get(d) is not None for d in DRIVERS):

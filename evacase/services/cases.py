@@ -8,6 +8,7 @@ found. Every change writes ledger lines in the same transaction; closed and arch
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
@@ -34,7 +35,7 @@ from evacase.errors import (
     CaseTopicNotFound,
     UserNotFound,
 )
-from evacase.messages import EmptyResponse, Id, Message, sent
+from evacase.messages import EmptyResponse, Id, Message, sent, to_utc
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
     ExternalOrderIdentifier,
@@ -66,6 +67,7 @@ class CreateCase(Message, kw_only=True):
     AssignedOrganizationUnitID: Id | None = None
     OriginatingOrganizationUnitID: Id | None = None
     CustomFields: CustomFieldValues | None = None
+    DueDate: dt.datetime | None = None  # evacase's own (seed 004); else the service level's resolution due time
 
 
 class CreateCaseResponse(Message, kw_only=True):
@@ -96,6 +98,7 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
             assigned_unit_id=req.AssignedOrganizationUnitID,
             originating_unit_id=req.OriginatingOrganizationUnitID,
             ledger_lines=ledger,
+            due_date=to_ms(to_utc(req.DueDate, "DueDate")) if req.DueDate is not None else None,
         )
     )
     if not row["topic_ok"]:
@@ -113,6 +116,11 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
     return CreateCaseResponse(ID=row["case_id"])
 
 
+def to_ms(value: dt.datetime) -> dt.datetime:
+    """A time as the database keeps it (milliseconds), so an unchanged DueDate compares equal."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 # --- UpdateCase -----------------------------------------------------------------------------------------
 
 
@@ -127,6 +135,7 @@ class UpdateCase(Message, kw_only=True):
     AssignedOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
     OriginatingOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
     CustomFields: CustomFieldValues | msgspec.UnsetType | None = msgspec.UNSET
+    DueDate: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
 
 
 UPDATE_CASE_FIELDS = {
@@ -138,12 +147,16 @@ UPDATE_CASE_FIELDS = {
     "ExternalOrderIdentifier": "external_order_identifier",
     "AssignedOrganizationUnitID": "assigned_organization_unit_id",
     "OriginatingOrganizationUnitID": "originating_organization_unit_id",
+    "DueDate": "due_date",
 }
 
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True)
 async def update_case(ctx: Context, req: UpdateCase) -> EmptyResponse:
-    await edit_case(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_CASE_FIELDS))
+    changes = sent(req, UPDATE_CASE_FIELDS)
+    if changes.get("due_date") is not None:
+        changes["due_date"] = to_ms(to_utc(changes["due_date"], "DueDate"))
+    await edit_case(ctx.conn, ctx.caller, req.ID, changes)
     if req.CustomFields:
         await apply_values(
             ctx.conn,

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from evacase.auth import ANY_USER
-from evacase.messages import Message, UserName, full_name
+from evacase.messages import Message, UserName, full_name, iso_ms
 from evacase.registry import Access
 
 # Customer services: any authenticated caller, acting as the customer (EVA's own rule for Customer* services).
@@ -64,3 +64,46 @@ class BlobCreated(Message, kw_only=True):
 
     Guid: uuid.UUID
     Url: str
+
+
+class CaseServiceLevel(Message, kw_only=True):
+    """evacase's own: the service-level policy applied and its due times (README, "Service levels")."""
+
+    PolicyID: int | None = None
+    PolicyName: str | None = None
+    FirstResponseDueTime: str | None = None
+    FirstResponseTime: str | None = None
+    NextResponseDueTime: str | None = None
+    ResolutionDueTime: str | None = None
+    IsPaused: bool
+    IsAtRisk: bool
+    AtRiskTime: str | None = None
+    IsFirstResponseBreached: bool
+    FirstResponseBreachedTime: str | None = None
+    IsNextResponseBreached: bool
+    NextResponseBreachedTime: str | None = None
+    IsResolutionBreached: bool
+    ResolutionBreachedTime: str | None = None
+
+
+def service_level(c: asyncpg.Record) -> CaseServiceLevel | None:
+    """The case's service level as get_case reads it (None: no policy ever applied)."""
+    if not c["has_service_level"]:
+        return None
+    return CaseServiceLevel(
+        PolicyID=c["sla_policy_id"],
+        PolicyName=c["sla_policy_name"],
+        FirstResponseDueTime=iso_ms(c["first_response_due"]),
+        FirstResponseTime=iso_ms(c["first_response_time"]),
+        NextResponseDueTime=iso_ms(c["next_response_due"]),
+        ResolutionDueTime=iso_ms(c["resolution_due"]),
+        IsPaused=c["sla_paused"],
+        IsAtRisk=c["sla_at_risk"],
+        AtRiskTime=iso_ms(c["sla_warned_at"]) if c["sla_at_risk"] else None,
+        IsFirstResponseBreached=c["first_response_breached_at"] is not None,
+        FirstResponseBreachedTime=iso_ms(c["first_response_breached_at"]),
+        IsNextResponseBreached=c["next_response_breached_at"] is not None,
+        NextResponseBreachedTime=iso_ms(c["next_response_breached_at"]),
+        IsResolutionBreached=c["resolution_breached_at"] is not None,
+        ResolutionBreachedTime=iso_ms(c["resolution_breached_at"]),
+    )

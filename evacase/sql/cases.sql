@@ -2,7 +2,7 @@
 -- An employee's new case with its opening ledger lines ($13), in one statement. Nothing is written when the
 -- topic is not a live topic (topic_ok) or the customer is unknown (customer_ok).
 -- params: actor, topic_id, customer_id, title, description, priority, status_id, backend_id,
--- params: external_order_identifier, assignee_id, assigned_unit_id, originating_unit_id, ledger_lines
+-- params: external_order_identifier, assignee_id, assigned_unit_id, originating_unit_id, ledger_lines, due_date
 WITH topic AS (
     SELECT id FROM case_topics WHERE id = $2 AND NOT is_deleted
 ), customer AS (
@@ -10,9 +10,9 @@ WITH topic AS (
 ), new_case AS (
     INSERT INTO cases (created_by, last_modified_by, topic_id, customer_id, title, description, priority,
                        status_id, backend_id, external_order_identifier, assignee_id, assigned_on,
-                       assigned_organization_unit_id, originating_organization_unit_id)
+                       assigned_organization_unit_id, originating_organization_unit_id, due_date)
     SELECT $1, $1, topic.id, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $10::bigint IS NOT NULL THEN now() END,
-           $11, $12
+           $11, $12, $14
     FROM topic
     WHERE $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer)
     RETURNING id
@@ -85,10 +85,11 @@ SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
 -- update_case --
 -- The fields UpdateCase edits, as merged by the handler.
 -- params: case_id, title, description, topic_id, customer_id, backend_id, external_order_identifier,
--- params: assigned_organization_unit_id, originating_organization_unit_id
+-- params: assigned_organization_unit_id, originating_organization_unit_id, due_date
 UPDATE cases
 SET title = $2, description = $3, topic_id = $4, customer_id = $5, backend_id = $6,
-    external_order_identifier = $7, assigned_organization_unit_id = $8, originating_organization_unit_id = $9
+    external_order_identifier = $7, assigned_organization_unit_id = $8, originating_organization_unit_id = $9,
+    due_date = $10
 WHERE id = $1
 
 -- staff_state --
@@ -231,7 +232,8 @@ ORDER BY c.reporting_time ASC, c.id ASC
 LIMIT $5
 
 -- list_cases --
--- A page of ListCases, newest first (by ID; by last modification for a time range without another driver). The
+-- A page of ListCases, newest first (by ID; by last modification for a time range without another driver; what is
+-- due next first for the queue, read from case_service_levels in {source}, its due time the {sort_value}). The
 -- handler fills in fixed fragments of its own whitelist (never request text): the keyset bound on $1 and the
 -- page's index order (a driving filter's range and row comparison with the ID, the modification time and the
 -- ID, or the ID alone), the other filters' conditions, the outer order (DESC after the bound, ASC before it:
@@ -248,14 +250,19 @@ SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS
        eva_time(c.creation_time) AS creation_time, eva_time(c.last_interaction_time) AS last_interaction_time,
        eva_time(c.last_modification_time) AS last_modification_time, c.created_by,
        cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name, c.last_modified_by,
-       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
-       c.last_modification_time AS modified_at
+       mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name, c.sort_value,
+       coalesce(c.due_date, sl.resolution_due) AS due_date, sl.case_id IS NOT NULL AS has_service_level,
+       sl.policy_id AS sla_policy_id, sl.policy_name AS sla_policy_name, sl.first_response_due,
+       sl.first_response_time, sl.next_response_due, sl.resolution_due, sl.paused_since IS NOT NULL AS sla_paused,
+       service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
+       coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
+       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at
 FROM (
     SELECT c.id, c.title, c.priority, c.status_id, c.topic_id, c.customer_id, c.assignee_id,
            c.assigned_organization_unit_id, c.originating_organization_unit_id, c.backend_id,
            c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
-           c.last_modification_time, c.created_by, c.last_modified_by
-    FROM cases c
+           c.last_modification_time, c.created_by, c.last_modified_by, c.due_date, {sort_value} AS sort_value
+    FROM {source}
     WHERE NOT c.is_archived
       AND {keyset}
       {conditions}
@@ -270,6 +277,7 @@ LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+LEFT JOIN case_service_levels sl ON sl.case_id = c.id
 ORDER BY {outer_order}
 
 -- title_search_plans --

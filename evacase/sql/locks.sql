@@ -24,7 +24,7 @@ SELECT EXISTS (SELECT 1 FROM cases c WHERE c.status_id = $1)
 -- organization units, null for all).
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
        c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
-       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived,
+       c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived, c.due_date,
        (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
