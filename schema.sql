@@ -166,7 +166,14 @@ CREATE TABLE case_statuses (
     script_id bigint,  -- an EVA Script, by reference
     CONSTRAINT case_statuses_name_unique UNIQUE (name),
     -- The resolution clock stops while a case is in this status (e.g. "Waiting for customer").
-    pauses_service_level boolean NOT NULL DEFAULT false
+    pauses_service_level boolean NOT NULL DEFAULT false,
+    -- Close a case automatically after this many hours in the status without a customer reply, into
+    -- auto_close_status_id (Completed when null); a customer's reply moves it into reopen_status_id (InProgress when
+    -- null and the status auto-closes).
+    auto_close_after_hours numeric CONSTRAINT case_statuses_auto_close_after_hours_valid
+        CHECK (auto_close_after_hours > 0 AND auto_close_after_hours <= 87600),
+    auto_close_status_id bigint CONSTRAINT case_statuses_auto_close_status_fk REFERENCES case_statuses (id),
+    reopen_status_id bigint CONSTRAINT case_statuses_reopen_status_fk REFERENCES case_statuses (id)
 );
 
 CREATE TABLE cases (
@@ -202,7 +209,8 @@ CREATE TABLE cases (
     -- Where the case came from (the customer services set Web, PushCase Push) and its own due date (seed 004).
     origin text NOT NULL DEFAULT 'Api'
         CONSTRAINT cases_origin_valid CHECK (origin IN ('Web', 'Email', 'Voice', 'WhatsApp', 'Webchat', 'Api', 'Push')),
-    due_date timestamptz(3)
+    due_date timestamptz(3),
+    status_since timestamptz(3)  -- when the case entered its status (null: before migration 0015)
 );
 -- A pushed case is identified by (BackendSystemID, BackendID); an absent system ID counts as ''.
 CREATE UNIQUE INDEX cases_backend_id_unique ON cases (coalesce(backend_system_id, ''), backend_id)
@@ -1177,6 +1185,61 @@ CREATE TRIGGER interactions_service_level_responses AFTER INSERT ON interactions
     WHEN (NEW.type IN (0, 3))
     EXECUTE FUNCTION interactions_track_responses();
 
+-- Status behaviour: auto-close after hours in a status, reopen on a customer's reply (migration 0015).
+-- The auto-close job finds a status's cases that have been in it longest.
+CREATE INDEX cases_status_since_idx ON cases (status_id, status_since);
+
+CREATE FUNCTION cases_stamp_status_since() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.status_id IS DISTINCT FROM OLD.status_id THEN
+        NEW.status_since := now();
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER cases_status_since BEFORE INSERT OR UPDATE OF status_id ON cases
+    FOR EACH ROW EXECUTE FUNCTION cases_stamp_status_since();
+
+-- A customer's Communication on a case whose status reopens on a reply: the case moves into that status, with
+-- its ledger line, in the message's own transaction.
+CREATE FUNCTION interactions_reopen_on_reply() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    target bigint;
+    from_name text;
+    to_name text;
+    to_closed boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM case_statuses WHERE reopen_status_id IS NOT NULL OR auto_close_after_hours IS NOT NULL)
+       OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.created_by AND u.user_type & 2 <> 0) THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(st.reopen_status_id, CASE WHEN st.auto_close_after_hours IS NOT NULL THEN 2 END), st.name
+    INTO target, from_name
+    FROM cases c JOIN case_statuses st ON st.id = c.status_id
+    WHERE c.id = NEW.case_id;
+    IF target IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT name, is_closed INTO to_name, to_closed FROM case_statuses WHERE id = target;
+    UPDATE cases
+    SET status_id = target, closing_time = CASE WHEN to_closed THEN coalesce(closing_time, now()) END,
+        last_modification_time = now(), last_modified_by = NEW.created_by
+    WHERE id = NEW.case_id AND status_id <> target;
+    IF FOUND THEN
+        PERFORM record_case_change(NEW.case_id, NEW.created_by,
+                                   ARRAY[format('Case status set to `%s` by the customer''s reply (was `%s`)',
+                                                to_name, from_name)]);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER interactions_reopen_on_reply AFTER INSERT ON interactions FOR EACH ROW WHEN (NEW.type = 0)
+    EXECUTE FUNCTION interactions_reopen_on_reply();
+
 -- Seed data, written once when the database is created (a topic an admin deletes stays deleted).
 INSERT INTO case_topics (id, name, description) VALUES
     (1, 'Products', 'Anything related to products.'),
@@ -1199,4 +1262,4 @@ SELECT setval(pg_get_serial_sequence('case_statuses', 'id'), 4);
 -- below every pushed customer).
 INSERT INTO users (id, user_type, first_name) VALUES (1000000000000000, 17, 'evacase');
 
-INSERT INTO schema_version (version) VALUES (14);
+INSERT INTO schema_version (version) VALUES (15);

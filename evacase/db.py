@@ -173,6 +173,8 @@ STILL_REFERENCED_ERRORS: dict[str, Callable[[], EvaError]] = {
     "cases_status_fk": CaseStatusStatusInUse,
     "cases_topic_fk": CaseTopicTopicInUse,
     "service_level_policies_calendar_fk": ServiceLevelCalendarInUse,
+    "case_statuses_auto_close_status_fk": CaseStatusStatusInUse,
+    "case_statuses_reopen_status_fk": CaseStatusStatusInUse,
 }
 
 # Named constraints -> the error a client sees. Unknown constraint names fall back to a generic conflict.
@@ -201,6 +203,8 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], EvaError]] = {
     "case_custom_field_values_field_fk": CustomFieldNotFound,
     "case_topics_sibling_name_unique": CaseTopicTopicNameAlreadyExists,
     "service_level_policies_calendar_fk": ServiceLevelCalendarNotFound,
+    "case_statuses_auto_close_status_fk": CaseStatusNotFound,
+    "case_statuses_reopen_status_fk": CaseStatusNotFound,
 }
 
 

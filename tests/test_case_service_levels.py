@@ -260,3 +260,75 @@ async def test_the_queue_lists_what_is_due_next_first_with_its_filters(api: Api,
     async with db.transaction():
         await _check_due(db)
     assert await queue(IsAtRisk=True) == [standard]
+
+
+async def test_a_status_closes_its_cases_automatically_once_and_a_customer_reply_reopens(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    resolved = (await api.ok("CreateCaseStatus", {"Name": "Resolved", "AutoCloseAfterHours": 72}, ADMIN))["ID"]
+    assert (await api.ok("GetCaseStatus", {"ID": resolved}, ADMIN))["AutoCloseAfterHours"] == 72
+    quiet, chatty = await customer_case(api), await customer_case(api)
+    for case_id in (quiet, chatty):
+        await api.ok("UpdateCaseState", {"ID": case_id, "StatusID": resolved}, AGENT)
+    entered = await db.fetchval("SELECT status_since FROM cases WHERE id = $1", quiet)
+
+    # The customer answers on one of them: it moves back to InProgress (the default), in the message's transaction.
+    await api.ok("CustomerCreateCaseInteraction", {"CaseID": chatty, "Text": "It is not solved!"}, CUSTOMER)
+    view = await api.ok("GetCaseByID", {"ID": chatty}, AGENT)
+    assert view["StatusName"] == "InProgress"
+    ledger = [
+        r["text"]
+        for r in await db.fetch("SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id", chatty)
+    ]
+    assert ledger[-1] == "Case status set to `InProgress` by the customer's reply (was `Resolved`)"
+
+    async def scheduler(hours_later: float, conn: asyncpg.Connection) -> int:
+        from evacase.jobs.service_levels import _auto_close
+
+        await conn.execute(f"SET evacase.clock = '{(entered + dt.timedelta(hours=hours_later)).isoformat()}'")
+        async with conn.transaction():
+            return await _auto_close(conn)
+
+    assert await scheduler(71, db) == 0
+    runners = [await asyncpg.connect(db_dsn) for _ in range(2)]
+    try:
+        assert sorted(await asyncio.gather(*(scheduler(73, conn) for conn in runners))) == [0, 1]
+        assert await scheduler(100, runners[0]) == 0  # closed once
+    finally:
+        for conn in runners:
+            await conn.close()
+    view = await api.ok("GetCaseByID", {"ID": quiet}, AGENT)
+    assert view["StatusName"] == "Completed" and view["ClosingTime"]
+    ledger = [
+        r["text"]
+        for r in await db.fetch("SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id", quiet)
+    ]
+    assert ledger[-1] == "Case status set to `Completed` automatically after 72 hours in `Resolved`"
+    events = await db.fetch("SELECT event_type FROM case_events WHERE case_id = $1 ORDER BY id", quiet)
+    assert events[-1]["event_type"] == "updated"
+    assert (await api.ok("GetCaseByID", {"ID": chatty}, AGENT))["StatusName"] == "InProgress"  # not closed
+
+
+async def test_a_status_names_where_it_closes_and_reopens(api: Api, db: asyncpg.Connection, db_dsn: str) -> None:
+    review = (await api.ok("CreateCaseStatus", {"Name": "CustomerReview"}, ADMIN))["ID"]
+    body = {"Name": "Proposed", "AutoCloseAfterHours": 1.5, "AutoCloseStatusID": 4, "ReopenStatusID": review}
+    proposed = (await api.ok("CreateCaseStatus", body, ADMIN))["ID"]
+    err = await api.error("UpdateCaseStatus", {"ID": proposed, "ReopenStatusID": 999}, ADMIN, 404)
+    assert err["Code"] == "CaseStatus:NotFound"
+    await api.error("DeleteCaseStatus", {"ID": review}, ADMIN, 409)  # another status moves cases into it
+    reopened, closed = await customer_case(api), await customer_case(api)
+    for case_id in (reopened, closed):
+        await api.ok("UpdateCaseState", {"ID": case_id, "StatusID": proposed}, AGENT)
+    await api.ok("CustomerCreateCaseInteraction", {"CaseID": reopened, "Text": "Let me check"}, CUSTOMER)
+    assert (await api.ok("GetCaseByID", {"ID": reopened}, AGENT))["StatusID"] == review
+    entered = await db.fetchval("SELECT status_since FROM cases WHERE id = $1", closed)
+    await db.execute(f"SET evacase.clock = '{(entered + dt.timedelta(hours=1.6)).isoformat()}'")
+    from evacase.jobs.service_levels import _auto_close
+
+    async with db.transaction():
+        assert await _auto_close(db) == 1
+    assert (await api.ok("GetCaseByID", {"ID": closed}, AGENT))["StatusName"] == "Cancelled"
+    line = await db.fetchval(
+        "SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id DESC LIMIT 1", closed
+    )
+    assert line == "Case status set to `Cancelled` automatically after 1.5 hours in `Proposed`"

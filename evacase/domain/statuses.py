@@ -22,7 +22,19 @@ from evacase.errors import (
 SQL = load_queries("statuses")
 
 # What a status's editable fields are called in the table.
-COLUMNS = ("name", "description", "backend_id", "color", "action", "is_closed", "script_id", "pauses_service_level")
+COLUMNS = (
+    "name",
+    "description",
+    "backend_id",
+    "color",
+    "action",
+    "is_closed",
+    "script_id",
+    "pauses_service_level",
+    "auto_close_after_hours",
+    "auto_close_status_id",
+    "reopen_status_id",
+)
 
 
 async def update_status(conn: asyncpg.Connection, status_id: int, changes: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ a status cases use cannot be deleted, nor switch between open and closed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import asyncpg
@@ -40,6 +41,12 @@ Color = Annotated[str, msgspec.Meta(min_length=1, max_length=7, pattern=r"^#([A-
 Action = Annotated[int, msgspec.Meta(ge=0, le=2)]  # 0 None, 1 CreateRepair, 2 CreateOrder
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
 BackendID = Annotated[str, msgspec.Meta(max_length=256)]
+Hours = Annotated[float, msgspec.Meta(gt=0, le=87600)]  # decimal hours, up to ten years
+
+
+def hours(value: float | None) -> Decimal | None:
+    """Decimal hours as the database keeps them (numeric: 72, 1.5)."""
+    return Decimal(str(value)) if value is not None else None
 
 
 class CaseStatusDto(Message, kw_only=True):
@@ -53,6 +60,9 @@ class CaseStatusDto(Message, kw_only=True):
     IsSystem: bool
     ScriptID: int | None = None
     PausesServiceLevel: bool  # evacase's own: time in this status does not count toward resolution
+    AutoCloseAfterHours: float | None = None  # evacase's own (README, "Service levels")
+    AutoCloseStatusID: int | None = None
+    ReopenStatusID: int | None = None
 
 
 def status_dto(row: asyncpg.Record) -> CaseStatusDto:
@@ -67,6 +77,9 @@ def status_dto(row: asyncpg.Record) -> CaseStatusDto:
         IsSystem=row["is_system"],
         ScriptID=row["script_id"],
         PausesServiceLevel=row["pauses_service_level"],
+        AutoCloseAfterHours=float(row["auto_close_after_hours"]) if row["auto_close_after_hours"] is not None else None,
+        AutoCloseStatusID=row["auto_close_status_id"],
+        ReopenStatusID=row["reopen_status_id"],
     )
 
 
@@ -82,6 +95,9 @@ class CreateCaseStatus(Message, kw_only=True):
     IsClosed: bool = False
     ScriptID: Id | None = None
     PausesServiceLevel: bool = False
+    AutoCloseAfterHours: Hours | None = None
+    AutoCloseStatusID: Id | None = None
+    ReopenStatusID: Id | None = None
 
 
 class CreateCaseStatusResponse(Message, kw_only=True):
@@ -101,6 +117,9 @@ async def create_case_status(ctx: Context, req: CreateCaseStatus) -> CreateCaseS
             is_closed=req.IsClosed,
             script_id=req.ScriptID,
             pauses_service_level=req.PausesServiceLevel,
+            auto_close_after_hours=hours(req.AutoCloseAfterHours),
+            auto_close_status_id=req.AutoCloseStatusID,
+            reopen_status_id=req.ReopenStatusID,
         )
     )
     return CreateCaseStatusResponse(ID=status_id)
@@ -138,11 +157,17 @@ class UpdateCaseStatus(Message, kw_only=True):
     IsClosed: bool | msgspec.UnsetType = msgspec.UNSET
     ScriptID: Id | msgspec.UnsetType | None = msgspec.UNSET
     PausesServiceLevel: bool | msgspec.UnsetType = msgspec.UNSET
+    AutoCloseAfterHours: Hours | msgspec.UnsetType | None = msgspec.UNSET
+    AutoCloseStatusID: Id | msgspec.UnsetType | None = msgspec.UNSET
+    ReopenStatusID: Id | msgspec.UnsetType | None = msgspec.UNSET
 
 
 @ops.operation(staff("CaseStatuses", Scope.EDIT), writes=True)
 async def update_case_status(ctx: Context, req: UpdateCaseStatus) -> EmptyResponse:
-    await update_status(ctx.conn, req.ID, sent(req, FIELDS))
+    changes = sent(req, FIELDS)
+    if changes.get("auto_close_after_hours") is not None:
+        changes["auto_close_after_hours"] = hours(changes["auto_close_after_hours"])
+    await update_status(ctx.conn, req.ID, changes)
     return EmptyResponse()
 
 
@@ -155,6 +180,9 @@ FIELDS = {
     "IsClosed": "is_closed",
     "ScriptID": "script_id",
     "PausesServiceLevel": "pauses_service_level",
+    "AutoCloseAfterHours": "auto_close_after_hours",
+    "AutoCloseStatusID": "auto_close_status_id",
+    "ReopenStatusID": "reopen_status_id",
 }
 
 

@@ -10,7 +10,8 @@ SELECT c.id FROM cases c WHERE c.id = (SELECT i.case_id FROM interactions i WHER
 
 -- lock_status --
 -- Status $1, locked for a change (cases moving into it wait); what cases use it is read after the lock.
-SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id, pauses_service_level
+SELECT id, name, description, backend_id, color, action, is_closed, is_system, script_id, pauses_service_level,
+       auto_close_after_hours, auto_close_status_id, reopen_status_id
 FROM case_statuses
 WHERE id = $1
 FOR UPDATE

@@ -110,3 +110,36 @@ SET after_case = coalesce(done.last, service_level_rebuild.after_case),
     requested_at = CASE WHEN done.n < $1 THEN NULL ELSE service_level_rebuild.requested_at END
 FROM done, r
 RETURNING done.n
+
+-- auto_close_batch --
+-- Cases that have been in a status with AutoCloseAfterHours for that long (by the scheduler's clock; since they
+-- entered it, or their last modification for cases from before status_since was kept), a batch of $1: moved into
+-- the status's AutoCloseStatusID (Completed by default) by evacase ($2), with their ledger line ("Case status set
+-- to `Completed` automatically after 72 hours in `Resolved`"); SKIP LOCKED: a case a request is changing waits
+-- for the next run. The number moved.
+-- params: limit, actor
+WITH due AS (
+    SELECT c.id, st.name AS from_name, st.auto_close_after_hours AS hours,
+           coalesce(st.auto_close_status_id, 3) AS to_status
+    FROM case_statuses st
+    JOIN cases c ON c.status_id = st.id
+    WHERE st.auto_close_after_hours IS NOT NULL
+      AND NOT c.is_archived
+      AND coalesce(c.status_since, c.last_modification_time)
+          <= service_level_clock() - st.auto_close_after_hours * interval '1 hour'
+    ORDER BY c.id
+    LIMIT $1
+    FOR UPDATE OF c SKIP LOCKED
+), moved AS (
+    UPDATE cases c
+    SET status_id = t.id, closing_time = CASE WHEN t.is_closed THEN coalesce(c.closing_time, now()) END,
+        last_modification_time = now(), last_modified_by = $2
+    FROM due
+    JOIN case_statuses t ON t.id = due.to_status
+    WHERE c.id = due.id
+    RETURNING c.id, due.from_name, due.hours, t.name AS to_name
+)
+SELECT count(record_case_change(moved.id, $2, ARRAY[format(
+           'Case status set to `%s` automatically after %s hours in `%s`', moved.to_name, trim_scale(moved.hours),
+           moved.from_name)]))::integer
+FROM moved
