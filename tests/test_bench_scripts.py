@@ -260,7 +260,7 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
         [
             *(sys.executable, str(SCRIPTS / "bench" / "run.py"), "--dsn", pg_admin_dsn, "--database", DATABASE),
             *("--cases", str(CASES), "--seconds", "1", "--concurrency", "4", "--repeats", "1"),
-            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--json", str(out)),
+            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--side-by-side", "--json", str(out)),
         ],
         capture_output=True,
         text=True,

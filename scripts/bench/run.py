@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -731,6 +732,13 @@ def measure(evacase: Server, limit: Server, found: list[Scenario], args: argpars
         for c in args.concurrency:
             result = Result(sc.key, sc.name, c)
             for _ in range(args.repeats):  # A B A B
+                if args.side_by_side and sc.limit:  # a smoke: both at once, their figures competing for the CPU
+                    with ThreadPoolExecutor(2) as both:
+                        a = both.submit(wrk, evacase.url, sc.evacase, args.seconds, c)
+                        b = both.submit(wrk, limit.url, sc.limit, args.seconds, c)
+                        result.evacase.append(a.result())
+                        result.limit.append(b.result())
+                    continue
                 result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c))
                 if sc.limit:
                     result.limit.append(wrk(limit.url, sc.limit, args.seconds, c))
@@ -833,6 +841,11 @@ def main() -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--repeats", type=int, default=2, help="A B pairs per scenario and concurrency")
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="run evacase and the limit app at the same time (a quick smoke: no meaningful figures)",
+    )
     parser.add_argument("--warmup-seconds", type=float, default=2, help="per scenario and app; 0 skips it")
     parser.add_argument("--no-pgbench", dest="pgbench", action="store_false", help="skip the pgbench ceiling")
     args = load_data.resolve(parser.parse_args())
