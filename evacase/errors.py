@@ -578,3 +578,9 @@ class ServiceLevelPolicyNotFound(NotFound):
     """The service-level policy does not exist."""
 
     default_code = "ServiceLevelPolicy:NotFound"
+
+
+class AssignmentRuleNotFound(NotFound):
+    """The assignment rule does not exist."""
+
+    default_code = "AssignmentRule:NotFound"

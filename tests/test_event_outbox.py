@@ -148,4 +148,5 @@ async def test_the_update_trigger_watches_every_column_but_the_last_interaction_
     definition = await db.fetchval("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'cases_changed_event'")
     watched = {c for c in columns if f"(old.{c} is distinct from new.{c})" in definition.lower()}
     # status_since changes only with status_id, which is watched
-    assert watched == columns - {"id", "last_interaction_time", "status_since"}
+    # awaiting_assignment is bookkeeping: the assignment it leads to changes assignee_id
+    assert watched == columns - {"id", "last_interaction_time", "status_since", "awaiting_assignment"}

@@ -368,6 +368,11 @@ STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
     "DeleteServiceLevelPolicy": ("ServiceLevelPolicies", Scope.DELETE),
     "GetServiceLevelPolicy": ("ServiceLevelPolicies", Scope.VIEW),
     "ListServiceLevelPolicies": ("ServiceLevelPolicies", Scope.VIEW),
+    "CreateAssignmentRule": ("AssignmentRules", Scope.CREATE),
+    "UpdateAssignmentRule": ("AssignmentRules", Scope.EDIT),
+    "DeleteAssignmentRule": ("AssignmentRules", Scope.DELETE),
+    "ListAssignmentRules": ("AssignmentRules", Scope.VIEW),
+    "SetEmployeeAvailability": None,  # any employee for themself; AssignmentRules:Edit for others (the handler)
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
@@ -382,6 +387,7 @@ STAFF_FUNCTIONALITIES = [
         "EndpointConfigurations",
         "EventExportConfiguration",
         "ServiceLevelPolicies",
+        "AssignmentRules",
     )
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]

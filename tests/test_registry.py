@@ -45,6 +45,7 @@ ONE_STATEMENT_REQUESTS: dict[str, dict[str, Any]] = {
     "DeleteServiceLevelCalendar": {"ID": 100},
     "CreateServiceLevelPolicy": {"Name": "Everything", "ResolutionMinutes": 60},
     "DeleteServiceLevelPolicy": {"ID": 100},
+    "DeleteAssignmentRule": {"ID": 100},
 }
 # Operations whose one write follows a read its rules need (optimistic: the write checks the row version read).
 READS_FIRST = {"UpdateCaseState"}
@@ -76,7 +77,8 @@ async def test_a_one_statement_operation_sends_exactly_one_statement(name: str, 
         "INSERT INTO event_export_configurations (id, name, endpoint_configuration_id) VALUES (100, 'All', 100);"
         "INSERT INTO service_level_calendars (id, name, time_zone, business_hours, opening)"
         " VALUES (100, 'Office', 'UTC', '{}', '{}');"
-        "INSERT INTO service_level_policies (id, name, position) VALUES (100, 'Everything', 0)"
+        "INSERT INTO service_level_policies (id, name, position) VALUES (100, 'Everything', 0);"
+        "INSERT INTO assignment_rules (id, name, position, assignee_ids) VALUES (100, 'Everyone', 0, '{7}')"
     )
     conn = CountingConnection(db)
     ctx = Context(conn, caller, "request", PageTokens(b"k" * 32), exports=ExportSettings(allow_insecure=True))  # type: ignore[arg-type]

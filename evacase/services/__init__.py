@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from evacase.registry import Registry
 from evacase.services import (
+    assignment,
     blob_storage,
     blobs,
     case_list,
@@ -49,6 +50,7 @@ MODULES = (
     receipts,
     statuses,
     service_levels,
+    assignment,
     organization_units,
     push_settings,
     push_case,

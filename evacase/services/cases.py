@@ -68,6 +68,7 @@ class CreateCase(Message, kw_only=True):
     OriginatingOrganizationUnitID: Id | None = None
     CustomFields: CustomFieldValues | None = None
     DueDate: dt.datetime | None = None  # evacase's own (seed 004); else the service level's resolution due time
+    AutoAssign: bool = False  # evacase's own (seed 004's isAutoAssigned): an assignee by the assignment rules
 
 
 class CreateCaseResponse(Message, kw_only=True):
@@ -99,6 +100,7 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
             originating_unit_id=req.OriginatingOrganizationUnitID,
             ledger_lines=ledger,
             due_date=to_ms(to_utc(req.DueDate, "DueDate")) if req.DueDate is not None else None,
+            auto_assign=req.AutoAssign,
         )
     )
     if not row["topic_ok"]:

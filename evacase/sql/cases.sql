@@ -1,8 +1,10 @@
 -- create_case --
--- An employee's new case with its opening ledger lines ($13), in one statement. Nothing is written when the
--- topic is not a live topic (topic_ok) or the customer is unknown (customer_ok).
+-- An employee's new case with its opening ledger lines ($13), in one statement; with AutoAssign ($15) and no
+-- assignee it asks for automatic assignment (cases_auto_assign). Nothing is written when the topic is not a live
+-- topic (topic_ok) or the customer is unknown (customer_ok).
 -- params: actor, topic_id, customer_id, title, description, priority, status_id, backend_id,
--- params: external_order_identifier, assignee_id, assigned_unit_id, originating_unit_id, ledger_lines, due_date
+-- params: external_order_identifier, assignee_id, assigned_unit_id, originating_unit_id, ledger_lines, due_date,
+-- params: auto_assign
 WITH topic AS (
     SELECT id FROM case_topics WHERE id = $2 AND NOT is_deleted
 ), customer AS (
@@ -10,9 +12,10 @@ WITH topic AS (
 ), new_case AS (
     INSERT INTO cases (created_by, last_modified_by, topic_id, customer_id, title, description, priority,
                        status_id, backend_id, external_order_identifier, assignee_id, assigned_on,
-                       assigned_organization_unit_id, originating_organization_unit_id, due_date)
+                       assigned_organization_unit_id, originating_organization_unit_id, due_date,
+                       awaiting_assignment)
     SELECT $1, $1, topic.id, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $10::bigint IS NOT NULL THEN now() END,
-           $11, $12, $14
+           $11, $12, $14, $15 AND $10::bigint IS NULL
     FROM topic
     WHERE $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer)
     RETURNING id
@@ -156,8 +159,8 @@ WITH topic AS (
     SELECT id, name FROM fields WHERE $9::bigint[] IS NULL AND required AND default_value IS NULL
 ), new_case AS (
     INSERT INTO cases (customer_id, topic_id, title, description, order_id, priority, status_id,
-                       created_by, last_modified_by, origin)
-    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web'
+                       created_by, last_modified_by, origin, awaiting_assignment)
+    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web', true
     FROM topic
     WHERE NOT EXISTS (SELECT 1 FROM foreign_order) AND NOT EXISTS (SELECT 1 FROM missing)
     RETURNING id
