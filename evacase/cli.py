@@ -138,7 +138,8 @@ def _fatal(message: str) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """The event-export delivery worker alone (beside `serve --no-worker`, or as more deliverers)."""
+    """The background work alone: event-export deliveries and the periodic jobs (the service-level scheduler,
+    purges), beside `serve --no-worker`, or as more workers."""
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -158,13 +159,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
 async def _run_worker(settings: Settings, dsn: str) -> None:
     from evacase.db import create_pool
     from evacase.jobs.exports import DeliveryWorker
-    from evacase.runtime import export_settings
+    from evacase.jobs.periodic import run_periodically
+    from evacase.jobs.purges import jobs_for
+    from evacase.runtime import blob_settings, export_settings
 
     pool = await create_pool(dsn, 1, 4, settings.db_timeout)
     exports = export_settings(settings)
-    log.info("worker_started")
+    work = [DeliveryWorker(pool, exports, dsn).run()]
+    if settings.background_jobs:  # the scheduler and the purges, as inside serve (one runner at a time)
+        jobs = jobs_for(blob_settings(settings).store, settings.jobs_interval_seconds, settings.event_retention_days)
+        work.append(run_periodically(pool, jobs))
+    log.info("worker_started", periodic_jobs=settings.background_jobs)
     try:
-        await DeliveryWorker(pool, exports, dsn).run()
+        await asyncio.gather(*work)
     finally:
         await exports.close()
         await pool.close()
@@ -313,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run the event-export delivery worker alone (DATABASE_URL)")
+    worker = sub.add_parser(
+        "worker", help="run the background work alone: event deliveries and the periodic jobs (DATABASE_URL)"
+    )
     worker.set_defaults(func=cmd_worker)
 
     token = sub.add_parser("token", help="print a signed token for local use")
