@@ -111,3 +111,28 @@ async def test_rules_are_managed_and_checked(api: Api) -> None:
     await api.error("ListAssignmentRules", {}, CUSTOMER, 403)
     assert await api.ok("DeleteAssignmentRule", {"ID": rule_id}, ADMIN) == {}
     await api.error("DeleteAssignmentRule", {"ID": rule_id}, ADMIN, 404)
+
+
+async def test_a_push_asks_for_assignment_and_carries_a_due_date(api: Api, db: asyncpg.Connection) -> None:
+    from tests.helpers import token as mint
+
+    integrator = mint(46, UserType.API, ["PushCases:None"])
+    await agents(api, [41])
+    await rule(api, [41])
+    push = {
+        "BackendSystemID": "CRM",
+        "BackendID": "C-1",
+        "CaseTopic": {"BackendID": "T-RET", "Name": "Returns"},
+        "Title": "Parcel never arrived",
+        "Description": "Ordered two weeks ago.",
+        "Status": "New",
+        "AutoAssign": True,
+        "DueDate": "2030-05-01T10:00:00Z",
+    }
+    case_id = (await api.ok("PushCase", push, integrator))["ID"]
+    view = await api.ok("GetCaseByID", {"ID": case_id}, ADMIN)
+    assert (view["AssigneeID"], view["DueDate"]) == (41, "2030-05-01T10:00:00.000Z")
+    await api.ok("PushCase", {**push, "Update": True, "DueDate": None, "AutoAssign": False}, integrator)
+    assert "DueDate" not in await api.ok("GetCaseByID", {"ID": case_id}, ADMIN)
+    without = {**push, "BackendID": "C-2", "AutoAssign": False}
+    assert await assignee(db, (await api.ok("PushCase", without, integrator))["ID"]) is None

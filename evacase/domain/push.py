@@ -50,6 +50,7 @@ CASE_COLUMNS = (
     "closing_time",
     "last_interaction_time",
     "order_id",
+    "due_date",
 )
 NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_warranty": False}
 
@@ -148,9 +149,11 @@ async def insert_case(
     interactions: list[PushedInteractionLike],
     pushed_time: dt.datetime | msgspec.UnsetType | None,
     lines: list[str],
+    auto_assign: bool = False,
 ) -> int:
     """A new pushed case with its interactions and ledger lines, in one statement; its last interaction time is
-    the pushed one (not UNSET), else the interactions'."""
+    the pushed one (not UNSET), else the interactions'; `auto_assign`: without an assignee, the assignment rules
+    pick one (in the same statement, cases_auto_assign)."""
     case_id: int = await conn.fetchval(
         *SQL.bound(
             "insert_case",
@@ -161,6 +164,7 @@ async def insert_case(
             texts=[i.Text for i in interactions],
             interactions_time=pushed_time is msgspec.UNSET and bool(interactions),
             lines=lines,
+            auto_assign=auto_assign,
         )
     )
     return case_id
@@ -273,7 +277,8 @@ class CasePush:
     fields: dict[str, Any]  # priority, summary, solution, is_warranty as pushed
     assignee: AssigneeRef | Unset | None
     units: dict[str, str | Unset | None]  # column -> the pushed unit's BackendID
-    times: dict[str, dt.datetime | Unset | None]  # assigned_on, reporting_time, last_interaction_time, closing_time
+    # assigned_on, reporting_time, last_interaction_time, closing_time, due_date
+    times: dict[str, dt.datetime | Unset | None]
     order_id: int | Unset | None
 
 
@@ -359,6 +364,8 @@ async def merged_case(
 
     if push.order_id is not msgspec.UNSET:
         new["order_id"] = push.order_id
+    if times["due_date"] is not msgspec.UNSET:
+        new["due_date"] = times["due_date"]
     return new, names
 
 

@@ -176,6 +176,8 @@ class PushCase(Message, kw_only=True):
     CaseRelatedItems: PushedRelatedItems | msgspec.UnsetType | None = msgspec.UNSET
     CustomFields: dict[str, Any] | None = None
     DisableEventExports: bool = False  # the push's case events are recorded, not exported
+    DueDate: Timestamp | msgspec.UnsetType | None = msgspec.UNSET  # evacase's own (seed 004)
+    AutoAssign: bool = False  # evacase's own: a new case without an assignee is assigned by the assignment rules
 
 
 class PushCaseResponse(Message, kw_only=True):
@@ -232,6 +234,7 @@ def pushed_times(req: PushCase) -> dict[str, Any]:
             ("ReportingTime", "reporting_time"),
             ("LastInteractionTime", "last_interaction_time"),
             ("ClosingTime", "closing_time"),
+            ("DueDate", "due_date"),
         )
     }
 
@@ -293,7 +296,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     items = related if related is None or related is msgspec.UNSET else (related.Items or [])
     pushed_time = push.times["last_interaction_time"]
     if old is None:  # nothing to delete or replace yet: the case, its interactions and ledger in one statement
-        case_id = await insert_case(conn, ctx.caller, new, kept, pushed_time, lines)
+        case_id = await insert_case(conn, ctx.caller, new, kept, pushed_time, lines, auto_assign=req.AutoAssign)
         await apply_related_items(conn, ctx.caller, case_id, items, updating=False)
     else:
         case_id = reads["locked"]["id"]
