@@ -332,3 +332,32 @@ async def test_a_status_names_where_it_closes_and_reopens(api: Api, db: asyncpg.
         "SELECT text FROM interactions WHERE case_id = $1 AND type = 2 ORDER BY id DESC LIMIT 1", closed
     )
     assert line == "Case status set to `Cancelled` automatically after 1.5 hours in `Proposed`"
+
+
+async def test_a_scheduler_killed_mid_batch_loses_nothing(api: Api, db: asyncpg.Connection, db_dsn: str) -> None:
+    await policy(api, FirstResponseMinutes=60)
+    case_id = await customer_case(api)
+    reported = await db.fetchval("SELECT reporting_time FROM cases WHERE id = $1", case_id)
+    clock = f"SET evacase.clock = '{(reported + dt.timedelta(minutes=90)).isoformat()}'"
+    doomed = await asyncpg.connect(db_dsn)
+    await doomed.execute(clock)
+    tx = doomed.transaction()
+    await tx.start()
+    assert await _check_due(doomed) == 1  # flagged inside its transaction...
+    doomed.terminate()  # ...and the process dies before committing
+    assert (
+        await db.fetchval("SELECT first_response_breached_at FROM case_service_levels WHERE case_id = $1", case_id)
+        is None
+    )
+    await db.execute(clock)
+    for _ in range(50):  # the killed backend's lock goes with its rollback (SKIP LOCKED passes it until then)
+        async with db.transaction():
+            done = await _check_due(db)
+        if done:
+            break
+        await asyncio.sleep(0.1)
+    assert done == 1  # the next run does it, once
+    flagged = await db.fetchval(
+        "SELECT first_response_breached_at FROM case_service_levels WHERE case_id = $1", case_id
+    )
+    assert flagged == reported + dt.timedelta(minutes=90)
