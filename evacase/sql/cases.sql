@@ -15,7 +15,7 @@ WITH topic AS (
                        assigned_organization_unit_id, originating_organization_unit_id, due_date,
                        awaiting_assignment)
     SELECT $1, $1, topic.id, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $10::bigint IS NOT NULL THEN now() END,
-           $11, $12, $14, $15 AND $10::bigint IS NULL
+           $11, $12, $14, $15 AND $10::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules)
     FROM topic
     WHERE $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer)
     RETURNING id
@@ -160,7 +160,7 @@ WITH topic AS (
 ), new_case AS (
     INSERT INTO cases (customer_id, topic_id, title, description, order_id, priority, status_id,
                        created_by, last_modified_by, origin, awaiting_assignment)
-    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web', true
+    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web', EXISTS (SELECT 1 FROM assignment_rules)
     FROM topic
     WHERE NOT EXISTS (SELECT 1 FROM foreign_order) AND NOT EXISTS (SELECT 1 FROM missing)
     RETURNING id

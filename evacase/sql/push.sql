@@ -26,7 +26,7 @@ WITH new_case AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17,
             CASE WHEN $24 THEN now() ELSE $18 END, $19,
             CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20,
-            $20, 'Push', $26, $27 AND $12::bigint IS NULL)
+            $20, 'Push', $26, $27 AND $12::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules))
     RETURNING id
 ), written AS (
     INSERT INTO interactions (case_id, type, text, backend_id, created_by)
