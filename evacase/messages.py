@@ -129,6 +129,11 @@ def sent(request: msgspec.Struct, fields: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def or_current(value: Any, current: Any) -> Any:
+    """A partial update's field: the value sent (`null` included), else the current one (absent: UNSET)."""
+    return current if value is msgspec.UNSET else value
+
+
 def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
     """A partial update applied: column -> the value `sent` gives, else the current one."""
     return {column: current[column] for column in fields.values()} | sent(request, fields)

@@ -15,7 +15,7 @@ from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.service_levels import ORIGINS
 from evacase.errors import AssignmentRuleNotFound, Forbidden, UserNotFound, ValidationFailed
-from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms
+from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms, or_current
 from evacase.registry import Access, OperationSet, staff
 
 ops = OperationSet()
@@ -134,10 +134,6 @@ class UpdateAssignmentRule(Message, kw_only=True):
     MaxOpenCasesPerAssignee: Cap | msgspec.UnsetType | None = msgspec.UNSET
 
 
-def given(value: Any, current: Any) -> Any:
-    return current if value is msgspec.UNSET else value
-
-
 @ops.operation(staff("AssignmentRules", Scope.EDIT), writes=True)
 async def update_assignment_rule(ctx: Context, req: UpdateAssignmentRule) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_rule"], req.ID)
@@ -151,11 +147,11 @@ async def update_assignment_rule(ctx: Context, req: UpdateAssignmentRule) -> Emp
         *SQL.bound(
             "update_rule",
             id=req.ID,
-            name=given(req.Name, current.Name),
-            position=given(req.Position, current.Position),
+            name=or_current(req.Name, current.Name),
+            position=or_current(req.Position, current.Position),
             assignee_ids=assignees,
-            method=given(req.Method, current.Method),
-            max_open_cases_per_assignee=given(req.MaxOpenCasesPerAssignee, current.MaxOpenCasesPerAssignee),
+            method=or_current(req.Method, current.Method),
+            max_open_cases_per_assignee=or_current(req.MaxOpenCasesPerAssignee, current.MaxOpenCasesPerAssignee),
             **condition_columns(current.Conditions if req.Conditions is msgspec.UNSET else req.Conditions),
         )
     )

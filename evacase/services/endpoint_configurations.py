@@ -28,8 +28,9 @@ from evacase.domain.event_exports import (
 )
 from evacase.domain.secrets import SecretUnavailable
 from evacase.errors import EndpointConfigurationNotFound, ValidationFailed
-from evacase.messages import EmptyResponse, Id, Message, iso_ms
+from evacase.messages import EmptyResponse, Id, Message, iso_ms, or_current
 from evacase.registry import OperationSet, staff
+from evacase.services.wire import DeliveryTestResult, delivery_test_result, export_settings
 
 ops = OperationSet()
 
@@ -71,11 +72,6 @@ class EndpointConfigurationDto(Message, kw_only=True):
     Authorization: dict[str, Any] | None = None
     SecretKey1: str  # never shown after creation or rotation: masked
     SecretKey2: str
-
-
-def exports(ctx: Context) -> ExportSettings:
-    assert ctx.exports is not None, "event-export services run with the runtime's export settings"
-    return ctx.exports
 
 
 def refused(exc: Exception) -> ValidationFailed:
@@ -146,7 +142,7 @@ class CreateEndpointConfigurationResponse(Message, kw_only=True):
 async def create_endpoint_configuration(
     ctx: Context, req: CreateEndpointConfiguration
 ) -> CreateEndpointConfigurationResponse:
-    settings = exports(ctx)
+    settings = export_settings(ctx)
     await checked_endpoint(settings, req.Endpoint)
     auth = auth_dict(req.Authorization)
     key1, key2 = new_signing_key(), new_signing_key()
@@ -184,13 +180,9 @@ class UpdateEndpointConfiguration(Message, kw_only=True):
     UseStringIDs: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-def given(value: Any, current: Any) -> Any:
-    return current if value is msgspec.UNSET else value
-
-
 @ops.operation(staff("EndpointConfigurations", Scope.EDIT), writes=True)
 async def update_endpoint_configuration(ctx: Context, req: UpdateEndpointConfiguration) -> EmptyResponse:
-    settings = exports(ctx)
+    settings = export_settings(ctx)
     row = await ctx.conn.fetchrow(SQL["lock_endpoint"], req.ID)
     if row is None:
         raise EndpointConfigurationNotFound()
@@ -203,13 +195,13 @@ async def update_endpoint_configuration(ctx: Context, req: UpdateEndpointConfigu
         *SQL.bound(
             "update_endpoint",
             id=req.ID,
-            name=given(req.Name, row["name"]),
-            backend_id=given(req.BackendID, row["backend_id"]),
-            endpoint=given(req.Endpoint, row["endpoint"]),
-            status=given(req.Status, row["status"]),
-            ignore_null_values=given(req.IgnoreNullValues, row["ignore_null_values"]),
-            use_string_ids=given(req.UseStringIDs, row["use_string_ids"]),
-            timeout_seconds=given(req.TimeoutInSeconds, row["timeout_seconds"]),
+            name=or_current(req.Name, row["name"]),
+            backend_id=or_current(req.BackendID, row["backend_id"]),
+            endpoint=or_current(req.Endpoint, row["endpoint"]),
+            status=or_current(req.Status, row["status"]),
+            ignore_null_values=or_current(req.IgnoreNullValues, row["ignore_null_values"]),
+            use_string_ids=or_current(req.UseStringIDs, row["use_string_ids"]),
+            timeout_seconds=or_current(req.TimeoutInSeconds, row["timeout_seconds"]),
             auth_config=auth_config,
         )
     )
@@ -246,7 +238,7 @@ async def get_endpoint_configuration(ctx: Context, req: GetEndpointConfiguration
     row = await ctx.conn.fetchrow(SQL["get_endpoint"], req.ID)
     if row is None:
         raise EndpointConfigurationNotFound()
-    return GetEndpointConfigurationResponse(Result=endpoint_dto(exports(ctx), row))
+    return GetEndpointConfigurationResponse(Result=endpoint_dto(export_settings(ctx), row))
 
 
 class GetEndpointConfigurations(Message, kw_only=True):
@@ -262,7 +254,7 @@ async def get_endpoint_configurations(
     ctx: Context, req: GetEndpointConfigurations
 ) -> GetEndpointConfigurationsResponse:
     rows = await ctx.conn.fetch(SQL["list_endpoints"])
-    return GetEndpointConfigurationsResponse(Items=[endpoint_dto(exports(ctx), r) for r in rows])
+    return GetEndpointConfigurationsResponse(Items=[endpoint_dto(export_settings(ctx), r) for r in rows])
 
 
 # --- RotateEndpointConfigurationKey ---------------------------------------------------------------------
@@ -283,7 +275,10 @@ async def rotate_endpoint_configuration_key(
     ctx: Context, req: RotateEndpointConfigurationKey
 ) -> RotateEndpointConfigurationKeyResponse:
     key = new_signing_key()
-    if await ctx.conn.fetchval(SQL["rotate_endpoint_key"], req.ID, req.KeyID, exports(ctx).sealer.seal(key)) is None:
+    if (
+        await ctx.conn.fetchval(SQL["rotate_endpoint_key"], req.ID, req.KeyID, export_settings(ctx).sealer.seal(key))
+        is None
+    ):
         raise EndpointConfigurationNotFound()
     if req.KeyID == 1:
         return RotateEndpointConfigurationKeyResponse(SecretKey1=key)
@@ -297,18 +292,9 @@ class TestEndpointConfiguration(Message, kw_only=True):
     ID: Id
 
 
-class TestEndpointConfigurationResponse(Message, kw_only=True):
-    Success: bool
-    StatusCode: int
-    ResponseBody: str | None = None
-    ErrorMessage: str | None = None
-
-
 @ops.operation(staff("EndpointConfigurations", Scope.EDIT), writes=False)
-async def test_endpoint_configuration(
-    ctx: Context, req: TestEndpointConfiguration
-) -> TestEndpointConfigurationResponse:
-    settings = exports(ctx)
+async def test_endpoint_configuration(ctx: Context, req: TestEndpointConfiguration) -> DeliveryTestResult:
+    settings = export_settings(ctx)
     row = await ctx.conn.fetchrow(SQL["get_endpoint"], req.ID)
     if row is None:
         raise EndpointConfigurationNotFound()
@@ -317,6 +303,4 @@ async def test_endpoint_configuration(
     except SecretUnavailable as exc:
         raise ValidationFailed(f"The endpoint's secrets cannot be read: {exc}") from None
     outcome = await send_test_event(settings, delivery, "System", "test")
-    return TestEndpointConfigurationResponse(
-        Success=outcome.success, StatusCode=outcome.status_code, ResponseBody=outcome.body, ErrorMessage=outcome.error
-    )
+    return delivery_test_result(outcome)

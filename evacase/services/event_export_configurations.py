@@ -35,8 +35,9 @@ from evacase.domain.event_exports import (
 from evacase.domain.events import CASE_EVENT_TYPES, CASES_TARGET
 from evacase.domain.secrets import SecretUnavailable
 from evacase.errors import EndpointConfigurationNotFound, EventExportConfigurationNotFound, ValidationFailed
-from evacase.messages import EmptyResponse, Id, Message, iso_ms
+from evacase.messages import EmptyResponse, Id, Message, iso_ms, or_current
 from evacase.registry import OperationSet, staff
+from evacase.services.wire import DeliveryTestResult, delivery_test_result, export_settings
 
 ops = OperationSet()
 
@@ -105,11 +106,6 @@ class EventExportConfigurationDto(Message, kw_only=True):
     PendingDeliveries: int
     FailingDeliveries: int
     LastDeliveryTime: str | None = None
-
-
-def exports(ctx: Context) -> ExportSettings:
-    assert ctx.exports is not None, "event-export services run with the runtime's export settings"
-    return ctx.exports
 
 
 def refused(exc: Exception) -> ValidationFailed:
@@ -199,7 +195,7 @@ class CreateEventExportConfigurationResponse(Message, kw_only=True):
 async def create_event_export_configuration(
     ctx: Context, req: CreateEventExportConfiguration
 ) -> CreateEventExportConfigurationResponse:
-    columns = config_columns(exports(ctx), req.Config)
+    columns = config_columns(export_settings(ctx), req.Config)
     export_id = await ctx.conn.fetchval(
         *SQL.bound(
             "create_export",
@@ -230,10 +226,6 @@ class UpdateEventExportConfiguration(Message, kw_only=True):
     Status: Status | msgspec.UnsetType = msgspec.UNSET
 
 
-def given(value: Any, current: Any) -> Any:
-    return current if value is msgspec.UNSET else value
-
-
 @ops.operation(staff("EventExportConfiguration", Scope.EDIT), writes=True)
 async def update_event_export_configuration(ctx: Context, req: UpdateEventExportConfiguration) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_export"], req.ID)
@@ -243,8 +235,8 @@ async def update_event_export_configuration(ctx: Context, req: UpdateEventExport
         columns = {c: row[c] for c in ("config", "auth_config", "timeout_seconds", "event_types")}
         columns |= {c: row[c] for c in ("excluded_event_types", "include_units", "exclude_units")}
     else:
-        columns = config_columns(exports(ctx), req.Config)
-    endpoint_id = given(req.EndpointConfigurationID, row["endpoint_configuration_id"])
+        columns = config_columns(export_settings(ctx), req.Config)
+    endpoint_id = or_current(req.EndpointConfigurationID, row["endpoint_configuration_id"])
     if req.EndpointConfigurationID is not msgspec.UNSET and not await ctx.conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM endpoint_configurations WHERE id = $1)", endpoint_id
     ):
@@ -253,11 +245,11 @@ async def update_event_export_configuration(ctx: Context, req: UpdateEventExport
         *SQL.bound(
             "update_export",
             id=req.ID,
-            name=given(req.Name, row["name"]),
-            backend_id=given(req.BackendID, row["backend_id"]),
+            name=or_current(req.Name, row["name"]),
+            backend_id=or_current(req.BackendID, row["backend_id"]),
             endpoint_id=endpoint_id,
-            status=given(req.Status, row["status"]),
-            concurrent_requests=given(req.ConcurrentRequests, row["concurrent_requests"]) or 1,
+            status=or_current(req.Status, row["status"]),
+            concurrent_requests=or_current(req.ConcurrentRequests, row["concurrent_requests"]) or 1,
             **columns,
         )
     )
@@ -296,7 +288,7 @@ async def get_event_export_configuration(
     row = await ctx.conn.fetchrow(SQL["get_export"], req.ID)
     if row is None:
         raise EventExportConfigurationNotFound()
-    return GetEventExportConfigurationResponse(Result=export_dto(exports(ctx), row))
+    return GetEventExportConfigurationResponse(Result=export_dto(export_settings(ctx), row))
 
 
 class GetEventExportConfigurations(Message, kw_only=True):
@@ -312,7 +304,7 @@ async def get_event_export_configurations(
     ctx: Context, req: GetEventExportConfigurations
 ) -> GetEventExportConfigurationsResponse:
     rows = await ctx.conn.fetch(SQL["list_exports"])
-    return GetEventExportConfigurationsResponse(Items=[export_dto(exports(ctx), r) for r in rows])
+    return GetEventExportConfigurationsResponse(Items=[export_dto(export_settings(ctx), r) for r in rows])
 
 
 # --- GetEventExportTargetTypes --------------------------------------------------------------------------
@@ -353,18 +345,9 @@ class TestEventExportConfiguration(Message, kw_only=True):
     EventType: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 
-class TestEventExportConfigurationResponse(Message, kw_only=True):
-    Success: bool
-    StatusCode: int
-    ResponseBody: str | None = None
-    ErrorMessage: str | None = None
-
-
 @ops.operation(staff("EventExportConfiguration", Scope.EDIT), writes=False)
-async def test_event_export_configuration(
-    ctx: Context, req: TestEventExportConfiguration
-) -> TestEventExportConfigurationResponse:
-    settings = exports(ctx)
+async def test_event_export_configuration(ctx: Context, req: TestEventExportConfiguration) -> DeliveryTestResult:
+    settings = export_settings(ctx)
     row = await ctx.conn.fetchrow(SQL["export_delivery"], req.ID)
     if row is None:
         raise EventExportConfigurationNotFound()
@@ -376,9 +359,7 @@ async def test_event_export_configuration(
         raise ValidationFailed(f"The endpoint's secrets cannot be read: {exc}") from None
     target = TARGET_NAMES.get(req.EventTarget or 11, str(req.EventTarget))
     outcome: Outcome = await send_test_event(settings, delivery, target, req.EventType or "test")
-    return TestEventExportConfigurationResponse(
-        Success=outcome.success, StatusCode=outcome.status_code, ResponseBody=outcome.body, ErrorMessage=outcome.error
-    )
+    return delivery_test_result(outcome)
 
 
 # --- ReplayEvents ---------------------------------------------------------------------------------------

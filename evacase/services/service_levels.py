@@ -27,7 +27,7 @@ from evacase.errors import (
     ServiceLevelPolicyNotFound,
     ValidationFailed,
 )
-from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms
+from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms, or_current
 from evacase.registry import OperationSet, staff
 
 ops = OperationSet()
@@ -290,10 +290,6 @@ class UpdateServiceLevelPolicy(Message, kw_only=True):
     WarningPercent: Percent | msgspec.UnsetType = msgspec.UNSET
 
 
-def given(value: Any, current: Any) -> Any:
-    return current if value is msgspec.UNSET else value
-
-
 @ops.operation(staff("ServiceLevelPolicies", Scope.EDIT), writes=True)
 async def update_service_level_policy(ctx: Context, req: UpdateServiceLevelPolicy) -> EmptyResponse:
     row = await ctx.conn.fetchrow(SQL["lock_policy"], req.ID)
@@ -305,13 +301,13 @@ async def update_service_level_policy(ctx: Context, req: UpdateServiceLevelPolic
         *SQL.bound(
             "update_policy",
             id=req.ID,
-            name=given(req.Name, current.Name),
-            position=given(req.Position, current.Position),
-            calendar_id=given(req.CalendarID, current.CalendarID),
-            first_response_minutes=given(req.FirstResponseMinutes, current.FirstResponseMinutes),
-            next_response_minutes=given(req.NextResponseMinutes, current.NextResponseMinutes),
-            resolution_minutes=given(req.ResolutionMinutes, current.ResolutionMinutes),
-            warning_percent=given(req.WarningPercent, current.WarningPercent),
+            name=or_current(req.Name, current.Name),
+            position=or_current(req.Position, current.Position),
+            calendar_id=or_current(req.CalendarID, current.CalendarID),
+            first_response_minutes=or_current(req.FirstResponseMinutes, current.FirstResponseMinutes),
+            next_response_minutes=or_current(req.NextResponseMinutes, current.NextResponseMinutes),
+            resolution_minutes=or_current(req.ResolutionMinutes, current.ResolutionMinutes),
+            warning_percent=or_current(req.WarningPercent, current.WarningPercent),
             **condition_columns(conditions),
         )
     )

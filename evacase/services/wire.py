@@ -9,6 +9,9 @@ import asyncpg
 import msgspec
 
 from evacase.auth import ANY_USER
+from evacase.context import Context
+from evacase.domain.deliveries import Outcome
+from evacase.domain.event_exports import ExportSettings
 from evacase.messages import Message, UserName, full_name, iso_ms
 from evacase.registry import Access
 
@@ -106,4 +109,25 @@ def service_level(c: asyncpg.Record) -> CaseServiceLevel | None:
         NextResponseBreachedTime=iso_ms(c["next_response_breached_at"]),
         IsResolutionBreached=c["resolution_breached_at"] is not None,
         ResolutionBreachedTime=iso_ms(c["resolution_breached_at"]),
+    )
+
+
+def export_settings(ctx: Context) -> ExportSettings:
+    """The runtime's event-export settings (the event-export services run with them)."""
+    assert ctx.exports is not None, "event-export services run with the runtime's export settings"
+    return ctx.exports
+
+
+class DeliveryTestResult(Message, kw_only=True):
+    """What TestEndpointConfiguration and TestEventExportConfiguration answer: how the endpoint took a test event."""
+
+    Success: bool
+    StatusCode: int
+    ResponseBody: str | None = None
+    ErrorMessage: str | None = None
+
+
+def delivery_test_result(outcome: Outcome) -> DeliveryTestResult:
+    return DeliveryTestResult(
+        Success=outcome.success, StatusCode=outcome.status_code, ResponseBody=outcome.body, ErrorMessage=outcome.error
     )
