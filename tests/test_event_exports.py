@@ -360,30 +360,30 @@ async def test_configurations_round_trip_and_show_no_secret(db_dsn: str) -> None
         assert err["Code"] == "EventExportConfiguration:NotFound"
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"Authorization": {"StaticBearerToken": "a", "StaticUnschemedToken": "b"}}, "EndpointConfiguration:Invalid"),
-        ({"Authorization": {"BasicUsername": "a"}}, "EndpointConfiguration:Invalid"),
-        ({"Authorization": {"Headers": {"X-EVA-Signing-1": "x"}}}, "EndpointConfiguration:Invalid"),
-        ({"Authorization": {"Headers": {"Content-Type": "text/plain"}}}, "EndpointConfiguration:Invalid"),
-        (
-            {"Authorization": {"StaticBearerToken": "a", "Headers": {"Authorization": "b"}}},
-            "EndpointConfiguration:Invalid",
-        ),
-        ({"Authorization": {"ClientCertificate": {"Certificate": "AAAA"}}}, "EndpointConfiguration:Invalid"),
-        ({"Endpoint": "ftp://127.0.0.1/hook"}, "EndpointConfiguration:InvalidEndpoint"),
-        ({"Endpoint": "http://user:pw@127.0.0.1/hook"}, "EndpointConfiguration:InvalidEndpoint"),
-        ({"Endpoint": "http://10.1.2.3/hook"}, "EndpointConfiguration:InvalidEndpoint"),
-        ({"Endpoint": "http://169.254.169.254/latest/meta-data"}, "EndpointConfiguration:InvalidEndpoint"),
-        ({"Endpoint": "http://no-such-host.invalid/hook"}, "EndpointConfiguration:InvalidEndpoint"),
-    ],
-)  # fmt: skip
-async def test_configurations_that_are_refused(db_dsn: str, body: dict[str, Any], code: str) -> None:
+REFUSED_CONFIGURATIONS = [
+    ({"Authorization": {"StaticBearerToken": "a", "StaticUnschemedToken": "b"}}, "EndpointConfiguration:Invalid"),
+    ({"Authorization": {"BasicUsername": "a"}}, "EndpointConfiguration:Invalid"),
+    ({"Authorization": {"Headers": {"X-EVA-Signing-1": "x"}}}, "EndpointConfiguration:Invalid"),
+    ({"Authorization": {"Headers": {"Content-Type": "text/plain"}}}, "EndpointConfiguration:Invalid"),
+    (
+        {"Authorization": {"StaticBearerToken": "a", "Headers": {"Authorization": "b"}}},
+        "EndpointConfiguration:Invalid",
+    ),
+    ({"Authorization": {"ClientCertificate": {"Certificate": "AAAA"}}}, "EndpointConfiguration:Invalid"),
+    ({"Endpoint": "ftp://127.0.0.1/hook"}, "EndpointConfiguration:InvalidEndpoint"),
+    ({"Endpoint": "http://user:pw@127.0.0.1/hook"}, "EndpointConfiguration:InvalidEndpoint"),
+    ({"Endpoint": "http://10.1.2.3/hook"}, "EndpointConfiguration:InvalidEndpoint"),
+    ({"Endpoint": "http://169.254.169.254/latest/meta-data"}, "EndpointConfiguration:InvalidEndpoint"),
+    ({"Endpoint": "http://no-such-host.invalid/hook"}, "EndpointConfiguration:InvalidEndpoint"),
+]
+
+
+async def test_configurations_that_are_refused(db_dsn: str) -> None:
     async with exporting(db_dsn, worker=False) as api:
-        request = {"Name": "CRM", "Endpoint": "http://127.0.0.1:9/hook", **body}
-        err = await api.error("CreateEndpointConfiguration", request, ADMIN, 400)
-        assert err["Code"] == code
+        for body, code in REFUSED_CONFIGURATIONS:
+            request = {"Name": "CRM", "Endpoint": "http://127.0.0.1:9/hook", **body}
+            err = await api.error("CreateEndpointConfiguration", request, ADMIN, 400)
+            assert err["Code"] == code, body
         assert (await api.ok("GetEndpointConfigurations", {}, ADMIN))["Items"] == []
 
 

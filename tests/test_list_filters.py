@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncpg
 import msgspec
-import pytest
 
 from evacase.services import build_registry
 from tests.helpers import Api, customer, employee
@@ -36,15 +35,15 @@ def test_there_are_lists_to_check() -> None:
     assert len(LISTS) == 9 and {"ListCases", "CustomerListCases", "ListCaseInteractions"} <= set(LISTS)
 
 
-@pytest.mark.parametrize("name", LISTS)
-async def test_an_unknown_filter_key_is_refused_naming_it(api: Api, name: str) -> None:
+async def test_an_unknown_filter_key_is_refused_naming_it(api: Api) -> None:
     body = {"InitialPageConfig": {"Filter": {"LastModificationTme": "2026-01-01T00:00:00Z"}}, "CaseID": 1}
-    tok = customer(41) if name.startswith("Customer") else STAFF
-    r = await api.call(name, body, tok)
-    assert r.status_code == 400, r.text
-    error = r.json()["Error"]
-    assert error["Type"] == "RequestValidationFailure"
-    assert "LastModificationTme" in error["Message"], error
+    for name in LISTS:
+        tok = customer(41) if name.startswith("Customer") else STAFF
+        r = await api.call(name, body, tok)
+        assert r.status_code == 400, (name, r.text)
+        error = r.json()["Error"]
+        assert error["Type"] == "RequestValidationFailure", name
+        assert "LastModificationTme" in error["Message"], (name, error)
 
 
 async def test_list_cases_by_last_modification_pages_latest_first(api: Api, db: asyncpg.Connection) -> None:

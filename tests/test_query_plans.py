@@ -398,7 +398,9 @@ async def test_list_cases_generic_plans_read_one_page_at_scale(db_dsn: str, db: 
     from evacase.services.case_list import list_query
 
     await db.execute(
-        WITHOUT_EVENTS + "INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 50) g;"
+        # The title's trigram index serves no filter here and would cost most of the load's time: it goes first.
+        WITHOUT_EVENTS + "DROP INDEX cases_title_trgm_idx;"
+        "INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 50) g;"
         "INSERT INTO cases (customer_id, topic_id, status_id, priority, assignee_id, title)"
         " SELECT 1 + g % 50, 1 + g % 7, CASE WHEN g % 50 = 0 THEN 2 ELSE 1 END, g % 3, 1 + g % 40, 'Case ' || g"
         " FROM generate_series(1, 300000) g"
