@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evacase.auth import Scope, UserType, parse_functionality
@@ -225,7 +225,7 @@ async def test_customers_see_exactly_their_own_cases(api: Api, db: asyncpg.Conne
             assert status == (200 if r["customer_id"] == person else 404)
 
 
-@PROPERTY_SETTINGS
+@settings(PROPERTY_SETTINGS, max_examples=max(5, PROPERTY_SETTINGS.max_examples // 2))  # up to 20 topics each
 @given(count=st.integers(min_value=0, max_value=20), limit=st.integers(min_value=1, max_value=6))
 async def test_paging_through_topics_returns_each_topic_once_highest_id_first(
     api: Api, db: asyncpg.Connection, count: int, limit: int

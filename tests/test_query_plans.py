@@ -393,7 +393,7 @@ async def test_the_heavy_customers_title_search_reads_few_rows(
 
 
 async def test_list_cases_generic_plans_read_one_page_at_scale(db_dsn: str, db: asyncpg.Connection) -> None:
-    # At a few hundred thousand cases a generic plan that guessed a tenth of the rows for the page (LIMIT $n)
+    # At a couple of hundred thousand cases a generic plan that guessed a tenth of the rows for the page (LIMIT $n)
     # would scan and sort them all: the page's size is part of the statement, and each plan reads one page.
     from evacase.services.case_list import list_query
 
@@ -403,7 +403,7 @@ async def test_list_cases_generic_plans_read_one_page_at_scale(db_dsn: str, db: 
         "INSERT INTO users (id, user_type) SELECT g, 2 FROM generate_series(1, 50) g;"
         "INSERT INTO cases (customer_id, topic_id, status_id, priority, assignee_id, title)"
         " SELECT 1 + g % 50, 1 + g % 7, CASE WHEN g % 50 = 0 THEN 2 ELSE 1 END, g % 3, 1 + g % 40, 'Case ' || g"
-        " FROM generate_series(1, 300000) g"
+        " FROM generate_series(1, 200000) g"
     )
     await db.execute("VACUUM ANALYZE cases")
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
@@ -425,3 +425,32 @@ async def test_list_cases_generic_plans_read_one_page_at_scale(db_dsn: str, db: 
     finally:
         await pool.close()
     assert {name: pages for name, pages in read.items() if pages > 2} == {}
+
+
+@pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
+async def test_the_change_feed_reads_its_index_from_the_cursor(
+    db_dsn: str, db: asyncpg.Connection, plan_mode: str
+) -> None:
+    await db.execute(
+        "INSERT INTO case_events (txid, case_id, event_type, is_exported)"
+        " SELECT (1000 + g / 3)::text::xid8, 1 + g % 500, 'updated', true FROM generate_series(1, 30000) g"
+    )
+    await db.execute("VACUUM ANALYZE case_events")
+    pool = await create_pool(db_dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(f"SET plan_cache_mode = {plan_mode}")
+            sql = load_queries("events")["change_feed"]
+            await conn.execute(f"PREPARE q (bigint, bigint, integer, integer, bigint, bigint[]) AS {sql}")
+            for cursor in ("0, 0", "6000, 0", "10999, 0"):  # from the start, the middle, the end
+                explained = await conn.fetchval(
+                    f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({cursor}, 5000, 100, NULL, NULL)"
+                )
+                plan = json.loads(explained)[0]["Plan"]
+                scans = [n for n in nodes(plan) if n.get("Relation Name") == "case_events"]
+                assert scans and all(n["Node Type"].startswith("Index") for n in scans), plan
+                # The page's budget of events at most, wherever the cursor stands.
+                assert max(n["Actual Rows"] * n["Actual Loops"] for n in scans) <= 5000, plan
+            await conn.execute("DEALLOCATE q")
+    finally:
+        await pool.close()
