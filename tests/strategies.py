@@ -8,9 +8,10 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-# Every property test: EVACASE_HYPOTHESIS_EXAMPLES examples (CI runs 40; run thousands locally).
+# Every property test: EVACASE_HYPOTHESIS_EXAMPLES examples (CI runs 30, to stay within five minutes; run
+# thousands locally).
 PROPERTY_SETTINGS = settings(
-    max_examples=int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
