@@ -5,7 +5,7 @@ database's (auto_assign_case, schema.sql), in the creating transaction. README, 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import asyncpg
 import msgspec
@@ -13,10 +13,10 @@ import msgspec
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain.service_levels import ORIGINS
 from evacase.errors import AssignmentRuleNotFound, Forbidden, UserNotFound, ValidationFailed
 from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms, or_current
 from evacase.registry import Access, OperationSet, staff
+from evacase.services.wire import CaseConditions, condition_columns, conditions_of
 
 ops = OperationSet()
 
@@ -30,18 +30,11 @@ Assignees = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=1000)]
 BIG = 2**31
 
 
-class RuleConditions(Message, kw_only=True, forbid_unknown_fields=True):
-    Priorities: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=9)]], msgspec.Meta(max_length=4)] | None = None
-    TopicIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
-    OrganizationUnitIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
-    Origins: Annotated[list[Annotated[str, msgspec.Meta(max_length=16)]], msgspec.Meta(max_length=7)] | None = None
-
-
 class AssignmentRuleDto(Message, kw_only=True):
     ID: int
     Name: str
     Position: int
-    Conditions: RuleConditions
+    Conditions: CaseConditions
     AssigneeIDs: list[int]
     Method: str
     MaxOpenCasesPerAssignee: int | None = None
@@ -55,12 +48,7 @@ def rule_dto(row: asyncpg.Record) -> AssignmentRuleDto:
         ID=row["id"],
         Name=row["name"],
         Position=row["position"],
-        Conditions=RuleConditions(
-            Priorities=row["priorities"],
-            TopicIDs=row["topic_ids"],
-            OrganizationUnitIDs=row["organization_unit_ids"],
-            Origins=row["origins"],
-        ),
+        Conditions=conditions_of(row),
         AssigneeIDs=list(row["assignee_ids"]),
         Method=row["method"],
         MaxOpenCasesPerAssignee=row["max_open_cases_per_assignee"],
@@ -68,20 +56,6 @@ def rule_dto(row: asyncpg.Record) -> AssignmentRuleDto:
         CreationTime=iso_ms(row["creation_time"]),
         LastModificationTime=iso_ms(row["last_modification_time"]),
     )
-
-
-def condition_columns(conditions: RuleConditions | None) -> dict[str, Any]:
-    c = conditions or RuleConditions()
-    if any(p not in (0, 1, 2, 9) for p in c.Priorities or ()):
-        raise ValidationFailed("Priorities: 0 Low, 1 Medium, 2 High or 9 Critical", "AssignmentRule:Invalid")
-    if any(o not in ORIGINS for o in c.Origins or ()):
-        raise ValidationFailed(f"Origins: one of {', '.join(ORIGINS)}", "AssignmentRule:Invalid")
-    return {
-        "priorities": c.Priorities,
-        "topic_ids": c.TopicIDs,
-        "organization_unit_ids": c.OrganizationUnitIDs,
-        "origins": c.Origins,
-    }
 
 
 async def check_assignees(conn: asyncpg.Connection, ids: list[int]) -> list[int]:
@@ -97,7 +71,7 @@ async def check_assignees(conn: asyncpg.Connection, ids: list[int]) -> list[int]
 class CreateAssignmentRule(Message, kw_only=True):
     Name: Name
     Position: Position = 0
-    Conditions: RuleConditions | None = None
+    Conditions: CaseConditions | None = None
     AssigneeIDs: Assignees
     Method: Method = "RoundRobin"
     MaxOpenCasesPerAssignee: Cap | None = None
@@ -118,7 +92,7 @@ async def create_assignment_rule(ctx: Context, req: CreateAssignmentRule) -> Cre
             assignee_ids=assignees,
             method=req.Method,
             max_open_cases_per_assignee=req.MaxOpenCasesPerAssignee,
-            **condition_columns(req.Conditions),
+            **condition_columns(req.Conditions, "AssignmentRule:Invalid"),
         )
     )
     return CreateAssignmentRuleResponse(ID=rule_id)
@@ -128,7 +102,7 @@ class UpdateAssignmentRule(Message, kw_only=True):
     ID: Id
     Name: Name | msgspec.UnsetType = msgspec.UNSET
     Position: Position | msgspec.UnsetType = msgspec.UNSET
-    Conditions: RuleConditions | msgspec.UnsetType | None = msgspec.UNSET
+    Conditions: CaseConditions | msgspec.UnsetType | None = msgspec.UNSET
     AssigneeIDs: Assignees | msgspec.UnsetType = msgspec.UNSET
     Method: Method | msgspec.UnsetType = msgspec.UNSET
     MaxOpenCasesPerAssignee: Cap | msgspec.UnsetType | None = msgspec.UNSET
@@ -152,7 +126,9 @@ async def update_assignment_rule(ctx: Context, req: UpdateAssignmentRule) -> Emp
             assignee_ids=assignees,
             method=or_current(req.Method, current.Method),
             max_open_cases_per_assignee=or_current(req.MaxOpenCasesPerAssignee, current.MaxOpenCasesPerAssignee),
-            **condition_columns(current.Conditions if req.Conditions is msgspec.UNSET else req.Conditions),
+            **condition_columns(
+                current.Conditions if req.Conditions is msgspec.UNSET else req.Conditions, "AssignmentRule:Invalid"
+            ),
         )
     )
     return EmptyResponse()

@@ -15,7 +15,6 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.service_levels import (
-    ORIGINS,
     CalendarRefused,
     business_hours_of,
     holidays_of,
@@ -29,6 +28,7 @@ from evacase.errors import (
 )
 from evacase.messages import EmptyResponse, Id, Message, PageConfig, PagedRequest, PagedResponse, iso_ms, or_current
 from evacase.registry import OperationSet, staff
+from evacase.services.wire import CaseConditions, condition_columns, conditions_of
 
 ops = OperationSet()
 
@@ -186,19 +186,12 @@ async def list_service_level_calendars(
 # --- policies -----------------------------------------------------------------------------------------------
 
 
-class PolicyConditions(Message, kw_only=True, forbid_unknown_fields=True):
-    Priorities: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=9)]], msgspec.Meta(max_length=4)] | None = None
-    TopicIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
-    OrganizationUnitIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
-    Origins: Annotated[list[Origin], msgspec.Meta(max_length=len(ORIGINS))] | None = None
-
-
 class ServiceLevelPolicyDto(Message, kw_only=True):
     ID: int
     Name: str
     Position: int
     CalendarID: int | None = None
-    Conditions: PolicyConditions
+    Conditions: CaseConditions
     FirstResponseMinutes: int | None = None
     NextResponseMinutes: int | None = None
     ResolutionMinutes: int | None = None
@@ -213,12 +206,7 @@ def policy_dto(row: asyncpg.Record) -> ServiceLevelPolicyDto:
         Name=row["name"],
         Position=row["position"],
         CalendarID=row["calendar_id"],
-        Conditions=PolicyConditions(
-            Priorities=row["priorities"],
-            TopicIDs=row["topic_ids"],
-            OrganizationUnitIDs=row["organization_unit_ids"],
-            Origins=row["origins"],
-        ),
+        Conditions=conditions_of(row),
         FirstResponseMinutes=row["first_response_minutes"],
         NextResponseMinutes=row["next_response_minutes"],
         ResolutionMinutes=row["resolution_minutes"],
@@ -228,28 +216,11 @@ def policy_dto(row: asyncpg.Record) -> ServiceLevelPolicyDto:
     )
 
 
-def condition_columns(conditions: PolicyConditions | None) -> dict[str, Any]:
-    c = conditions or PolicyConditions()
-    for priority in c.Priorities or ():
-        if priority not in (0, 1, 2, 9):
-            raise ValidationFailed("Priorities: 0 Low, 1 Medium, 2 High or 9 Critical", "ServiceLevelPolicy:Invalid")
-    for origin in c.Origins or ():
-        if origin not in ORIGINS:
-            raise ValidationFailed(f"Origins: one of {', '.join(ORIGINS)}", "ServiceLevelPolicy:Invalid")
-    # An empty list matches nothing, as a condition that can never hold; absent matches everything.
-    return {
-        "priorities": c.Priorities,
-        "topic_ids": c.TopicIDs,
-        "organization_unit_ids": c.OrganizationUnitIDs,
-        "origins": c.Origins,
-    }
-
-
 class CreateServiceLevelPolicy(Message, kw_only=True):
     Name: Name
     Position: Position = 0
     CalendarID: Id | None = None
-    Conditions: PolicyConditions | None = None
+    Conditions: CaseConditions | None = None
     FirstResponseMinutes: Minutes | None = None
     NextResponseMinutes: Minutes | None = None
     ResolutionMinutes: Minutes | None = None
@@ -272,7 +243,7 @@ async def create_service_level_policy(ctx: Context, req: CreateServiceLevelPolic
             next_response_minutes=req.NextResponseMinutes,
             resolution_minutes=req.ResolutionMinutes,
             warning_percent=req.WarningPercent,
-            **condition_columns(req.Conditions),
+            **condition_columns(req.Conditions, "ServiceLevelPolicy:Invalid"),
         )
     )
     return CreateServiceLevelPolicyResponse(ID=policy_id)
@@ -283,7 +254,7 @@ class UpdateServiceLevelPolicy(Message, kw_only=True):
     Name: Name | msgspec.UnsetType = msgspec.UNSET
     Position: Position | msgspec.UnsetType = msgspec.UNSET
     CalendarID: Id | msgspec.UnsetType | None = msgspec.UNSET
-    Conditions: PolicyConditions | msgspec.UnsetType | None = msgspec.UNSET
+    Conditions: CaseConditions | msgspec.UnsetType | None = msgspec.UNSET
     FirstResponseMinutes: Minutes | msgspec.UnsetType | None = msgspec.UNSET
     NextResponseMinutes: Minutes | msgspec.UnsetType | None = msgspec.UNSET
     ResolutionMinutes: Minutes | msgspec.UnsetType | None = msgspec.UNSET
@@ -308,7 +279,7 @@ async def update_service_level_policy(ctx: Context, req: UpdateServiceLevelPolic
             next_response_minutes=or_current(req.NextResponseMinutes, current.NextResponseMinutes),
             resolution_minutes=or_current(req.ResolutionMinutes, current.ResolutionMinutes),
             warning_percent=or_current(req.WarningPercent, current.WarningPercent),
-            **condition_columns(conditions),
+            **condition_columns(conditions, "ServiceLevelPolicy:Invalid"),
         )
     )
     return EmptyResponse()

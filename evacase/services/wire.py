@@ -12,7 +12,9 @@ from evacase.auth import ANY_USER
 from evacase.context import Context
 from evacase.domain.deliveries import Outcome
 from evacase.domain.event_exports import ExportSettings
-from evacase.messages import Message, UserName, full_name, iso_ms
+from evacase.domain.service_levels import ORIGINS
+from evacase.errors import ValidationFailed
+from evacase.messages import Id, Message, UserName, full_name, iso_ms
 from evacase.registry import Access
 
 # Customer services: any authenticated caller, acting as the customer (EVA's own rule for Customer* services).
@@ -130,4 +132,37 @@ class DeliveryTestResult(Message, kw_only=True):
 def delivery_test_result(outcome: Outcome) -> DeliveryTestResult:
     return DeliveryTestResult(
         Success=outcome.success, StatusCode=outcome.status_code, ResponseBody=outcome.body, ErrorMessage=outcome.error
+    )
+
+
+class CaseConditions(Message, kw_only=True, forbid_unknown_fields=True):
+    """Which cases a service-level policy or an assignment rule applies to (absent: any; an empty list: none)."""
+
+    Priorities: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=9)]], msgspec.Meta(max_length=4)] | None = None
+    TopicIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
+    OrganizationUnitIDs: Annotated[list[Id], msgspec.Meta(max_length=1000)] | None = None
+    Origins: Annotated[list[Annotated[str, msgspec.Meta(max_length=16)]], msgspec.Meta(max_length=7)] | None = None
+
+
+def condition_columns(conditions: CaseConditions | None, code: str) -> dict[str, Any]:
+    """The conditions as their columns, checked (400 `code` naming a priority or origin that does not exist)."""
+    c = conditions or CaseConditions()
+    if any(p not in (0, 1, 2, 9) for p in c.Priorities or ()):
+        raise ValidationFailed("Priorities: 0 Low, 1 Medium, 2 High or 9 Critical", code)
+    if any(o not in ORIGINS for o in c.Origins or ()):
+        raise ValidationFailed(f"Origins: one of {', '.join(ORIGINS)}", code)
+    return {
+        "priorities": c.Priorities,
+        "topic_ids": c.TopicIDs,
+        "organization_unit_ids": c.OrganizationUnitIDs,
+        "origins": c.Origins,
+    }
+
+
+def conditions_of(row: asyncpg.Record) -> CaseConditions:
+    return CaseConditions(
+        Priorities=row["priorities"],
+        TopicIDs=row["topic_ids"],
+        OrganizationUnitIDs=row["organization_unit_ids"],
+        Origins=row["origins"],
     )
