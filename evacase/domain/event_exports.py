@@ -26,7 +26,7 @@ from evacase.domain.deliveries import (
     signed_request_headers,
 )
 from evacase.domain.events import CASE_EVENT_TYPES, CASES_TARGET
-from evacase.domain.secrets import Sealer
+from evacase.domain.secrets import Sealer, SecretUnavailable
 
 # Header names a configuration may not set: the signature's and the body's own, and those the transport owns.
 RESERVED_HEADER_PREFIXES = ("x-eva-", "content-")
@@ -146,6 +146,14 @@ def masked_authorization(auth: Mapping[str, Any] | None) -> dict[str, Any] | Non
     if auth.get("Headers"):
         shown["Headers"] = {name: MASK for name in auth["Headers"]}
     return shown
+
+
+def shown_authorization(sealer: Sealer, stored: str | None) -> dict[str, Any] | None:
+    """What a Get shows of a stored Authorization: masked; nothing when it cannot be opened here."""
+    try:
+        return masked_authorization(open_authorization(sealer, stored))
+    except SecretUnavailable:
+        return None
 
 
 def case_event_types(message_types: Iterable[Mapping[str, Any]] | None) -> list[str] | None:

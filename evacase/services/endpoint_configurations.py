@@ -20,11 +20,10 @@ from evacase.domain.event_exports import (
     ExportSettings,
     check_authorization,
     delivery_for,
-    masked_authorization,
     new_signing_key,
-    open_authorization,
     seal_authorization,
     send_test_event,
+    shown_authorization,
 )
 from evacase.domain.secrets import SecretUnavailable
 from evacase.errors import EndpointConfigurationNotFound, ValidationFailed
@@ -97,10 +96,7 @@ def auth_dict(auth: EndpointAuthorization | None) -> dict[str, Any] | None:
 
 
 def endpoint_dto(settings: ExportSettings, row: asyncpg.Record) -> EndpointConfigurationDto:
-    try:
-        auth = masked_authorization(open_authorization(settings.sealer, row["auth_config"]))
-    except SecretUnavailable:
-        auth = None
+    auth = shown_authorization(settings.sealer, row["auth_config"])
     return EndpointConfigurationDto(
         ID=row["id"],
         Name=row["name"],

@@ -27,10 +27,9 @@ from evacase.domain.event_exports import (
     check_unsupported_filters,
     delivery_for,
     excluded_case_event_types,
-    masked_authorization,
-    open_authorization,
     seal_authorization,
     send_test_event,
+    shown_authorization,
 )
 from evacase.domain.events import CASE_EVENT_TYPES, CASES_TARGET
 from evacase.domain.secrets import SecretUnavailable
@@ -123,10 +122,7 @@ def effective_status(row: asyncpg.Record) -> int:
 
 def export_dto(settings: ExportSettings, row: asyncpg.Record) -> EventExportConfigurationDto:
     config: dict[str, Any] = dict(msgspec.json.decode(row["config"])) if isinstance(row["config"], str) else {}
-    try:
-        auth = masked_authorization(open_authorization(settings.sealer, row["auth_config"]))
-    except SecretUnavailable:
-        auth = None
+    auth = shown_authorization(settings.sealer, row["auth_config"])
     if auth:
         config["Authorization"] = auth
     reason = row["error_reason"]
