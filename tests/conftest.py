@@ -80,14 +80,14 @@ class DatabaseFactory:
         self.admin_dsn = admin_dsn
         self.ready: asyncio.Queue[str] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
-        self.admin: asyncpg.Connection | None = None
+        self.admin: asyncpg.Pool | None = None
         self.lock = asyncio.Lock()
 
     async def _run(self, sql: str) -> None:
-        async with self.lock:  # one admin connection, one statement at a time
+        async with self.lock:  # clones and drops run side by side: their checkpoints overlap
             if self.admin is None:
-                self.admin = await asyncpg.connect(self.admin_dsn)
-            await self.admin.execute(sql)
+                self.admin = await asyncpg.create_pool(self.admin_dsn, min_size=1, max_size=self.AHEAD + 1)
+        await self.admin.execute(sql)
 
     async def _make(self) -> None:
         name = f"evacase_test_{os.getpid()}_{next(_counter)}"

@@ -32,7 +32,9 @@ INTERACTION_SERVICES = [
 ]
 
 
-@pytest.mark.parametrize(("service", "body"), CASE_SERVICES + INTERACTION_SERVICES, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    ("service", "body"), CASE_SERVICES + INTERACTION_SERVICES, ids=lambda v: v if isinstance(v, str) else None
+)
 async def test_another_customers_case_is_answered_as_not_found(
     api: Api, db: asyncpg.Connection, service: str, body: object
 ) -> None:
