@@ -61,6 +61,9 @@ class Caller:
     last_name: str | None = None
     email: str | None = None
     organization_units: tuple[int, ...] | None = None
+    # evacase's own claim `case_scopes` (seed 003's view mine / assigned / unassigned): besides the units, only
+    # cases assigned to the caller, unassigned ones, and/or ones they created (any listed scope); None: no limit.
+    case_scopes: tuple[str, ...] | None = None
     custom_id: str | None = None
     backend_id: str | None = None
     email_verified: bool = False
@@ -178,6 +181,17 @@ def _organization_units(units: object) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(_positive_int(u, "each organization unit ID") for u in units))
 
 
+CASE_SCOPES = ("assigned", "unassigned", "created")
+
+
+def _case_scopes(scopes: object) -> tuple[str, ...] | None:
+    if scopes is None:
+        return None
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s in CASE_SCOPES for s in scopes):
+        raise invalid_token('the claim `case_scopes` must be a list of "assigned", "unassigned" and "created"')
+    return tuple(sorted(set(scopes), key=CASE_SCOPES.index))
+
+
 def caller_from_claims(claims: dict[str, object]) -> Caller:
     user_id = _positive_int(claims.get("sub"), "`sub` (the user ID)")
     if user_id >= FIRST_PUSHED_CUSTOMER_ID:
@@ -209,6 +223,7 @@ def caller_from_claims(claims: dict[str, object]) -> Caller:
         last_name=_opt_str(claims, "family_name"),
         email=_opt_str(claims, "email"),
         organization_units=_organization_units(claims.get("organization_units")),
+        case_scopes=_case_scopes(claims.get("case_scopes")),
         custom_id=_opt_str(claims, "custom_id"),
         backend_id=_opt_str(claims, "backend_id"),
         email_verified=email_verified is True,
@@ -297,6 +312,7 @@ def mint_token(
     last_name: str | None = None,
     email: str | None = None,
     organization_units: list[int] | None = None,
+    case_scopes: list[str] | None = None,
     custom_id: str | None = None,
     backend_id: str | None = None,
     expires_in: int = 86400,
@@ -318,6 +334,7 @@ def mint_token(
         "family_name": last_name,
         "email": email,
         "organization_units": organization_units,
+        "case_scopes": case_scopes,
         "custom_id": custom_id,
         "backend_id": backend_id,
         "iss": issuer,

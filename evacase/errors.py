@@ -584,3 +584,39 @@ class AssignmentRuleNotFound(NotFound):
     """The assignment rule does not exist."""
 
     default_code = "AssignmentRule:NotFound"
+
+
+class CaseReopenWindowExpired(Conflict):
+    """The case was closed too long ago to be reopened: please create a new case (CustomerCreateCase)."""
+
+    default_code = "Case:ReopenWindowExpired"
+
+
+class CaseCaseIsNotClosed(Conflict):
+    """The case is open: only a closed case can be reopened."""
+
+    default_code = "Case:CaseIsNotClosed"
+
+
+class CaseContactNotFound(NotFound):
+    """The case has no such contact."""
+
+    default_code = "CaseContact:NotFound"
+
+
+class CaseTooManyContacts(Conflict):
+    """The case has as many contacts as it may have."""
+
+    default_code = "CaseContact:TooManyContacts"
+
+
+class CaseTooManyTags(Conflict):
+    """The case has as many tags as it may have."""
+
+    default_code = "Case:TooManyTags"
+
+
+class CaseLinkNotFound(NotFound):
+    """The two cases are not linked."""
+
+    default_code = "CaseLink:NotFound"

@@ -256,6 +256,7 @@ async def test_list_cases_filters_and_pages(api: Api, db: asyncpg.Connection) ->
         "LastModificationTime": "<time>",
         "CreatedBy": {"ID": "<id>", "FirstName": "Pedro", "LastName": "Pascal", "FullName": "Pedro Pascal"},
         "LastModifiedBy": {"ID": "<id>", "FirstName": "Pedro", "LastName": "Pascal", "FullName": "Pedro Pascal"},
+        "Origin": "Api",
     }
     assert (item["CreatedBy"]["ID"], item["LastModifiedBy"]["ID"]) == (AGENT_ID, AGENT_ID)
 

@@ -105,7 +105,9 @@ async def test_a_database_that_ran_an_early_0005_gets_the_visibility_function_an
         await conn.execute("DROP FUNCTION visible_to_units(bigint, bigint[])")
         await conn.execute("DELETE FROM users WHERE id = 1000000000000000")
         assert await migrate(conn) == schema_version()
-        assert await conn.fetchval("SELECT visible_to_units(1, ARRAY[2]::bigint[])") is False
+        # (0017 replaced it with case_visible, which keeps its rule)
+        viewer = "ROW(ARRAY[2]::bigint[], 5, NULL)::case_viewer"
+        assert await conn.fetchval(f"SELECT case_visible(1, NULL, NULL, {viewer})") is False
         assert await conn.fetchval("SELECT first_name FROM users WHERE id = 1000000000000000") == "evacase"
     finally:
         await conn.close()

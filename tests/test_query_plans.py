@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from evacase.db import create_pool, load_queries
+from evacase.domain.cases import Viewer
 
 HEAVY_CUSTOMER, HEAVY_CASE = 1, 1
 PAGE = 26  # a page of 25 and the row that tells whether there is a next page
@@ -213,7 +214,7 @@ async def test_each_list_cases_filter_reads_one_page_of_its_index(
         ({}, None, "", ""),
         ({"StatusID": 2, "AssigneeID": 300}, None, ", bigint, bigint", ", 300, 2"),
         ({"Priority": 0, "TopicID": 7, "Title": "x"}, None, ", bigint, text, integer", ", 7, '%Case%', 0"),
-        ({"StatusID": 2}, [1, 2], ", bigint, bigint[]", ", 2, '{1,2}'"),
+        ({"StatusID": 2}, ([1, 2], 5, None), ", bigint, case_viewer", ", 2, ROW('{1,2}', 5, NULL)"),
     ],
     ids=["no filter", "status and assignee", "priority, topic and title", "status within units"],
 )
@@ -222,7 +223,7 @@ async def test_list_cases_with_several_filters_reads_one_page_of_the_driving_ind
     db: asyncpg.Connection,
     plan_mode: str,
     filters: dict[str, Any],
-    units: list[int] | None,
+    units: Viewer,
     types: str,
     values: str,
 ) -> None:
@@ -441,7 +442,7 @@ async def test_the_change_feed_reads_its_index_from_the_cursor(
         async with pool.acquire() as conn:
             await conn.execute(f"SET plan_cache_mode = {plan_mode}")
             sql = load_queries("events")["change_feed"]
-            await conn.execute(f"PREPARE q (bigint, bigint, integer, integer, bigint, bigint[]) AS {sql}")
+            await conn.execute(f"PREPARE q (bigint, bigint, integer, integer, bigint, case_viewer) AS {sql}")
             for cursor in ("0, 0", "6000, 0", "10999, 0"):  # from the start, the middle, the end
                 explained = await conn.fetchval(
                     f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({cursor}, 5000, 100, NULL, NULL)"

@@ -64,10 +64,13 @@ def test_statements_of_more_than_four_parameters_are_called_by_keyword() -> None
 async def test_the_visibility_function_is_inlined_into_the_plan(db: asyncpg.Connection) -> None:
     # Plain SQL functions are inlined: the planner sees the predicate itself, so the lists keep their indexes.
     rows = await db.fetch(
-        "EXPLAIN (VERBOSE) SELECT id FROM cases c WHERE visible_to_units(c.assigned_organization_unit_id, $1)", [1, 2]
+        "EXPLAIN (VERBOSE) SELECT id FROM cases c"
+        " WHERE case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $1)",
+        ([1, 2], 5, ["assigned", "created"]),
     )
     plan = "\n".join(r[0] for r in rows)
-    assert "visible_to_units" not in plan and "assigned_organization_unit_id" in plan
+    assert "case_visible" not in plan
+    assert {"assigned_organization_unit_id", "assignee_id", "created_by"} <= set(re.findall(r"[a-z_]+", plan))
 
 
 async def test_the_databases_eva_time_formats_as_iso_ms_does(db: asyncpg.Connection) -> None:

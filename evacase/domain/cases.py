@@ -36,9 +36,18 @@ NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"  # the system status every new case st
 DEFAULT_PRIORITY = 0  # Low
 
 
-def visible_units(caller: Caller) -> list[int] | None:
-    """The organization units whose cases the caller may see (plus unassigned ones); None: every case."""
-    return None if caller.organization_units is None else list(caller.organization_units)
+Viewer = tuple[list[int] | None, int, list[str] | None] | None
+
+
+def case_viewer(caller: Caller) -> Viewer:
+    """The caller as the queries' `case_viewer` (schema.sql, case_visible): the organization units whose cases it
+    may see (plus cases without a unit; None: all) and its case scopes (None: all), or None for a caller who sees
+    every case."""
+    if caller.organization_units is None and caller.case_scopes is None:
+        return None
+    units = None if caller.organization_units is None else list(caller.organization_units)
+    scopes = None if caller.case_scopes is None else list(caller.case_scopes)
+    return (units, caller.user_id, scopes)
 
 
 def check_priority(priority: int) -> None:
@@ -75,7 +84,7 @@ async def lock_staff_case(
     """The case, locked, if the caller (an employee, or the system) may see it and may change it: never archived,
     closed only when `closed_ok` (UpdateCaseState reopens, ArchiveCase needs a closed case)."""
     await locks.lock_case(conn, case_id)
-    case = await conn.fetchrow(SQL["staff_case"], case_id, visible_units(caller))
+    case = await conn.fetchrow(SQL["staff_case"], case_id, case_viewer(caller))
     if case is None:
         raise CaseNotFound()
     if case["is_archived"]:
@@ -134,7 +143,7 @@ async def _read_state(
     conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        SQL_CASES["staff_state"], case_id, visible_units(actor), changes.get("status_id"), changes.get("assignee_id")
+        SQL_CASES["staff_state"], case_id, case_viewer(actor), changes.get("status_id"), changes.get("assignee_id")
     )
 
 

@@ -7,7 +7,7 @@ import asyncpg
 from evacase.auth import Caller
 from evacase.db import load_queries
 from evacase.domain import locks
-from evacase.domain.cases import visible_units
+from evacase.domain.cases import case_viewer
 from evacase.domain.changes import CUSTOMER_VISIBLE_TYPES, InteractionType
 from evacase.errors import CaseCaseAlreadyClosed, CaseCaseIsArchived, CaseInteractionNotFound, Forbidden
 
@@ -24,7 +24,7 @@ async def lock_staff_interaction(
     """The caller's own Communication, Note or Email on a case they may see and that is not archived, locked
     (after its case)."""
     await locks.lock_case_of_interaction(conn, interaction_id)
-    row = await conn.fetchrow(SQL["staff_interaction"], interaction_id, visible_units(caller))
+    row = await conn.fetchrow(SQL["staff_interaction"], interaction_id, case_viewer(caller))
     if row is None:
         raise CaseInteractionNotFound()
     if row["type"] not in WRITABLE_TYPES or row["created_by"] != caller.user_id:

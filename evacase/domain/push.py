@@ -14,7 +14,7 @@ import msgspec
 
 from evacase.auth import Caller
 from evacase.db import load_queries
-from evacase.domain.cases import check_unit, visible_units
+from evacase.domain.cases import case_viewer, check_unit
 from evacase.domain.changes import case_change_lines, case_creation_lines, related_items_line
 from evacase.domain.customers import PushedCustomer, customer_keys, upsert_customer
 from evacase.domain.push_lookups import TopicRef, resolve_assignee, resolve_status, resolve_topic, resolve_unit
@@ -100,7 +100,7 @@ async def push_reads(
             backend_id=push.backend_id,
             customer_keys=customer_keys(push.customer),
             known_case_id=known_case_id,
-            units=visible_units(actor),
+            viewer=case_viewer(actor),
             topic_key=push.topic.BackendID or None if push.topic is not None else None,
             status_key=push.status,
             customer_key=customer.backend_id if customer is not None else None,

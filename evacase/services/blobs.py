@@ -21,7 +21,7 @@ from evacase.domain.blobs import (
     detach_from_case,
     detach_from_interaction,
 )
-from evacase.domain.cases import lock_staff_case, visible_units
+from evacase.domain.cases import case_viewer, lock_staff_case
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import lock_staff_interaction
 from evacase.errors import CaseNotFound
@@ -78,7 +78,7 @@ class ListBlobsForCaseResponse(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def list_blobs_for_case(ctx: Context, req: ListBlobsForCase) -> ListBlobsForCaseResponse:
-    rows = await ctx.conn.fetch(SQL["list_case_blobs"], req.CaseID, visible_units(ctx.caller))
+    rows = await ctx.conn.fetch(SQL["list_case_blobs"], req.CaseID, case_viewer(ctx.caller))
     if not rows:
         raise CaseNotFound()
     return ListBlobsForCaseResponse(

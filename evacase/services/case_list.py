@@ -20,7 +20,8 @@ import asyncpg
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import fetch_title_search, visible_units
+from evacase.domain.cases import Viewer, case_viewer, fetch_title_search
+from evacase.domain.tags import normalized_tag
 from evacase.messages import (
     MAX_PAGE_SIZE,
     FilterText,
@@ -39,7 +40,10 @@ from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
     CaseCustomerName,
     CaseServiceLevel,
+    CustomerReference,
+    Origin,
     Priority,
+    TagText,
     UserRef,
     case_customer,
     service_level,
@@ -64,7 +68,16 @@ COLUMNS: dict[str, LiteralString] = {
     "OriginatingOrganizationUnitID": "originating_organization_unit_id",
     "OrderID": "order_id",
     "ExternalOrderIdentifier": "external_order_identifier",
+    "CustomerReference": "customer_reference",
+    "Origin": "origin",
+    # evacase's own queue filters for the caller (their value in the query is the caller's ID)
+    "AssignedToMe": "assignee_id",
+    "CreatedByMe": "created_by",
 }
+# Tag drives the page from case_tags (case_tags_tag_idx); otherwise it is a condition.
+TAG_CONDITION: LiteralString = "AND EXISTS (SELECT 1 FROM case_tags g WHERE g.case_id = c.id AND g.tag = {})"
+# Unassigned is a condition: without a driver the page reads cases_list_unassigned_idx.
+UNASSIGNED: LiteralString = "AND c.assignee_id IS NULL"
 # evacase's own time-range filters (From inclusive, To exclusive): without an equality driver they drive the page,
 # which is then ordered by last modification, latest first (cases_list_modified_idx), for sync pollers.
 TIME_RANGE: dict[str, LiteralString] = {
@@ -82,7 +95,8 @@ QUEUE: dict[str, LiteralString] = {
     ),
     "IsAtRisk": "service_level_at_risk(q, false)",
 }
-FILTERS = (*COLUMNS, *TIME_RANGE, *QUEUE)
+FILTERS = (*COLUMNS, "Tag", "Unassigned", *TIME_RANGE, *QUEUE)
+CALLER_FILTERS = ("AssignedToMe", "CreatedByMe")  # true in a request; the caller's ID in the query
 ID_BOUND = "ID bound"  # the keyset bound's ID in a page ordered by a time (the time is $1)
 EARLIEST = dt.datetime(1, 1, 1, tzinfo=dt.UTC)  # the queue's first bound: before every due time
 # Filters that may drive the page, the most selective first (each has its cases_list_* index). ID needs none:
@@ -91,16 +105,27 @@ DRIVERS = (
     "BackendID",
     "ExternalOrderIdentifier",
     "OrderID",
+    "CustomerReference",
     "CustomerID",
+    "Tag",
     "AssigneeID",
+    "AssignedToMe",
+    "CreatedByMe",
     "TopicID",
     "StatusID",
     "AssignedOrganizationUnitID",
     "OriginatingOrganizationUnitID",
+    "Origin",
     "Priority",
 )
+# A caller limited to one case scope sees only cases its matching filter finds: that filter drives the page.
+SCOPE_FILTERS: dict[tuple[str, ...], str] = {
+    ("assigned",): "AssignedToMe",
+    ("created",): "CreatedByMe",
+    ("unassigned",): "Unassigned",
+}
 MAX_LIMIT = MAX_PAGE_SIZE + 1
-VISIBLE_UNITS: LiteralString = "visible_to_units(c.assigned_organization_unit_id, {}::bigint[])"
+VISIBLE: LiteralString = "case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, {}::case_viewer)"
 
 
 class CaseFilter(ListFilter, kw_only=True):
@@ -122,6 +147,12 @@ class CaseFilter(ListFilter, kw_only=True):
     IsOverdue: Literal[True] | None = None
     IsBreached: Literal[True] | None = None
     IsAtRisk: Literal[True] | None = None
+    CustomerReference: CustomerReference | None = None
+    Origin: Origin | None = None
+    Tag: TagText | None = None
+    AssignedToMe: Literal[True] | None = None
+    Unassigned: Literal[True] | None = None
+    CreatedByMe: Literal[True] | None = None
 
 
 class ListCasesPageConfig(PageConfig, kw_only=True):
@@ -161,6 +192,9 @@ class CaseListItem(Message, kw_only=True):
     LastModifiedBy: UserRef | None = None
     DueDate: str | None = None
     ServiceLevel: CaseServiceLevel | None = None
+    CustomerReference: str | None = None
+    Origin: str
+    Tags: list[str] | None = None
 
 
 class ListCasesResponse(PagedResponse, kw_only=True):
@@ -168,7 +202,7 @@ class ListCasesResponse(PagedResponse, kw_only=True):
 
 
 def list_query(
-    filters: dict[str, Any], units: list[int] | None, forward: bool, limit: int, queue: bool = False
+    filters: dict[str, Any], viewer: Viewer, forward: bool, limit: int, queue: bool = False
 ) -> tuple[str, list[Any]]:
     """The SQL and the parameters (after $1, the keyset bound) for these filters and a page of `limit` rows (the
     page size plus one). The limit is written into the SQL, a number between 2 and 101 that PageRequest checked:
@@ -178,10 +212,10 @@ def list_query(
         raise ValueError(f"page limit {limit!r} outside 2..{MAX_LIMIT}")
     present = tuple(field for field in FILTERS if filters.get(field) is not None)
     queue = queue or any(field in QUEUE for field in present)
-    sql, order_of_params = _list_sql(present, units is not None, forward, limit, queue)
+    sql, order_of_params = _list_sql(present, viewer is not None, forward, limit, queue)
     params: list[Any] = [_param(f, filters) for f in order_of_params]
-    if units is not None:
-        params.append(units)
+    if viewer is not None:
+        params.append(viewer)
     return sql, params
 
 
@@ -203,10 +237,10 @@ def by_modification(filters: dict[str, Any]) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _list_sql(
-    present: tuple[str, ...], units: bool, forward: bool, limit: int, queue: bool = False
+    present: tuple[str, ...], restricted: bool, forward: bool, limit: int, queue: bool = False
 ) -> tuple[str, tuple[str, ...]]:
-    """The statement for one shape of request (which filters, units or not, direction, page size), built once,
-    and the filters whose values it takes from $2 on, in order (the units, when given, follow them)."""
+    """The statement for one shape of request (which filters, a restricted viewer or not, direction, page size),
+    built once, and the filters whose values it takes from $2 on, in order (the viewer, when given, follows)."""
     fields: list[str] = []
 
     def param(field: str) -> LiteralString:
@@ -240,6 +274,15 @@ def _list_sql(
     elif driver is None:
         keyset = "c.id < $1" if forward else "c.id > $1"
         order = "c.id DESC" if forward else "c.id ASC"
+    elif driver == "Tag":
+        bound = param(driver)
+        source = "case_tags g JOIN cases c ON c.id = g.case_id"
+        if forward:
+            keyset = f"g.tag >= {bound} AND g.tag <= {bound} AND (g.tag, g.case_id) < ({bound}, $1)"
+            order = "g.tag DESC, g.case_id DESC"
+        else:
+            keyset = f"g.tag >= {bound} AND g.tag <= {bound} AND (g.tag, g.case_id) > ({bound}, $1)"
+            order = "g.tag ASC, g.case_id ASC"
     else:
         column, bound = COLUMNS[driver], param(driver)
         if forward:
@@ -253,6 +296,10 @@ def _list_sql(
             continue
         if field == "Title":
             conditions.append(f"AND c.title ILIKE {param(field)}")
+        elif field == "Tag":
+            conditions.append(TAG_CONDITION.format(param(field)))
+        elif field == "Unassigned":
+            conditions.append(UNASSIGNED)
         elif field in TIME_RANGE:
             conditions.append("AND " + TIME_RANGE[field].format(param(field)))
         elif field == "DueBefore":
@@ -261,8 +308,8 @@ def _list_sql(
             conditions.append("AND " + QUEUE[field])
         else:
             conditions.append(f"AND c.{COLUMNS[field]} = {param(field)}")
-    if units:
-        conditions.append("AND " + VISIBLE_UNITS.format("$" + str(len(fields) + 2)))
+    if restricted:
+        conditions.append("AND " + VISIBLE.format("$" + str(len(fields) + 2)))
     sql = SQL["list_cases"].format(
         source=source,
         sort_value=sort_value,
@@ -304,6 +351,9 @@ def list_item(r: asyncpg.Record) -> CaseListItem:
         LastModifiedBy=user_ref(r["last_modified_by"], r["modified_by_first_name"], r["modified_by_last_name"]),
         DueDate=iso_ms(r["due_date"]),
         ServiceLevel=service_level(r),
+        CustomerReference=r["customer_reference"],
+        Origin=r["origin"],
+        Tags=r["tags"] or None,
     )
 
 
@@ -315,22 +365,31 @@ async def list_cases(ctx: Context, req: ListCases) -> ListCasesResponse:
     for field in (*TIME_RANGE, "DueBefore"):  # page tokens keep them as microseconds
         if filters[field] is not None:
             filters[field] = to_micros(to_utc(filters[field], field))
+    if filters["Tag"] is not None:
+        filters["Tag"] = normalized_tag(filters["Tag"], "Filter.Tag")
     filters["SortColumn"] = config.SortColumn
     page_req = ctx.page_tokens.request("ListCases", req.PageToken, config.Limit, filters)
     chosen = {k: page_req.filter.get(k) for k in FILTERS}
+    scope_filter = SCOPE_FILTERS.get(ctx.caller.case_scopes or ())
+    if scope_filter is not None:
+        chosen[scope_filter] = True
+    for field in CALLER_FILTERS:
+        if chosen[field] is not None:
+            chosen[field] = ctx.caller.user_id
+    viewer = case_viewer(ctx.caller)
     if page_req.filter.get("SortColumn") == "DueDate" or any(chosen.get(q) is not None for q in QUEUE):
         bound_due, chosen[ID_BOUND] = (from_micros(page_req.key[0]), page_req.key[1]) if page_req.key else (EARLIEST, 0)
-        sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1, queue=True)
+        sql, params = list_query(chosen, viewer, page_req.forward, page_req.limit + 1, queue=True)
         rows = await ctx.conn.fetch(sql, bound_due, *params)
         page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["sort_value"]), r["id"]))
         return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())
     if by_modification(chosen):
         bound_time, chosen[ID_BOUND] = page_req.time_id_key()
-        sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
+        sql, params = list_query(chosen, viewer, page_req.forward, page_req.limit + 1)
         rows = await ctx.conn.fetch(sql, bound_time, *params)
         page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["sort_value"]), r["id"]))
         return ListCasesResponse(Results=[list_item(r) for r in page.rows], **page.tokens())
-    sql, params = list_query(chosen, visible_units(ctx.caller), page_req.forward, page_req.limit + 1)
+    sql, params = list_query(chosen, viewer, page_req.forward, page_req.limit + 1)
     if chosen["Title"] is not None and not any(chosen.get(d) is not None for d in DRIVERS):
         rows = await fetch_title_search(ctx.conn, sql, page_req.id_key(), *params)
     else:

@@ -9,7 +9,7 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import (
-    visible_units,
+    case_viewer,
 )
 from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
 from evacase.errors import (
@@ -143,7 +143,7 @@ def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
 
 @ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
-    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, visible_units(ctx.caller), ctx.caller.user_type)
+    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, case_viewer(ctx.caller), ctx.caller.user_type)
     if c is None:
         raise CaseNotFound()
     customer = case_customer(

@@ -16,7 +16,7 @@ import msgspec
 from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain.cases import visible_units
+from evacase.domain.cases import case_viewer
 from evacase.errors import ValidationFailed
 from evacase.messages import MAX_PAGE_SIZE, Message, to_utc
 from evacase.paging import PageRequest
@@ -75,7 +75,7 @@ async def list_changed_cases(ctx: Context, req: ListChangedCases) -> ListChanged
             scan=SCAN,
             limit=limit,
             customer_id=ctx.caller.user_id if is_customer else None,
-            units=None if is_customer else visible_units(ctx.caller),
+            viewer=None if is_customer else case_viewer(ctx.caller),
         )
     )
     if row["next_txid"] is not None:

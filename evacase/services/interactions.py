@@ -17,7 +17,7 @@ import msgspec
 from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import contains_pattern, load_queries
-from evacase.domain.cases import visible_units
+from evacase.domain.cases import case_viewer
 from evacase.domain.changes import InteractionType
 from evacase.domain.interactions import WRITABLE_TYPES, lock_staff_interaction
 from evacase.errors import (
@@ -86,7 +86,7 @@ async def create_case_interaction(ctx: Context, req: CreateCaseInteraction) -> C
             text=req.Text,
             backend_id=req.BackendID,
             author=ctx.caller.user_id,
-            units=visible_units(ctx.caller),
+            viewer=case_viewer(ctx.caller),
         )
     )
     if not row["case_ok"]:
@@ -117,7 +117,7 @@ class GetCaseInteractionResponse(Message, kw_only=True):
 
 @ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_interaction(ctx: Context, req: GetCaseInteraction) -> GetCaseInteractionResponse:
-    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, visible_units(ctx.caller))
+    row = await ctx.conn.fetchrow(SQL["get_interaction"], req.ID, case_viewer(ctx.caller))
     if row is None:
         raise CaseInteractionNotFound()
     return GetCaseInteractionResponse(
@@ -220,7 +220,7 @@ async def list_case_interactions(ctx: Context, req: ListCaseInteractions) -> Lis
         *SQL.bound(
             "list_interactions_after" if page_req.forward else "list_interactions_before",
             case_id=req.CaseID,
-            units=visible_units(ctx.caller),
+            viewer=case_viewer(ctx.caller),
             types=ALL_TYPES if kind is None else [kind],
             bound_time=bound_time,
             bound_id=bound_id,

@@ -10,7 +10,7 @@ import asyncpg
 from evacase.auth import Caller, Scope
 from evacase.context import Context
 from evacase.db import load_queries
-from evacase.domain.cases import visible_units
+from evacase.domain.cases import case_viewer
 from evacase.domain.printing import print_pdf
 from evacase.domain.receipts import MAX_MESSAGES, ReceiptCase, ReceiptMessage, render_receipt
 from evacase.domain.stored_blobs import NewBlob, create_blob, upload_of
@@ -26,7 +26,7 @@ SQL = load_queries("cases")
 
 async def receipt_pdf(conn: asyncpg.Connection, caller: Caller, case_id: int) -> bytes:
     """The receipt of a case the caller may see, rendered in a worker thread (it takes milliseconds)."""
-    row = await conn.fetchrow(SQL["receipt_case"], case_id, visible_units(caller))
+    row = await conn.fetchrow(SQL["receipt_case"], case_id, case_viewer(caller))
     if row is None:
         raise CaseNotFound()
     rows = await conn.fetch(SQL["receipt_messages"], case_id, MAX_MESSAGES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import asyncpg
 import msgspec
@@ -21,6 +21,11 @@ from evacase.registry import Access
 CUSTOMER_ACCESS = Access(user_types=ANY_USER)
 
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
+# Where a case came from (seed 004's origin channel): the customer services set Web, CreateCase Api, PushCase Push.
+Origin = Literal["Web", "Email", "Voice", "WhatsApp", "Webchat", "Api", "Push"]
+# The customer's own reference for a case (seed 001's customerReferenceId, seed 002's customer reference).
+CustomerReference = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+TagText = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]  # normalised by domain/tags.py
 ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 # Custom fields' definitions and options.
 Label = Annotated[str, msgspec.Meta(max_length=1000)]

@@ -19,15 +19,15 @@ FROM unnest($2::uuid[], $3::text[]) AS b (blob_id, url)
 DELETE FROM interaction_blobs WHERE interaction_id = $1 AND blob_id = $2 RETURNING blob_id
 
 -- list_case_blobs --
--- The blobs of case $1 in the order they were attached, if the caller may see the case ($2: the caller's
--- organization units, null for all); no row at all when the case is not there for them, one row with a null
+-- The blobs of case $1 in the order they were attached, if the caller may see the case ($2: the caller as a
+-- case_viewer); no row at all when the case is not there for them, one row with a null
 -- blob when it has none.
 SELECT b.blob_id, b.url, b.creation_time, s.original_name, s.mime_type
 FROM cases c
 LEFT JOIN case_blobs b ON b.case_id = c.id
 LEFT JOIN blobs s ON s.id = b.blob_id AND s.deleted_at IS NULL
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 ORDER BY b.position
 
 -- insert_blob --

@@ -30,7 +30,7 @@ SELECT (SELECT id FROM new_case) AS case_id,
        $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer) AS customer_ok
 
 -- get_case --
--- The employee view of case $1, if the caller may see it ($2: the caller's organization units, null for all):
+-- The employee view of case $1, if the caller may see it ($2: the caller as a case_viewer):
 -- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its blobs in attach
 -- order (GUID, the URL it came as, and for a stored blob its name, MIME type and size), its related items (oldest
 -- first), whether custom fields visible to user type $3 exist, and its service level, in one statement.
@@ -79,7 +79,7 @@ LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
 LEFT JOIN case_service_levels sl ON sl.case_id = c.id
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 
 -- get_topic --
 -- A topic a case may be filed under (live).
@@ -96,8 +96,8 @@ SET title = $2, description = $3, topic_id = $4, customer_id = $5, backend_id = 
 WHERE id = $1
 
 -- staff_state --
--- Case $1 as an employee's state change reads it, if the caller may see it ($2: their organization units, null for
--- all), with its row version (xmin: a new one at every update), the status it moves into ($3; null: its own;
+-- Case $1 as an employee's state change reads it, if the caller may see it ($2: the caller as a
+-- case_viewer), with its row version (xmin: a new one at every update), the status it moves into ($3; null: its own;
 -- new_status_name null when there is none) and the assignee it is given ($4; assignee_type null: no such user).
 SELECT c.id, c.xmin AS version, c.priority, c.status_id, c.assignee_id, c.solution, c.is_archived,
        t.name AS new_status_name, t.is_closed AS new_is_closed, t.action AS new_action,
@@ -106,7 +106,7 @@ FROM cases c
 LEFT JOIN case_statuses t ON t.id = coalesce($3, c.status_id)
 LEFT JOIN users u ON u.id = $4
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 
 -- update_state --
 -- Status, priority, assignee and solution as the rules merged them, with their ledger lines (record_case_change),
@@ -259,12 +259,15 @@ SELECT c.id, c.title, c.priority, c.status_id, s.name AS status_name, s.color AS
        sl.first_response_time, sl.next_response_due, sl.resolution_due, sl.paused_since IS NOT NULL AS sla_paused,
        service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
        coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
-       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at
+       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at,
+       c.customer_reference, c.origin,
+       ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags
 FROM (
     SELECT c.id, c.title, c.priority, c.status_id, c.topic_id, c.customer_id, c.assignee_id,
            c.assigned_organization_unit_id, c.originating_organization_unit_id, c.backend_id,
            c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
-           c.last_modification_time, c.created_by, c.last_modified_by, c.due_date, {sort_value} AS sort_value
+           c.last_modification_time, c.created_by, c.last_modified_by, c.due_date, c.customer_reference, c.origin,
+           {sort_value} AS sort_value
     FROM {source}
     WHERE NOT c.is_archived
       AND {keyset}
@@ -290,14 +293,14 @@ ORDER BY {outer_order}
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_bitmapscan', 'on', true)
 
 -- receipt_case --
--- Case $1 for its receipt, if the caller may see it ($2: the caller's organization units, null for all).
+-- Case $1 for its receipt, if the caller may see it ($2: the caller as a case_viewer).
 SELECT c.id, c.title, c.description, c.priority, c.reporting_time, c.closing_time, s.name AS status_name,
        topic_path(c.topic_id) AS topic, cu.first_name AS customer_first_name, cu.last_name AS customer_last_name
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 
 -- receipt_messages --
 -- The latest $2 public messages of case $1 (Communication and Email: never notes, callbacks or ledger lines),

@@ -18,10 +18,10 @@ SELECT coalesce(
 -- A page of the change feed after position ($1 transaction, $2 event): the events of transactions that have all
 -- ended (below the oldest running one: a transaction that commits late is never skipped, because the feed does
 -- not pass it until it has), at most $3 of them in (transaction, event) order, cut where the $4 + 1st distinct
--- case the caller may see ($5: a customer's own cases; $6: the staff caller's units, null for all) first
+-- case the caller may see ($5: a customer's own cases; $6: the staff caller as a case_viewer) first
 -- appears. The cases of the page, each once, in order of their first change in it, and the position after it
 -- (null: no event to read yet).
--- params: txid, event_id, scan, limit, customer_id, units
+-- params: txid, event_id, scan, limit, customer_id, viewer
 WITH scanned AS (
     SELECT e.id, e.txid, e.case_id, row_number() OVER (ORDER BY e.txid, e.id) AS n
     FROM (
@@ -36,7 +36,7 @@ WITH scanned AS (
     FROM scanned s
     JOIN cases c ON c.id = s.case_id
     WHERE ($5::bigint IS NULL OR c.customer_id = $5)
-      AND visible_to_units(c.assigned_organization_unit_id, $6)
+      AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $6)
     GROUP BY s.case_id
 ), cut AS (
     SELECT coalesce(

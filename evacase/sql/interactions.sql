@@ -1,12 +1,12 @@
 -- create_interaction --
 -- An employee's interaction ($2 type, $3 text, $4 backend ID, $5 author) on case $1 when the caller may see it
--- ($6: the caller's organization units, null for all) and it is not archived, in one statement; the case's
+-- ($6: the caller as a case_viewer) and it is not archived, in one statement; the case's
 -- last interaction time follows it.
--- params: case_id, type, text, backend_id, author, units
+-- params: case_id, type, text, backend_id, author, viewer
 WITH c AS (
     SELECT id, is_archived FROM cases
     WHERE id = $1
-      AND visible_to_units(assigned_organization_unit_id, $6)
+      AND case_visible(assigned_organization_unit_id, assignee_id, created_by, $6)
 ), ins AS (
     INSERT INTO interactions (case_id, type, text, backend_id, created_by)
     SELECT c.id, $2, $3, $4, $5 FROM c WHERE NOT c.is_archived
@@ -24,7 +24,7 @@ SELECT i.id, i.case_id, i.type, i.text, i.backend_id, i.created_by, i.creation_t
 FROM interactions i
 JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 
 -- update_interaction --
 -- New text ($2) and, when $3, a new backend ID ($4).
@@ -48,7 +48,7 @@ WHERE id = $2
 -- Whether case $1 exists for the caller ($2 as above; no row: it does not) and a page of its interactions of a
 -- type in $3, newest first, after the keyset bound ($4, $5); $6 text contains. The page comes from the index
 -- before its rows are joined to their authors.
--- params: case_id, units, types, bound_time, bound_id, text, limit
+-- params: case_id, viewer, types, bound_time, bound_id, text, limit
 SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
        eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
@@ -65,12 +65,12 @@ LEFT JOIN LATERAL (
 ) i ON true
 LEFT JOIN users u ON u.id = i.created_by
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 ORDER BY i.creation_time DESC, i.id DESC
 
 -- list_interactions_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
--- params: case_id, units, types, bound_time, bound_id, text, limit
+-- params: case_id, viewer, types, bound_time, bound_id, text, limit
 SELECT c.is_archived, i.id, i.type, i.text, i.backend_id, i.created_by, i.creation_time,
        eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
@@ -87,7 +87,7 @@ LEFT JOIN LATERAL (
 ) i ON true
 LEFT JOIN users u ON u.id = i.created_by
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 ORDER BY i.creation_time ASC, i.id ASC
 
 -- customer_add_message --

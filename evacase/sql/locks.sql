@@ -21,8 +21,8 @@ FOR UPDATE
 SELECT EXISTS (SELECT 1 FROM cases c WHERE c.status_id = $1)
 
 -- staff_case --
--- Case $1 for an employee's change, once locked (lock_case), if the caller may see it ($2: the caller's
--- organization units, null for all).
+-- Case $1 for an employee's change, once locked (lock_case), if the caller may see it ($2: the caller as a
+-- case_viewer).
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
        c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
        c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived, c.due_date,
@@ -30,7 +30,7 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 
 -- customer_case --
 -- Case $1 for a change by its customer $2, once locked (lock_case).
@@ -48,7 +48,7 @@ SELECT i.id, i.case_id, i.type, i.backend_id, i.created_by, c.is_archived,
 FROM interactions i
 JOIN cases c ON c.id = i.case_id
 WHERE i.id = $1
-  AND visible_to_units(c.assigned_organization_unit_id, $2)
+  AND case_visible(c.assigned_organization_unit_id, c.assignee_id, c.created_by, $2)
 FOR UPDATE OF i
 
 -- customer_interaction --

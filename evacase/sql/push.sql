@@ -1,10 +1,10 @@
 -- push_reads --
 -- A push's locks and what it reads under them, in one call (schema.sql, push_reads): identity ($1
 -- BackendSystemID, $2 BackendID), the pushed customer's keys ($3), the case's row ($4, else the identity's case;
--- $5: the caller's organization units), and the usual lookups: topic by BackendID ($6), status by name ($7),
+-- $5: the caller as a case_viewer), and the usual lookups: topic by BackendID ($6), status by name ($7),
 -- customer by BackendID ($8). Simultaneous pushes of one case run one after the other instead of deadlocking;
 -- cases_backend_id_unique remains the guarantee of one case per identity.
--- params: system_id, backend_id, customer_keys, known_case_id, units, topic_key, status_key, customer_key
+-- params: system_id, backend_id, customer_keys, known_case_id, viewer, topic_key, status_key, customer_key
 SELECT * FROM push_reads($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- insert_case --
