@@ -24,6 +24,9 @@ TABLES = (
     "custom_fields",
     "case_custom_field_values",
     "idempotency_keys",
+    "case_contacts",
+    "case_tags",
+    "case_links",
 )
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -182,11 +182,25 @@ def test_settings_shows_and_changes_the_push_settings_and_the_blob_lifetime(db_d
     env = dict(os.environ, DATABASE_URL=db_dsn)
     push = "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus={}\nPushCases:MatchUnverifiedEmail=false\n"
     shown = evacase("settings", env=env)
-    assert (shown.returncode, shown.stdout) == (0, push.format("true") + "Blobs:DefaultLifeTime=1440\n")
-    changed = evacase(
-        "settings", "--set", "PushCases:AutoCreateStatus=false", "--set", "Blobs:DefaultLifeTime=60", env=env
+    reopen = "Cases:CustomerReopenWindow={}\n"
+    assert (shown.returncode, shown.stdout) == (
+        0,
+        push.format("true") + "Blobs:DefaultLifeTime=1440\n" + reopen.format(20160),
     )
-    assert (changed.returncode, changed.stdout) == (0, push.format("false") + "Blobs:DefaultLifeTime=60\n")
+    changed = evacase(
+        "settings",
+        "--set",
+        "PushCases:AutoCreateStatus=false",
+        "--set",
+        "Blobs:DefaultLifeTime=60",
+        "--set",
+        "Cases:CustomerReopenWindow=2880",
+        env=env,
+    )
+    assert (changed.returncode, changed.stdout) == (
+        0,
+        push.format("false") + "Blobs:DefaultLifeTime=60\n" + reopen.format(2880),
+    )
     refused = evacase("settings", "--set", "PushCases:Unknown=true", env=env)
     assert refused.returncode == 2 and "PushCases:AutoCreateTopic" in refused.stderr
     for bad in ("Blobs:DefaultLifeTime=0", "Blobs:DefaultLifeTime=soon", "PushCases:AutoCreateTopic=maybe"):

@@ -86,6 +86,7 @@ async def test_an_employee_creates_a_case_and_reads_the_full_view(api: Api, db: 
         "CreatedBy": {"ID": "<id>", "FirstName": "Pedro", "LastName": "Pascal", "FullName": "Pedro Pascal"},
         "LastModificationTime": "<time>",
         "LastModifiedBy": {"ID": "<id>", "FirstName": "Pedro", "LastName": "Pascal", "FullName": "Pedro Pascal"},
+        "Origin": "Api",
     }
     assert await ledger(db, case_id) == [
         "Case created with priority `High`",

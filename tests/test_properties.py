@@ -373,6 +373,12 @@ STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
     "DeleteAssignmentRule": ("AssignmentRules", Scope.DELETE),
     "ListAssignmentRules": ("AssignmentRules", Scope.VIEW),
     "SetEmployeeAvailability": None,  # any employee for themself; AssignmentRules:Edit for others (the handler)
+    "AddCaseTags": ("Cases", Scope.EDIT),
+    "RemoveCaseTags": ("Cases", Scope.EDIT),
+    "AddCaseContact": ("Cases", Scope.EDIT),
+    "RemoveCaseContact": ("Cases", Scope.EDIT),
+    "LinkCases": ("Cases", Scope.EDIT),
+    "UnlinkCases": ("Cases", Scope.EDIT),
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"

@@ -4,6 +4,7 @@ change starts from."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
 import asyncpg
@@ -19,20 +20,26 @@ from evacase.errors import (
     CaseCanOnlyArchiveClosedCases,
     CaseCaseAlreadyClosed,
     CaseCaseIsArchived,
+    CaseCaseIsNotClosed,
     CaseInvalidPriority,
     CaseNotFound,
     CaseOrganizationUnitNotAllowed,
     CaseOriginatingOrganizationUnitCanOnlyBeSetOnce,
+    CaseReopenWindowExpired,
     CaseStatusNotFound,
     CaseTopicNotFound,
     UserNotFound,
+    ValidationFailed,
 )
-from evacase.messages import full_name
+from evacase.messages import full_name, iso_ms
 
 SQL = load_queries("locks")
 SQL_CASES = load_queries("cases")
+SQL_INTERACTIONS = load_queries("interactions")
 
 NEW_STATUS_ID, NEW_STATUS_NAME = 1, "New"  # the system status every new case starts in (seeded by schema.sql)
+IN_PROGRESS_STATUS_ID = 2  # the system status a reopened case returns to
+CANCELLED_STATUS_ID = 4  # the system status of cancelled cases (the one whose Reason is kept)
 DEFAULT_PRIORITY = 0  # Low
 
 
@@ -105,54 +112,74 @@ async def fetch_title_search(conn: asyncpg.Connection, query: str, *args: Any) -
     return rows
 
 
-async def lock_customer_case(conn: asyncpg.Connection, caller: Caller, case_id: int) -> asyncpg.Record:
-    """The caller's own case, locked; refused when it does not exist (for them) or is closed."""
+async def lock_customer_case(
+    conn: asyncpg.Connection, caller: Caller, case_id: int, *, closed_ok: bool = False
+) -> asyncpg.Record:
+    """The caller's own case, locked; refused when it does not exist (for them) or is closed (unless
+    `closed_ok`: CustomerReopenCase)."""
     await locks.lock_case(conn, case_id)
     case = await conn.fetchrow(SQL["customer_case"], case_id, caller.user_id)
     if case is None:
         raise CaseNotFound()
-    if case["is_closed"]:
+    if case["is_closed"] and not closed_ok:
         raise CaseCaseAlreadyClosed()
     return case
 
 
-async def change_case_state(conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]) -> int:
+async def change_case_state(
+    conn: asyncpg.Connection,
+    actor: Caller,
+    case_id: int,
+    changes: dict[str, Any],
+    reason: str | None = None,
+    *,
+    access_checked: bool = False,
+) -> int:
     """Move a case's state: any of `status_id`, `priority`, `assignee_id` (None unassigns) and `solution` (None
-    clears), the others kept; a closed status sets ClosingTime, an open one clears it. Employees' UpdateCaseState
-    and background jobs (as the system actor) alike. Returns the new status's Action.
+    clears), the others kept; a closed status sets ClosingTime, an open one clears it. Employees' UpdateCaseState,
+    the customer's cancel and reopen (`access_checked`: the caller's own case) and background jobs (as the system
+    actor) alike. A `reason` explains the status change in a ledger line; moving into Cancelled keeps it as the
+    cancellation reason (any other status clears that). Returns the new status's Action.
 
     Outside a transaction it is optimistic: one read, the rules, and one statement that writes only if the case
     (its row version) and the target status are still what was read; when they are not, the same read, rules and
     write follow under the case's lock (and the target status's share lock) in a transaction."""
     if "priority" in changes:
         check_priority(changes["priority"])
+    if reason is not None and "status_id" not in changes:
+        raise ValidationFailed("Reason: it explains a status change, so it goes with a StatusID.")
+    viewer = None if access_checked else case_viewer(actor)
     if not conn.is_in_transaction():
-        state = await _read_state(conn, actor, case_id, changes)
-        written, action = await _write_state(conn, actor, state, changes)
+        state = await _read_state(conn, viewer, case_id, changes)
+        written, action = await _write_state(conn, actor, state, changes, reason)
         if written:
             return action
     async with conn.transaction():
         await conn.execute(SQL["lock_case_and_status"], case_id, changes.get("status_id"))
-        state = await _read_state(conn, actor, case_id, changes)
-        written, action = await _write_state(conn, actor, state, changes)
+        state = await _read_state(conn, viewer, case_id, changes)
+        written, action = await _write_state(conn, actor, state, changes, reason)
         assert written, "the locked case and status cannot have changed"
         return action
 
 
 async def _read_state(
-    conn: asyncpg.Connection, actor: Caller, case_id: int, changes: dict[str, Any]
+    conn: asyncpg.Connection, viewer: Viewer, case_id: int, changes: dict[str, Any]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        SQL_CASES["staff_state"], case_id, case_viewer(actor), changes.get("status_id"), changes.get("assignee_id")
+        SQL_CASES["staff_state"], case_id, viewer, changes.get("status_id"), changes.get("assignee_id")
     )
 
 
 async def _write_state(
-    conn: asyncpg.Connection, actor: Caller, state: asyncpg.Record | None, changes: dict[str, Any]
+    conn: asyncpg.Connection,
+    actor: Caller,
+    state: asyncpg.Record | None,
+    changes: dict[str, Any],
+    reason: str | None = None,
 ) -> tuple[bool, int]:
     """Apply the rules to what was read and write the change (with its ledger lines) if the case and the target
     status are unchanged since. Returns (whether nothing was in the way, the new status's Action)."""
-    new, lines = state_change(state, changes)
+    new, lines = state_change(state, changes, reason)
     assert state is not None
     action: int = state["new_action"]
     if not lines:
@@ -169,6 +196,7 @@ async def _write_state(
             is_closed=state["new_is_closed"],
             actor=actor.user_id,
             lines=lines,
+            cancellation_reason=new["cancellation_reason"],
         )
     )
     return written is not None, action
@@ -177,8 +205,11 @@ async def _write_state(
 STATE_COLUMNS = ("status_id", "priority", "assignee_id", "solution")
 
 
-def state_change(state: asyncpg.Record | None, changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The rules of a state change over what `staff_state` read: the merged state and its ledger lines."""
+def state_change(
+    state: asyncpg.Record | None, changes: dict[str, Any], reason: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The rules of a state change over what `staff_state` read: the merged state (its cancellation reason
+    included) and its ledger lines, the `reason`'s last."""
     if state is None:
         raise CaseNotFound()
     if state["is_archived"]:
@@ -193,7 +224,19 @@ def state_change(state: asyncpg.Record | None, changes: dict[str, Any]) -> tuple
         names["assignee"] = assignee_display_name(
             state["assignee_type"], state["assignee_first_name"], state["assignee_last_name"], new["assignee_id"]
         )
-    return new, case_change_lines(state, new, names)
+    lines = case_change_lines(state, new, names)
+    cancelled = new["status_id"] == CANCELLED_STATUS_ID
+    if reason is not None:
+        if new["status_id"] == state["status_id"]:
+            raise ValidationFailed("Reason: it explains a status change, and the case is already in this status.")
+        if cancelled:
+            lines.append(f"Case cancelled: {reason}")
+        elif state["is_closed"] and not state["new_is_closed"]:
+            lines.append(f"Case reopened: {reason}")
+        else:
+            lines.append(f"Case status changed: {reason}")
+    new["cancellation_reason"] = (reason or state["cancellation_reason"]) if cancelled else None
+    return new, lines
 
 
 # The columns UpdateCase edits (the update_case statement takes them by name).
@@ -207,6 +250,7 @@ EDITABLE = (
     "assigned_organization_unit_id",
     "originating_organization_unit_id",
     "due_date",
+    "customer_reference",
 )
 
 
@@ -248,3 +292,34 @@ async def archive_case(conn: asyncpg.Connection, actor: Caller, case_id: int) ->
         raise CaseCanOnlyArchiveClosedCases()
     await conn.execute(SQL_CASES["archive_case"], case_id)
     await record_case_change(conn, case_id, actor.user_id, ["Case archived"])
+
+
+async def cancel_by_customer(conn: asyncpg.Connection, caller: Caller, case_id: int, reason: str) -> None:
+    """The customer cancels an open case of theirs: their reason as a message of theirs (public), then the case
+    into Cancelled with ClosingTime, the reason kept and its ledger line. The message goes first: a status whose
+    customer replies reopen its cases must not reopen the cancelled one."""
+    await lock_customer_case(conn, caller, case_id)
+    await conn.execute(SQL_INTERACTIONS["customer_create_interaction"], case_id, reason, caller.user_id)
+    await change_case_state(conn, caller, case_id, {"status_id": CANCELLED_STATUS_ID}, reason, access_checked=True)
+
+
+async def reopen_by_customer(
+    conn: asyncpg.Connection, caller: Caller, case_id: int, reason: str, window_minutes: int
+) -> None:
+    """The customer reopens a closed case of theirs within `window_minutes` after its closing time: back into
+    InProgress (ClosingTime cleared), a ledger line with the reason, then the reason as their message. Later: a
+    409 that points to a new case."""
+    case = await lock_customer_case(conn, caller, case_id, closed_ok=True)
+    if case["is_archived"]:
+        raise CaseCaseIsArchived()
+    if not case["is_closed"]:
+        raise CaseCaseIsNotClosed()
+    closed_at = case["closing_time"]
+    if closed_at is not None and dt.datetime.now(dt.UTC) - closed_at > dt.timedelta(minutes=window_minutes):
+        raise CaseReopenWindowExpired(
+            f"The case was closed more than {window_minutes // 1440} days ago and can no longer be reopened: please "
+            "create a new case (CustomerCreateCase).",
+            data={"ClosingTime": iso_ms(closed_at), "ReopenWindowMinutes": window_minutes},
+        )
+    await change_case_state(conn, caller, case_id, {"status_id": IN_PROGRESS_STATUS_ID}, reason, access_checked=True)
+    await conn.execute(SQL_INTERACTIONS["customer_create_interaction"], case_id, reason, caller.user_id)

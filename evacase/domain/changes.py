@@ -61,6 +61,10 @@ PHRASES: dict[str, Callable[[Any, Mapping[str, str]], str]] = {
     "due_date": lambda value, names: (
         f"Case due date set to `{iso_ms(value)}`" if value is not None else "Case due date removed"
     ),
+    "customer_reference": lambda value, names: (
+        f"Case customer reference set to `{value}`" if value is not None else "Case customer reference removed"
+    ),
+    "origin": lambda value, names: f"Case origin set to `{value}`",
 }
 
 
@@ -90,3 +94,8 @@ async def record_case_change(conn: asyncpg.Connection, case_id: int, actor_id: i
     """Record `lines` on the case's ledger and mark the case modified by `actor_id` (nothing if no lines)."""
     if lines:
         await conn.execute(SQL["add_ledger_lines"], case_id, actor_id, lines)
+
+
+async def touch_case(conn: asyncpg.Connection, case_id: int, actor_id: int) -> None:
+    """Mark the case modified by `actor_id` without a ledger line (a change customers must not read about)."""
+    await conn.execute(SQL["touch_case"], case_id, actor_id)

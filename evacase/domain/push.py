@@ -51,8 +51,10 @@ CASE_COLUMNS = (
     "last_interaction_time",
     "order_id",
     "due_date",
+    "customer_reference",
+    "origin",
 )
-NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_warranty": False}
+NEW_CASE: dict[str, Any] = dict.fromkeys(CASE_COLUMNS) | {"priority": 0, "is_warranty": False, "origin": "Push"}
 
 
 class PushedInteractionLike(Protocol):
@@ -274,7 +276,7 @@ class CasePush:
     topic: TopicRef | None
     topic_name: str | None  # the guide's older `Topic`
     customer: PushedCustomer | Unset | None
-    fields: dict[str, Any]  # priority, summary, solution, is_warranty as pushed
+    fields: dict[str, Any]  # priority, summary, solution, is_warranty, customer_reference, origin as pushed
     assignee: AssigneeRef | Unset | None
     units: dict[str, str | Unset | None]  # column -> the pushed unit's BackendID
     # assigned_on, reporting_time, last_interaction_time, closing_time, due_date

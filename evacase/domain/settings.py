@@ -24,7 +24,10 @@ PUSH_SETTINGS: dict[str, bool] = {
 # of a blob reads it (sql/blobs.sql, insert_blob).
 BLOBS_DEFAULT_LIFETIME = "Blobs:DefaultLifeTime"
 
-SETTINGS: dict[str, bool | int] = {**PUSH_SETTINGS, BLOBS_DEFAULT_LIFETIME: 1440}
+# Minutes after its closing time a customer may still reopen a case (CustomerReopenCase); later: a new case.
+CUSTOMER_REOPEN_WINDOW = "Cases:CustomerReopenWindow"
+
+SETTINGS: dict[str, bool | int] = {**PUSH_SETTINGS, BLOBS_DEFAULT_LIFETIME: 1440, CUSTOMER_REOPEN_WINDOW: 14 * 24 * 60}
 
 
 def parse_setting(name: str, raw: str) -> bool | int:

@@ -12,16 +12,21 @@ from evacase.domain.cases import (
     case_viewer,
 )
 from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
+from evacase.domain.links import linked_cases
 from evacase.errors import (
     CaseNotFound,
 )
 from evacase.messages import Id, Message, full_name, iso_ms
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
+    CaseContact,
     CaseCustomer,
     CaseServiceLevel,
+    LinkedCase,
     UserRef,
+    case_contacts,
     case_customer,
+    linked_case_views,
     service_level,
     user_ref,
 )
@@ -124,6 +129,13 @@ class GetCaseByIDResponse(Message, kw_only=True):
     CustomFieldValuesWithOptions: dict[int, CaseCustomFieldValue] | None = None
     DueDate: str | None = None
     ServiceLevel: CaseServiceLevel | None = None
+    # evacase's own (issue 17, the seed systems' workflows)
+    CustomerReference: str | None = None
+    Origin: str
+    CancellationReason: str | None = None
+    Tags: list[str] | None = None
+    Contacts: list[CaseContact] | None = None
+    LinkedCases: list[LinkedCase] | None = None
 
 
 def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
@@ -143,7 +155,8 @@ def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
 
 @ops.operation(staff("Cases", Scope.VIEW), writes=False)
 async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
-    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, case_viewer(ctx.caller), ctx.caller.user_type)
+    viewer = case_viewer(ctx.caller)
+    c = await ctx.conn.fetchrow(SQL["get_case"], req.ID, viewer, ctx.caller.user_type)
     if c is None:
         raise CaseNotFound()
     customer = case_customer(
@@ -200,4 +213,10 @@ async def get_case_by_id(ctx: Context, req: GetCaseByID) -> GetCaseByIDResponse:
         ),
         DueDate=iso_ms(c["due_date"]),
         ServiceLevel=service_level(c),
+        CustomerReference=c["customer_reference"],
+        Origin=c["origin"],
+        CancellationReason=c["cancellation_reason"],
+        Tags=c["tags"] or None,
+        Contacts=await case_contacts(ctx.conn, c["id"], for_customer=False) if c["has_contacts"] else None,
+        LinkedCases=linked_case_views(await linked_cases(ctx.conn, c["id"], viewer)) if c["has_links"] else None,
     )

@@ -28,6 +28,7 @@ from evacase.domain.cases import (
 )
 from evacase.domain.cases import archive_case as domain_archive_case
 from evacase.domain.changes import case_creation_lines
+from evacase.domain.contacts import add_contacts, contacts_json
 from evacase.domain.custom_field_changes import apply_values
 from evacase.domain.custom_fields import CustomFieldValues
 from evacase.errors import (
@@ -38,8 +39,12 @@ from evacase.errors import (
 from evacase.messages import EmptyResponse, Id, Message, sent, to_utc
 from evacase.registry import OperationSet, staff
 from evacase.services.wire import (
+    Contacts,
+    CustomerReference,
     ExternalOrderIdentifier,
+    Origin,
     Priority,
+    Reason,
 )
 
 ops = OperationSet()
@@ -69,6 +74,9 @@ class CreateCase(Message, kw_only=True):
     CustomFields: CustomFieldValues | None = None
     DueDate: dt.datetime | None = None  # evacase's own (seed 004); else the service level's resolution due time
     AutoAssign: bool = False  # evacase's own (seed 004's isAutoAssigned): an assignee by the assignment rules
+    CustomerReference: CustomerReference | None = None  # evacase's own (seed 001, 002)
+    Origin: Origin = "Api"  # evacase's own (seed 004): the channel the case came in by
+    Contacts: Contacts | None = None  # evacase's own (seed 001): who is told about the case
 
 
 class CreateCaseResponse(Message, kw_only=True):
@@ -81,6 +89,7 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
         raise CaseCaseTopicIsRequiredForCase()
     check_priority(req.Priority)
     check_unit(ctx.caller, req.AssignedOrganizationUnitID)
+    contacts = contacts_json(req.Contacts, by_customer=False)
     assignee = await assignee_name(ctx.conn, req.AssigneeID) if req.AssigneeID is not None else None
     ledger = case_creation_lines("created", req.Priority, NEW_STATUS_NAME, assignee)
     row = await ctx.conn.fetchrow(
@@ -101,12 +110,15 @@ async def create_case(ctx: Context, req: CreateCase) -> CreateCaseResponse:
             ledger_lines=ledger,
             due_date=to_ms(to_utc(req.DueDate, "DueDate")) if req.DueDate is not None else None,
             auto_assign=req.AutoAssign,
+            customer_reference=req.CustomerReference,
+            origin=req.Origin,
         )
     )
     if not row["topic_ok"]:
         raise CaseTopicNotFound()
     if not row["customer_ok"]:
         raise UserNotFound()
+    await add_contacts(ctx.conn, row["case_id"], contacts, ctx.caller.user_id)
     await apply_values(
         ctx.conn,
         row["case_id"],
@@ -138,6 +150,7 @@ class UpdateCase(Message, kw_only=True):
     OriginatingOrganizationUnitID: Id | msgspec.UnsetType | None = msgspec.UNSET
     CustomFields: CustomFieldValues | msgspec.UnsetType | None = msgspec.UNSET
     DueDate: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    CustomerReference: CustomerReference | msgspec.UnsetType | None = msgspec.UNSET
 
 
 UPDATE_CASE_FIELDS = {
@@ -150,6 +163,7 @@ UPDATE_CASE_FIELDS = {
     "AssignedOrganizationUnitID": "assigned_organization_unit_id",
     "OriginatingOrganizationUnitID": "originating_organization_unit_id",
     "DueDate": "due_date",
+    "CustomerReference": "customer_reference",
 }
 
 
@@ -180,6 +194,8 @@ class UpdateCaseState(Message, kw_only=True):
     Priority: Priority | msgspec.UnsetType = msgspec.UNSET
     AssigneeID: Id | msgspec.UnsetType | None = msgspec.UNSET
     Solution: Description | msgspec.UnsetType | None = msgspec.UNSET
+    # evacase's own (seed 001): why the status changes; into Cancelled it is kept as the cancellation reason
+    Reason: Reason | None = None
 
 
 class UpdateCaseStateResponse(Message, kw_only=True):
@@ -196,7 +212,7 @@ UPDATE_STATE_FIELDS = {
 
 @ops.operation(staff("Cases", Scope.EDIT), writes=True, one_statement=True)
 async def update_case_state(ctx: Context, req: UpdateCaseState) -> UpdateCaseStateResponse:
-    action = await change_case_state(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_STATE_FIELDS))
+    action = await change_case_state(ctx.conn, ctx.caller, req.ID, sent(req, UPDATE_STATE_FIELDS), req.Reason)
     return UpdateCaseStateResponse(StatusAction=action)
 
 

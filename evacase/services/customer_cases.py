@@ -1,4 +1,5 @@
-"""Customer-facing cases: CustomerCreateCase, CustomerUpdateCase, CustomerGetCaseByID, CustomerListCases.
+"""Customer-facing cases: CustomerCreateCase, CustomerUpdateCase, CustomerGetCaseByID, CustomerListCases, and
+evacase's CustomerCancelCase and CustomerReopenCase.
 
 A customer acts only on cases whose customer they are; anything else is answered as not found."""
 
@@ -15,13 +16,18 @@ from evacase.domain.cases import (
     DEFAULT_PRIORITY,
     NEW_STATUS_ID,
     NEW_STATUS_NAME,
+    cancel_by_customer,
     fetch_title_search,
     lock_customer_case,
+    reopen_by_customer,
 )
 from evacase.domain.changes import case_change_lines, case_creation_lines, record_case_change
+from evacase.domain.contacts import contacts_json
 from evacase.domain.custom_field_changes import apply_values, plan_changes, wanted_by_id
 from evacase.domain.custom_field_view import CaseCustomFieldValue, case_custom_fields
 from evacase.domain.custom_fields import CUSTOMER, CustomFieldValues, case_fields, encode_json, field_error
+from evacase.domain.links import linked_cases
+from evacase.domain.settings import CUSTOMER_REOPEN_WINDOW, SETTINGS, read_settings
 from evacase.errors import (
     CaseCannotUpdateTitleOrDescriptionAfterAssignment,
     CaseCaseTopicIsRequiredForCase,
@@ -44,7 +50,16 @@ from evacase.messages import (
 )
 from evacase.paging import to_micros
 from evacase.registry import OperationSet
-from evacase.services.wire import CUSTOMER_ACCESS
+from evacase.services.wire import (
+    CUSTOMER_ACCESS,
+    CaseContact,
+    Contacts,
+    CustomerReference,
+    LinkedCase,
+    Reason,
+    case_contacts,
+    linked_case_views,
+)
 
 ops = OperationSet()
 
@@ -66,6 +81,7 @@ class CustomerCaseDto(Message, kw_only=True):
     Title: str | None = None
     OrderID: int | None = None
     ReportingTime: str
+    CustomerReference: str | None = None  # evacase's own (seed 001, 002)
 
 
 def case_summary(row: asyncpg.Record) -> dict[str, Any]:
@@ -80,6 +96,7 @@ def case_summary(row: asyncpg.Record) -> dict[str, Any]:
         "Title": row["title"],
         "OrderID": row["order_id"],
         "ReportingTime": iso_ms(row["reporting_time"]),
+        "CustomerReference": row["customer_reference"],
     }
 
 
@@ -92,6 +109,8 @@ class CustomerCreateCase(Message, kw_only=True):
     TopicID: Id | None = None
     OrderID: Id | None = None
     CustomFields: CustomFieldValues | None = None  # an evacase extension: fields customers may edit
+    CustomerReference: CustomerReference | None = None  # evacase's own (seed 001, 002)
+    Contacts: Contacts | None = None  # evacase's own (seed 001): who else is told about the case
 
 
 class CustomerCreateCaseResponse(Message, kw_only=True):
@@ -102,6 +121,7 @@ class CustomerCreateCaseResponse(Message, kw_only=True):
 async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> CustomerCreateCaseResponse:
     if req.TopicID is None:
         raise CaseCaseTopicIsRequiredForCase()
+    contacts = contacts_json(req.Contacts, by_customer=True)
     ledger = case_creation_lines("created", DEFAULT_PRIORITY, NEW_STATUS_NAME)
     ids: list[int] | None = None
     values: list[str] | None = None
@@ -125,6 +145,8 @@ async def customer_create_case(ctx: Context, req: CustomerCreateCase) -> Custome
             field_ids=ids,
             field_values=values,
             field_note=note,
+            customer_reference=req.CustomerReference,
+            contacts=contacts,
         )
     )
     if not row["topic_ok"]:
@@ -146,12 +168,30 @@ class CustomerUpdateCase(Message, kw_only=True):
     Description: Text | msgspec.UnsetType = msgspec.UNSET
     TopicID: Id | msgspec.UnsetType = msgspec.UNSET
     CustomFields: CustomFieldValues | None = None  # an evacase extension: fields customers may edit
+    CustomerReference: CustomerReference | msgspec.UnsetType | None = msgspec.UNSET  # evacase's own
+
+
+CUSTOMER_EDITABLE = {
+    "Title": "title",
+    "Description": "description",
+    "TopicID": "topic_id",
+    "CustomerReference": "customer_reference",
+}
 
 
 @ops.operation(CUSTOMER_ACCESS, writes=True)
 async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyResponse:
     case = await lock_customer_case(ctx.conn, ctx.caller, req.ID)
-    new = merged(req, case, {"Title": "title", "Description": "description", "TopicID": "topic_id"})
+    new = merged(
+        req,
+        case,
+        {
+            "Title": "title",
+            "Description": "description",
+            "TopicID": "topic_id",
+            "CustomerReference": "customer_reference",
+        },
+    )
     title, description, topic_id = new["title"], new["description"], new["topic_id"]
     if (title != case["title"] or description != case["description"]) and case["assignee_id"] is not None:
         raise CaseCannotUpdateTitleOrDescriptionAfterAssignment()
@@ -163,7 +203,16 @@ async def customer_update_case(ctx: Context, req: CustomerUpdateCase) -> EmptyRe
         names["topic"] = topic["name"]
     ledger = case_change_lines(case, new, names)
     if ledger:
-        await ctx.conn.execute(SQL["customer_update_case"], req.ID, title, description, topic_id)
+        await ctx.conn.execute(
+            *SQL.bound(
+                "customer_update_case",
+                case_id=req.ID,
+                title=title,
+                description=description,
+                topic_id=topic_id,
+                customer_reference=new["customer_reference"],
+            )
+        )
         await record_case_change(ctx.conn, req.ID, ctx.caller.user_id, ledger)
     if req.CustomFields:
         await apply_values(
@@ -189,6 +238,9 @@ class CustomerGetCaseByIDResponse(CustomerCaseDto, kw_only=True):
     IsDescriptionEditable: bool
     BlobIDs: list[str] | None = None
     CustomFields: dict[int, CaseCustomFieldValue] | None = None  # an evacase extension: what customers may see
+    CancellationReason: str | None = None  # evacase's own (seed 001)
+    Contacts: list[CaseContact] | None = None  # evacase's own: the contacts customers see
+    LinkedCases: list[LinkedCase] | None = None  # evacase's own: links to other cases of theirs
 
 
 @ops.operation(CUSTOMER_ACCESS, writes=False)
@@ -208,6 +260,13 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
         IsDescriptionEditable=editable,
         BlobIDs=[str(b) for b in c["blob_ids"]] or None,
         CustomFields=await case_custom_fields(ctx.conn, c["id"], CUSTOMER) or None if c["has_custom_fields"] else None,
+        CancellationReason=c["cancellation_reason"],
+        Contacts=await case_contacts(ctx.conn, c["id"], for_customer=True) if c["has_contacts"] else None,
+        LinkedCases=(
+            linked_case_views(await linked_cases(ctx.conn, c["id"], None, ctx.caller.user_id))
+            if c["has_links"]
+            else None
+        ),
     )
 
 
@@ -216,6 +275,7 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
 
 class CustomerCaseFilter(ListFilter, kw_only=True):
     Title: FilterText | None = None
+    CustomerReference: CustomerReference | None = None  # evacase's own: exactly this reference
 
 
 class CustomerListCasesPageConfig(PageConfig, kw_only=True):
@@ -230,20 +290,33 @@ class CustomerListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CustomerCaseDto]
 
 
+# (by reference, forward) -> the statement
+LIST_QUERIES = {
+    (False, True): "customer_list_cases_after",
+    (False, False): "customer_list_cases_before",
+    (True, True): "customer_list_cases_by_reference_after",
+    (True, False): "customer_list_cases_by_reference_before",
+}
+
+
 @ops.operation(CUSTOMER_ACCESS, writes=False)
 async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerListCasesResponse:
     config = req.InitialPageConfig or CustomerListCasesPageConfig()
     f = config.Filter or CustomerCaseFilter()
-    page_req = ctx.page_tokens.request("CustomerListCases", req.PageToken, config.Limit, {"Title": f.Title})
+    wanted = {"Title": f.Title, "CustomerReference": f.CustomerReference}
+    page_req = ctx.page_tokens.request("CustomerListCases", req.PageToken, config.Limit, wanted)
     bound_time, bound_id = page_req.time_id_key()
     title = contains_pattern(page_req.filter.get("Title"))
+    reference = page_req.filter.get("CustomerReference")
+    by_reference = {"reference": reference} if reference is not None else {}
     query = SQL.bound(
-        "customer_list_cases_after" if page_req.forward else "customer_list_cases_before",
+        LIST_QUERIES[bool(by_reference), page_req.forward],
         customer_id=ctx.caller.user_id,
         bound_time=bound_time,
         bound_id=bound_id,
         title=title,
         limit=page_req.limit + 1,
+        **by_reference,
     )
     rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
@@ -259,7 +332,36 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
             Title=r["title"],
             OrderID=r["order_id"],
             ReportingTime=r["reporting_at"],  # formatted by the query (eva_time)
+            CustomerReference=r["customer_reference"],
         )
         for r in page.rows
     ]
     return CustomerListCasesResponse(Results=results, **page.tokens())
+
+
+# --- CustomerCancelCase, CustomerReopenCase (evacase's own: seed 001's cancel with a reason, seed 003's reopen) --
+
+
+class CustomerCancelCase(Message, kw_only=True):
+    ID: Id
+    Reason: Reason
+
+
+@ops.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_cancel_case(ctx: Context, req: CustomerCancelCase) -> EmptyResponse:
+    await cancel_by_customer(ctx.conn, ctx.caller, req.ID, req.Reason)
+    return EmptyResponse()
+
+
+class CustomerReopenCase(Message, kw_only=True):
+    ID: Id
+    Reason: Reason
+
+
+@ops.operation(CUSTOMER_ACCESS, writes=True)
+async def customer_reopen_case(ctx: Context, req: CustomerReopenCase) -> EmptyResponse:
+    window = (await read_settings(ctx.conn, {CUSTOMER_REOPEN_WINDOW: SETTINGS[CUSTOMER_REOPEN_WINDOW]}))[
+        CUSTOMER_REOPEN_WINDOW
+    ]
+    await reopen_by_customer(ctx.conn, ctx.caller, req.ID, req.Reason, int(window))
+    return EmptyResponse()

@@ -21,6 +21,7 @@ from evacase.auth import Scope
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import check_priority
+from evacase.domain.contacts import add_contacts, contacts_json
 from evacase.domain.custom_field_changes import current_values, plan_changes, wanted_by_name, write_changes
 from evacase.domain.customers import ADDRESS_KINDS, PushedCustomer
 from evacase.domain.events import disable_event_exports
@@ -41,6 +42,7 @@ from evacase.domain.push import (
 from evacase.domain.push_lookups import TopicRef
 from evacase.messages import Id, Message, sent
 from evacase.registry import OperationSet, staff
+from evacase.services.wire import Contacts, CustomerReference, Origin
 
 ops = OperationSet()
 
@@ -178,6 +180,9 @@ class PushCase(Message, kw_only=True):
     DisableEventExports: bool = False  # the push's case events are recorded, not exported
     DueDate: Timestamp | msgspec.UnsetType | None = msgspec.UNSET  # evacase's own (seed 004)
     AutoAssign: bool = False  # evacase's own: a new case without an assignee is assigned by the assignment rules
+    CustomerReference: CustomerReference | msgspec.UnsetType | None = msgspec.UNSET  # evacase's own (seed 002)
+    Origin: Origin | msgspec.UnsetType = msgspec.UNSET  # evacase's own (seed 004); a new case's default: Push
+    Contacts: Contacts | None = None  # evacase's own (seed 001): added to the case (again: updated)
 
 
 class PushCaseResponse(Message, kw_only=True):
@@ -253,7 +258,13 @@ def case_push(req: PushCase, system_id: str, times: dict[str, Any]) -> CasePush:
         topic=TopicRef(topic.BackendID, topic.Name, topic.ParentBackendID) if topic is not None else None,
         topic_name=req.Topic,
         customer=pushed_customer(req.Customer) if isinstance(req.Customer, PushedCustomerData) else req.Customer,
-        fields=sent(req, {field: column(field) for field in ("Priority", "Summary", "Solution", "IsWarranty")}),
+        fields=sent(
+            req,
+            {
+                field: column(field)
+                for field in ("Priority", "Summary", "Solution", "IsWarranty", "CustomerReference", "Origin")
+            },
+        ),
         assignee=(
             AssigneeRef(assignee.ID, assignee.CustomID, assignee.EmailAddress, assignee.Remove)
             if isinstance(assignee, PushedAssignee)
@@ -282,6 +293,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
     system_id = req.BackendSystemID if req.BackendSystemID is not None else ctx.backend_system_id or ""
     push = case_push(req, system_id, pushed_times(req))
     gone, kept = pushed_interactions(req.Interactions or [])
+    contacts = contacts_json(req.Contacts, by_customer=False)
     if req.DisableEventExports:
         await disable_event_exports(conn)
     reads = await push_reads(conn, ctx.caller, push, req.ID)  # the locks, and what is read under them
@@ -302,6 +314,7 @@ async def push_case(ctx: Context, req: PushCase) -> PushCaseResponse:
         case_id = reads["locked"]["id"]
         lines += await apply_related_items(conn, ctx.caller, case_id, items, updating=True)
         await update_case(conn, ctx.caller, case_id, old, new, gone, kept, pushed_time, lines)
+    await add_contacts(conn, case_id, contacts, ctx.caller.user_id)
     current = await current_values(conn, case_id) if case is not None and wanted else {}
     changes = plan_changes(catalogue.fields, wanted, current, creating=case is None, editor=None)  # no Required
     await write_changes(conn, case_id, changes, ctx.caller.user_id)

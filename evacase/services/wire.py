@@ -10,6 +10,7 @@ import msgspec
 
 from evacase.auth import ANY_USER
 from evacase.context import Context
+from evacase.domain.contacts import MAX_CONTACTS_PER_CASE, list_contacts
 from evacase.domain.deliveries import Outcome
 from evacase.domain.event_exports import ExportSettings
 from evacase.domain.service_levels import ORIGINS
@@ -26,6 +27,8 @@ Origin = Literal["Web", "Email", "Voice", "WhatsApp", "Webchat", "Api", "Push"]
 # The customer's own reference for a case (seed 001's customerReferenceId, seed 002's customer reference).
 CustomerReference = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 TagText = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]  # normalised by domain/tags.py
+# Why a case is cancelled or reopened (seed 001: 1 to 4,000 characters).
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=r"\S")]
 ExternalOrderIdentifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 # Custom fields' definitions and options.
 Label = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -171,3 +174,80 @@ def conditions_of(row: asyncpg.Record) -> CaseConditions:
         OrganizationUnitIDs=row["organization_unit_ids"],
         Origins=row["origins"],
     )
+
+
+# --- contacts (domain/contacts.py) ----------------------------------------------------------------------
+
+ContactName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class CaseContactData(Message, kw_only=True):
+    """A contact to add: a person (name, e-mail address, phone number) or a known user (a watcher: UserID)."""
+
+    Type: Literal["Notification", "Technical"] = "Notification"
+    UserID: Id | None = None
+    FirstName: ContactName | None = None
+    LastName: ContactName | None = None
+    EmailAddress: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    PhoneNumber: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    IsStaffOnly: bool = False  # staff's: customers never see it (watchers always are)
+
+
+Contacts = Annotated[list[CaseContactData], msgspec.Meta(max_length=MAX_CONTACTS_PER_CASE)]
+
+
+class CaseContact(Message, kw_only=True):
+    ID: int
+    Type: str
+    UserID: int | None = None
+    FirstName: str | None = None
+    LastName: str | None = None
+    FullName: str | None = None
+    EmailAddress: str | None = None
+    PhoneNumber: str | None = None
+    IsStaffOnly: bool | None = None  # shown to staff only
+
+
+async def case_contacts(conn: asyncpg.Connection, case_id: int, *, for_customer: bool) -> list[CaseContact] | None:
+    """A case's contacts as its views show them (a customer's view: not the staff-only ones); None for none."""
+    rows = await list_contacts(conn, case_id, for_customer=for_customer)
+    return [
+        CaseContact(
+            ID=r["id"],
+            Type=r["type"],
+            UserID=r["user_id"],
+            FirstName=r["first_name"],
+            LastName=r["last_name"],
+            FullName=full_name(r["first_name"], r["last_name"]),
+            EmailAddress=r["email_address"],
+            PhoneNumber=r["phone_number"],
+            IsStaffOnly=None if for_customer else r["is_staff_only"],
+        )
+        for r in rows
+    ] or None
+
+
+# --- linked cases (domain/links.py) ---------------------------------------------------------------------
+
+
+class LinkedCase(Message, kw_only=True):
+    CaseID: int
+    Type: str  # from the side of the case shown: Related, DuplicateOf, FollowUpOf, HasDuplicate, HasFollowUp
+    Title: str | None = None
+    StatusID: int
+    StatusName: str | None = None
+    IsClosed: bool
+
+
+def linked_case_views(rows: list[asyncpg.Record]) -> list[LinkedCase] | None:
+    return [
+        LinkedCase(
+            CaseID=r["id"],
+            Type=r["type"],
+            Title=r["title"],
+            StatusID=r["status_id"],
+            StatusName=r["status_name"],
+            IsClosed=r["is_closed"],
+        )
+        for r in rows
+    ] or None

@@ -4,7 +4,7 @@
 -- topic (topic_ok) or the customer is unknown (customer_ok).
 -- params: actor, topic_id, customer_id, title, description, priority, status_id, backend_id,
 -- params: external_order_identifier, assignee_id, assigned_unit_id, originating_unit_id, ledger_lines, due_date,
--- params: auto_assign
+-- params: auto_assign, customer_reference, origin
 WITH topic AS (
     SELECT id FROM case_topics WHERE id = $2 AND NOT is_deleted
 ), customer AS (
@@ -13,9 +13,9 @@ WITH topic AS (
     INSERT INTO cases (created_by, last_modified_by, topic_id, customer_id, title, description, priority,
                        status_id, backend_id, external_order_identifier, assignee_id, assigned_on,
                        assigned_organization_unit_id, originating_organization_unit_id, due_date,
-                       awaiting_assignment)
+                       awaiting_assignment, customer_reference, origin)
     SELECT $1, $1, topic.id, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $10::bigint IS NOT NULL THEN now() END,
-           $11, $12, $14, $15 AND $10::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules)
+           $11, $12, $14, $15 AND $10::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules), $16, $17
     FROM topic
     WHERE $3::bigint IS NULL OR EXISTS (SELECT 1 FROM customer)
     RETURNING id
@@ -53,6 +53,11 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
        service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
        coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
        sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at,
+       c.customer_reference, c.origin, c.cancellation_reason,
+       ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags,
+       EXISTS (SELECT 1 FROM case_contacts k WHERE k.case_id = c.id) AS has_contacts,
+       (EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id)
+        OR EXISTS (SELECT 1 FROM case_links l WHERE l.linked_case_id = c.id)) AS has_links,
        ARRAY (SELECT ROW (b.blob_id, b.url, s.original_name, s.mime_type, s.size)
               FROM case_blobs b
               LEFT JOIN blobs s ON s.id = b.blob_id AND s.deleted_at IS NULL
@@ -88,11 +93,11 @@ SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
 -- update_case --
 -- The fields UpdateCase edits, as merged by the handler.
 -- params: case_id, title, description, topic_id, customer_id, backend_id, external_order_identifier,
--- params: assigned_organization_unit_id, originating_organization_unit_id, due_date
+-- params: assigned_organization_unit_id, originating_organization_unit_id, due_date, customer_reference
 UPDATE cases
 SET title = $2, description = $3, topic_id = $4, customer_id = $5, backend_id = $6,
     external_order_identifier = $7, assigned_organization_unit_id = $8, originating_organization_unit_id = $9,
-    due_date = $10
+    due_date = $10, customer_reference = $11
 WHERE id = $1
 
 -- staff_state --
@@ -100,9 +105,11 @@ WHERE id = $1
 -- case_viewer), with its row version (xmin: a new one at every update), the status it moves into ($3; null: its own;
 -- new_status_name null when there is none) and the assignee it is given ($4; assignee_type null: no such user).
 SELECT c.id, c.xmin AS version, c.priority, c.status_id, c.assignee_id, c.solution, c.is_archived,
+       c.cancellation_reason, cs.is_closed,
        t.name AS new_status_name, t.is_closed AS new_is_closed, t.action AS new_action,
        u.user_type AS assignee_type, u.first_name AS assignee_first_name, u.last_name AS assignee_last_name
 FROM cases c
+JOIN case_statuses cs ON cs.id = c.status_id
 LEFT JOIN case_statuses t ON t.id = coalesce($3, c.status_id)
 LEFT JOIN users u ON u.id = $4
 WHERE c.id = $1
@@ -113,7 +120,8 @@ WHERE c.id = $1
 -- written only if the case is still the version that was read and the target status still closes (or not) as it
 -- did; the status is share-locked for the move (a concurrent UpdateCaseStatus or DeleteCaseStatus waits). No row:
 -- something changed in between (the handler then reads again under the case's lock).
--- params: case_id, version, status_id, priority, assignee_id, solution, is_closed, actor, lines
+-- params: case_id, version, status_id, priority, assignee_id, solution, is_closed, actor, lines,
+-- params: cancellation_reason
 WITH target AS (
     SELECT s.id FROM case_statuses s WHERE s.id = $3 AND s.is_closed = $7 FOR SHARE
 ), changed AS (
@@ -122,7 +130,7 @@ WITH target AS (
         closing_time = CASE WHEN NOT $7 THEN NULL WHEN c.closing_time IS NULL THEN now() ELSE c.closing_time END,
         assigned_on = CASE WHEN $5::bigint IS NULL THEN NULL
                            WHEN c.assignee_id IS DISTINCT FROM $5 THEN now() ELSE c.assigned_on END,
-        assignee_id = $5,
+        assignee_id = $5, cancellation_reason = $10,
         last_modification_time = now(), last_modified_by = $8
     FROM target
     WHERE c.id = $1 AND c.xmin = $2
@@ -145,9 +153,9 @@ UPDATE cases SET is_archived = true WHERE id = $1
 -- custom field is missing (missing_field_id). Custom field values: $9 field IDs and $10 values as checked by the
 -- handler (defaults included) with $11 the private note recording them; when $9 is null (the request named no
 -- custom fields) the fields' defaults are stored and a required field a customer may edit, without a default,
--- is missing.
+-- is missing. Contacts ($13: a JSON array as domain/contacts.py makes it, distinct) are added with the case.
 -- params: customer_id, topic_id, title, description, order_id, ledger_lines, priority, status_id, field_ids,
--- params: field_values, field_note
+-- params: field_values, field_note, customer_reference, contacts
 WITH topic AS (
     SELECT id FROM case_topics WHERE id = $2 AND NOT is_deleted
 ), foreign_order AS (
@@ -159,8 +167,8 @@ WITH topic AS (
     SELECT id, name FROM fields WHERE $9::bigint[] IS NULL AND required AND default_value IS NULL
 ), new_case AS (
     INSERT INTO cases (customer_id, topic_id, title, description, order_id, priority, status_id,
-                       created_by, last_modified_by, origin, awaiting_assignment)
-    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web', EXISTS (SELECT 1 FROM assignment_rules)
+                       created_by, last_modified_by, origin, awaiting_assignment, customer_reference)
+    SELECT $1, topic.id, $3, $4, $5, $7, $8, $1, $1, 'Web', EXISTS (SELECT 1 FROM assignment_rules), $12
     FROM topic
     WHERE NOT EXISTS (SELECT 1 FROM foreign_order) AND NOT EXISTS (SELECT 1 FROM missing)
     RETURNING id
@@ -178,6 +186,11 @@ WITH topic AS (
 ), note AS (
     INSERT INTO interactions (case_id, type, text, created_by)
     SELECT new_case.id, 1, $11, $1 FROM new_case WHERE $11::text IS NOT NULL
+), contacts AS (
+    INSERT INTO case_contacts (case_id, type, first_name, last_name, email_address, phone_number, created_by)
+    SELECT new_case.id, x.type, x.first_name, x.last_name, x.email_address, x.phone_number, $1
+    FROM new_case, jsonb_to_recordset(coalesce($13::jsonb, '[]')) AS x (type text, first_name text, last_name text,
+                                                                         email_address text, phone_number text)
 )
 SELECT (SELECT id FROM new_case) AS case_id,
        EXISTS (SELECT 1 FROM topic) AS topic_ok,
@@ -189,9 +202,12 @@ SELECT (SELECT id FROM new_case) AS case_id,
 -- One case of the customer $2, with topic, status and blob IDs, and whether customers see any custom field.
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, s.is_closed,
        c.priority, c.title, c.description, c.order_id, c.is_warranty, c.reporting_time, c.closing_time,
-       c.solution, c.assignee_id,
+       c.solution, c.assignee_id, c.customer_reference, c.origin, c.cancellation_reason,
        ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
            AS blob_ids,
+       EXISTS (SELECT 1 FROM case_contacts k WHERE k.case_id = c.id AND NOT k.is_staff_only) AS has_contacts,
+       (EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id)
+        OR EXISTS (SELECT 1 FROM case_links l WHERE l.linked_case_id = c.id)) AS has_links,
        EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & 2 <> 0) AS has_custom_fields
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
@@ -203,14 +219,15 @@ WHERE c.id = $1 AND c.customer_id = $2
 SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
 
 -- customer_update_case --
--- Title, description and topic of a case, as the customer edited them.
-UPDATE cases SET title = $2, description = $3, topic_id = $4 WHERE id = $1
+-- Title, description, topic and reference of a case, as the customer edited them.
+-- params: case_id, title, description, topic_id, customer_reference
+UPDATE cases SET title = $2, description = $3, topic_id = $4, customer_reference = $5 WHERE id = $1
 
 -- customer_list_cases_after --
 -- A page of the customer's cases, newest first, after the keyset bound ($2, $3); $4 title contains.
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
@@ -224,11 +241,39 @@ LIMIT $5
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
 WHERE c.customer_id = $1
+  AND (c.reporting_time, c.id) > ($2, $3)
+  AND ($4::text IS NULL OR c.title ILIKE $4)
+ORDER BY c.reporting_time ASC, c.id ASC
+LIMIT $5
+
+-- customer_list_cases_by_reference_after --
+-- The customer's cases with reference $6 (cases_customer_reference_idx), newest first, after the keyset bound.
+-- params: customer_id, bound_time, bound_id, title, limit, reference
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN case_topics t ON t.id = c.topic_id
+WHERE c.customer_id = $1 AND c.customer_reference = $6
+  AND (c.reporting_time, c.id) < ($2, $3)
+  AND ($4::text IS NULL OR c.title ILIKE $4)
+ORDER BY c.reporting_time DESC, c.id DESC
+LIMIT $5
+
+-- customer_list_cases_by_reference_before --
+-- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: customer_id, bound_time, bound_id, title, limit, reference
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN case_topics t ON t.id = c.topic_id
+WHERE c.customer_id = $1 AND c.customer_reference = $6
   AND (c.reporting_time, c.id) > ($2, $3)
   AND ($4::text IS NULL OR c.title ILIKE $4)
 ORDER BY c.reporting_time ASC, c.id ASC

@@ -26,7 +26,7 @@ SELECT EXISTS (SELECT 1 FROM cases c WHERE c.status_id = $1)
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.is_closed, c.topic_id,
        c.customer_id, c.order_id, c.assignee_id, c.assigned_organization_unit_id, c.originating_organization_unit_id,
        c.backend_id, c.external_order_identifier, c.solution, c.summary, c.is_archived, c.due_date,
-       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
+       c.customer_reference, (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1
@@ -34,8 +34,8 @@ WHERE c.id = $1
 
 -- customer_case --
 -- Case $1 for a change by its customer $2, once locked (lock_case).
-SELECT c.id, c.topic_id, c.title, c.description, c.assignee_id, s.is_closed,
-       (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
+SELECT c.id, c.topic_id, c.title, c.description, c.assignee_id, s.is_closed, c.customer_reference, c.status_id,
+       c.closing_time, c.is_archived, (SELECT count(*) FROM case_blobs b WHERE b.case_id = c.id) AS blob_count
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 WHERE c.id = $1 AND c.customer_id = $2

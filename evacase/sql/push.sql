@@ -16,17 +16,17 @@ SELECT * FROM push_reads($1, $2, $3, $4, $5, $6, $7, $8)
 -- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
 -- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
 -- params: closing_time, last_interaction_time, order_id, actor, backend_ids, types, texts, interactions_time, lines,
--- params: due_date, auto_assign
+-- params: due_date, auto_assign, customer_reference, origin
 WITH new_case AS (
     INSERT INTO cases (backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary,
                        solution, priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id,
                        originating_organization_unit_id, reporting_time, closing_time, last_interaction_time,
                        order_id, summary_last_modification_time, summary_last_modified_by, created_by,
-                       last_modified_by, origin, due_date, awaiting_assignment)
+                       last_modified_by, origin, due_date, awaiting_assignment, customer_reference)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17,
             CASE WHEN $24 THEN now() ELSE $18 END, $19,
             CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NOT NULL THEN $20::bigint END, $20,
-            $20, 'Push', $26, $27 AND $12::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules))
+            $20, $29, $26, $27 AND $12::bigint IS NULL AND EXISTS (SELECT 1 FROM assignment_rules), $28)
     RETURNING id
 ), written AS (
     INSERT INTO interactions (case_id, type, text, backend_id, created_by)
@@ -47,7 +47,7 @@ FROM new_case, (SELECT count(*) FROM written) AS w
 -- params: backend_system_id, backend_id, topic_id, status_id, customer_id, title, description, summary, solution,
 -- params: priority, is_warranty, assignee_id, assigned_on, assigned_organization_unit_id, originating_organization_unit_id, reporting_time,
 -- params: closing_time, last_interaction_time, order_id, actor, case_id, backend_ids, types, texts, time_pushed,
--- params: lines, changed, due_date
+-- params: lines, changed, due_date, customer_reference, origin
 WITH pushed AS (
     SELECT i.backend_id, i.type, i.text, i.n
     FROM unnest($22::text[], $23::integer[], $24::text[]) WITH ORDINALITY AS i (backend_id, type, text, n)
@@ -64,6 +64,8 @@ WITH pushed AS (
         description = $7, summary = $8, solution = $9, priority = $10, is_warranty = $11, assignee_id = $12,
         assigned_on = $13, assigned_organization_unit_id = $14, originating_organization_unit_id = $15,
         reporting_time = coalesce($16, c.reporting_time), closing_time = $17, order_id = $19, due_date = $28,
+        customer_reference = $29, origin = $30,
+        cancellation_reason = CASE WHEN c.status_id = $4 THEN c.cancellation_reason END,
         last_interaction_time = CASE WHEN $25 THEN $18
                                      WHEN EXISTS (SELECT 1 FROM written) THEN now()
                                      ELSE c.last_interaction_time END,
