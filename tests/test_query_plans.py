@@ -140,6 +140,12 @@ LIST_FILTERS = {
     "OriginatingOrganizationUnitID": ("bigint", "1", "2"),
     "OrderID": ("bigint", "1", "201"),
     "ExternalOrderIdentifier": ("text", "'E0'", "'E201'"),
+    "CustomerReference": ("text", "'R0'", "'R1'"),
+    "Origin": ("text", "'Voice'", "'Api'"),
+    "AssignedToMe": ("bigint", "300", "2"),
+    "CreatedByMe": ("bigint", "300", "2"),
+    "Tag": ("text", "'rare'", "'common'"),
+    "Unassigned": (None, "", ""),  # no value: 100 unassigned cases
 }
 RARE = """
 UPDATE cases SET
@@ -152,8 +158,15 @@ UPDATE cases SET
     assigned_organization_unit_id = CASE WHEN id % 200 = 0 THEN 1 ELSE 2 + id % 99 END,
     originating_organization_unit_id = CASE WHEN id % 200 = 0 THEN 1 ELSE 2 + id % 99 END,
     order_id = CASE WHEN id % 200 = 0 THEN 1 ELSE id END,
-    topic_id = CASE WHEN id % 200 = 0 THEN 7 ELSE 1 + id % 6 END;
+    topic_id = CASE WHEN id % 200 = 0 THEN 7 ELSE 1 + id % 6 END,
+    customer_reference = 'R' || CASE WHEN id % 200 = 0 THEN 0 ELSE 1 + id % 3 END,
+    origin = CASE WHEN id % 200 = 0 THEN 'Voice' ELSE 'Api' END,
+    created_by = CASE WHEN id % 200 = 0 THEN 300 ELSE 2 + id % 298 END;
+UPDATE cases SET assignee_id = NULL WHERE id % 200 = 100;
+INSERT INTO case_tags (case_id, tag) SELECT id, 'rare' FROM cases WHERE id % 200 = 0;
+INSERT INTO case_tags (case_id, tag) SELECT id, 'common' FROM cases WHERE id % 2 = 1;
 VACUUM ANALYZE cases;
+VACUUM ANALYZE case_tags;
 """
 
 
@@ -191,13 +204,13 @@ async def test_each_list_cases_filter_reads_one_page_of_its_index(
             for field, (type_name, rare, common) in LIST_FILTERS.items():
                 for forward in (True, False):
                     sql, _ = list_query({field: "x"}, None, forward=forward, limit=PAGE)
-                    await conn.execute(f"PREPARE q (bigint, {type_name}) AS {sql}")
+                    types = "bigint" if type_name is None else f"bigint, {type_name}"
+                    await conn.execute(f"PREPARE q ({types}) AS {sql}")
                     for value in (rare, common):
                         # Forward from the start and from deep in the list; backward from deep in the list.
                         for bound in [BIGINT_MAX, deep] if forward else [deep]:
-                            explained = await conn.fetchval(
-                                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({bound}, {value})"
-                            )
+                            args = str(bound) if type_name is None else f"{bound}, {value}"
+                            explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q ({args})")
                             plan = json.loads(explained)[0]["Plan"]
                             read[(field, value, forward)] = max(read.get((field, value, forward), 0), pages_read(plan))
                     await conn.execute("DEALLOCATE q")
