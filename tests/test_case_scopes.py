@@ -178,3 +178,4 @@ async def test_the_change_feed_follows_the_scopes(api: Api, db: asyncpg.Connecti
         "ListChangedCases", {"Since": "2000-01-01T00:00:00Z"}, employee(61, ["Cases:View"], case_scopes=["assigned"])
     )
     assert [r["ID"] for r in feed["Results"]] == [mine]
+    assert "Contacts" not in feed["Results"][0]

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tests.conftest import DatabaseFactory
 from tests.dbstate import ledger, normalized, snapshot
 from tests.helpers import Api, customer, employee
 
@@ -434,3 +435,28 @@ async def test_links_respect_what_each_reader_may_see(api: Api, db: asyncpg.Conn
     assert err["Code"] == "Case:NotFound"
     alices = await api.ok("CustomerGetCaseByID", {"ID": mine}, customer(ALICE))
     assert [x["CaseID"] for x in alices["LinkedCases"]] == [theirs]  # never the link to Bob's case
+
+
+async def test_the_change_feed_shows_each_reader_the_contacts_a_notifier_needs(
+    api: Api, db: asyncpg.Connection, databases: DatabaseFactory
+) -> None:
+    await api.ok("Ping", {}, AGENT)
+    case_id = await customer_case(api, Contacts=[{"FirstName": "Sam", "EmailAddress": "sam@home.example"}])
+    await api.ok("AddCaseContact", {"CaseID": case_id, "Contact": {"UserID": AGENT_ID}}, AGENT)
+    await databases.settle()  # the feed waits for every transaction on the server (clones too)
+    since = {"Since": "2000-01-01T00:00:00Z"}
+    staff = await api.ok("ListChangedCases", since, AGENT)
+    assert [(c["FullName"], c.get("UserID"), c["IsStaffOnly"]) for c in staff["Results"][0]["Contacts"]] == [
+        ("Sam", None, False),
+        ("Pedro Pascal", AGENT_ID, True),
+    ]
+    mine = await api.ok("ListChangedCases", since, customer(ALICE))
+    assert normalized(mine["Results"][0]["Contacts"]) == [
+        {
+            "ID": "<id>",
+            "Type": "Notification",
+            "FirstName": "Sam",
+            "FullName": "Sam",
+            "EmailAddress": "sam@home.example",
+        }
+    ]

@@ -122,3 +122,14 @@ async def list_contacts(conn: asyncpg.Connection, case_id: int, *, for_customer:
     """The case's contacts in the order they were added (a customer's view: not the staff-only ones)."""
     rows: list[asyncpg.Record] = await conn.fetch(SQL["case_contacts"], case_id, for_customer)
     return rows
+
+
+async def contacts_by_case(
+    conn: asyncpg.Connection, case_ids: list[int], *, for_customer: bool
+) -> dict[int, list[asyncpg.Record]]:
+    """The contacts of several cases (as list_contacts gives each), by case; cases without any are left out."""
+    found: dict[int, list[asyncpg.Record]] = {}
+    if case_ids:
+        for row in await conn.fetch(SQL["contacts_of_cases"], case_ids, for_customer):
+            found.setdefault(row["case_id"], []).append(row)
+    return found

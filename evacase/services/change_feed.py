@@ -17,10 +17,12 @@ from evacase.auth import Scope, UserType
 from evacase.context import Context
 from evacase.db import load_queries
 from evacase.domain.cases import case_viewer
+from evacase.domain.contacts import contacts_by_case
 from evacase.errors import ValidationFailed
 from evacase.messages import MAX_PAGE_SIZE, Message, to_utc
 from evacase.paging import PageRequest
 from evacase.registry import Access, OperationSet
+from evacase.services.wire import CaseContact, contact_views
 
 ops = OperationSet()
 
@@ -41,6 +43,7 @@ class ChangedCase(Message, kw_only=True):
     BackendID: str | None = None
     StatusID: int
     LastModificationTime: str
+    Contacts: list[CaseContact] | None = None  # evacase's own: who a notifier tells (a customer's: theirs only)
 
 
 class ListChangedCasesResponse(Message, kw_only=True):
@@ -81,9 +84,16 @@ async def list_changed_cases(ctx: Context, req: ListChangedCases) -> ListChanged
     if row["next_txid"] is not None:
         position = (row["next_txid"], row["next_id"])
     cursor = PageRequest(OP, scope, True, position, limit, {}, first=False)
+    contacts = await contacts_by_case(ctx.conn, [c[0] for c in row["cases"]], for_customer=is_customer)
     return ListChangedCasesResponse(
         Results=[
-            ChangedCase(ID=case_id, BackendID=backend_id, StatusID=status_id, LastModificationTime=modified)
+            ChangedCase(
+                ID=case_id,
+                BackendID=backend_id,
+                StatusID=status_id,
+                LastModificationTime=modified,
+                Contacts=contact_views(contacts.get(case_id, []), for_customer=is_customer),
+            )
             for case_id, backend_id, status_id, modified in row["cases"]
         ],
         NextPageToken=ctx.page_tokens.encode(cursor, True, position),

@@ -210,7 +210,10 @@ class CaseContact(Message, kw_only=True):
 
 async def case_contacts(conn: asyncpg.Connection, case_id: int, *, for_customer: bool) -> list[CaseContact] | None:
     """A case's contacts as its views show them (a customer's view: not the staff-only ones); None for none."""
-    rows = await list_contacts(conn, case_id, for_customer=for_customer)
+    return contact_views(await list_contacts(conn, case_id, for_customer=for_customer), for_customer=for_customer)
+
+
+def contact_views(rows: list[asyncpg.Record], *, for_customer: bool) -> list[CaseContact] | None:
     return [
         CaseContact(
             ID=r["id"],

@@ -33,3 +33,13 @@ FROM case_contacts k
 LEFT JOIN users u ON u.id = k.user_id
 WHERE k.case_id = $1 AND NOT ($2 AND k.is_staff_only)
 ORDER BY k.id
+
+-- contacts_of_cases --
+-- The contacts of cases $1 as case_contacts gives them, by case (the change feed's pages).
+SELECT k.case_id, k.id, k.type, k.user_id, coalesce(k.first_name, u.first_name) AS first_name,
+       coalesce(k.last_name, u.last_name) AS last_name, coalesce(k.email_address, u.email_address) AS email_address,
+       k.phone_number, k.is_staff_only
+FROM case_contacts k
+LEFT JOIN users u ON u.id = k.user_id
+WHERE k.case_id = ANY ($1::bigint[]) AND NOT ($2 AND k.is_staff_only)
+ORDER BY k.case_id, k.id
