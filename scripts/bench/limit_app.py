@@ -171,7 +171,8 @@ ADD_INTERACTION = """WITH ins AS (
 )
 SELECT id FROM ins"""
 
-# GetCaseByID for employees: the case with every name it shows, its topic chain and related items.
+# GetCaseByID for employees: the case with every name it shows, its topic chain, related items, tags, contacts
+# and links.
 EMPLOYEE_CASE = """SELECT c.*, s.name AS status_name, s.color AS status_color, s.is_closed,
        cu.first_name AS customer_first_name, cu.last_name AS customer_last_name,
        cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
@@ -181,7 +182,11 @@ EMPLOYEE_CASE = """SELECT c.*, s.name AS status_name, s.color AS status_color, s
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
        ARRAY (SELECT t.name FROM topic_ancestry(c.topic_id) x JOIN case_topics t ON t.id = x.id
               ORDER BY x.depth) AS topic_chain,
-       ARRAY (SELECT r.id FROM case_related_items r WHERE r.case_id = c.id ORDER BY r.id) AS related_items
+       ARRAY (SELECT r.id FROM case_related_items r WHERE r.case_id = c.id ORDER BY r.id) AS related_items,
+       ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags,
+       ARRAY (SELECT k.id FROM case_contacts k WHERE k.case_id = c.id ORDER BY k.id) AS contacts,
+       ARRAY (SELECT l.linked_case_id FROM case_links l WHERE l.case_id = c.id
+              UNION ALL SELECT l.case_id FROM case_links l WHERE l.linked_case_id = c.id) AS links
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
@@ -200,7 +205,8 @@ EMPLOYEE_LIST = """SELECT c.id, c.title, c.priority, c.status_id, s.name, s.colo
        c.assigned_organization_unit_id, au.name, c.originating_organization_unit_id, ou.name, c.backend_id,
        c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
        c.last_modification_time, c.created_by, cb.first_name, cb.last_name, c.last_modified_by, mb.first_name,
-       mb.last_name
+       mb.last_name, c.customer_reference, c.origin,
+       ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags
 FROM (SELECT * FROM cases c WHERE NOT c.is_archived AND {where} ORDER BY {order} LIMIT 26) c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
