@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -45,6 +46,8 @@ EVA_REQUEST_HEADERS = [
     "EVA-App-PayloadID",
     "EVA-Service-Name",
     "Idempotency-Key",
+    "X-Request-ID",
+    "traceparent",
 ]
 
 
@@ -58,6 +61,25 @@ def _capped(value: str | None) -> str | None:
 def new_request_id() -> str:
     """32 random hex digits, as EVA's request IDs look (a quarter of uuid4's cost)."""
     return os.urandom(16).hex()
+
+
+_GIVEN_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,64}")
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def request_id_of(headers: dict[str, str]) -> tuple[str, bool]:
+    """The request's ID and whether the client chose it: an incoming `X-Request-ID` (1 to 64 characters of
+    letters, digits and . _ : @ / + = -; anything else is ignored, never logged), else the trace ID of a W3C
+    `traceparent` (so logs join the caller's trace), else a new one."""
+    given = headers.get("x-request-id")
+    if given is not None and _GIVEN_ID.fullmatch(given):
+        return given, True
+    parent = headers.get("traceparent")
+    if parent is not None:
+        match = _TRACEPARENT.fullmatch(parent)
+        if match is not None and match.group(1) != "0" * 32 and not parent.startswith("ff"):
+            return match.group(1), False
+    return new_request_id(), False
 
 
 def _too_large(limit: int, request_id: str) -> Outcome:
@@ -134,7 +156,7 @@ class MessageEndpoint:
         directly instead of through a wrapped `send` (that cost 5-12% of a small read)."""
         if origin is None:
             return [(b"vary", b"Origin")]
-        headers = [(b"access-control-expose-headers", b"EVA-Request-ID")]
+        headers = [(b"access-control-expose-headers", b"EVA-Request-ID, X-Request-ID")]
         if "*" in self.cors_origins:
             headers.append((b"access-control-allow-origin", b"*"))
         elif origin in self.cors_origins:
@@ -150,8 +172,8 @@ class MessageEndpoint:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = new_request_id()
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        request_id, echoed = request_id_of(headers)
         limit = self.large_body_bytes if service in self.LARGE_BODIES else self.max_body_bytes
         body = await self._read_body(headers, receive, request_id, limit)
         if body is None:  # the client went away
@@ -163,6 +185,8 @@ class MessageEndpoint:
             (b"content-type", b"application/json"),
             (b"eva-request-id", request_id.encode()),
         ]
+        if echoed:
+            response_headers.append((b"x-request-id", request_id.encode()))
         if outcome.retry_after is not None:
             response_headers.append((b"retry-after", str(outcome.retry_after).encode()))
         if outcome.replayed:
@@ -220,6 +244,10 @@ def create_app(
         that other methods on it get EVA's 405."""
         raise HTTPException(404)
 
+    async def live(request: Request) -> Response:
+        """Liveness: the process answers (never touches the database; /health is the readiness check)."""
+        return Response(b'{"Status":"OK"}', 200, {"EVA-Request-ID": new_request_id()}, "application/json")
+
     async def health(request: Request) -> Response:
         rt: Runtime = request.app.state.runtime
         headers = {"EVA-Request-ID": new_request_id()}
@@ -251,13 +279,14 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["POST"],
                 allow_headers=EVA_REQUEST_HEADERS,
-                expose_headers=["EVA-Request-ID"],
+                expose_headers=["EVA-Request-ID", "X-Request-ID"],
                 max_age=600,
             )
         )
     routes = [
         Route("/message/{service}", message, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/health/live", live, methods=["GET"]),
         Route("/blob/{guid}", blob_transfer.download, methods=["GET", "HEAD"]),
         Route("/blob/{guid}", blob_transfer.upload, methods=["POST"]),
     ]

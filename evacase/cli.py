@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import os
 import secrets
 import signal
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import structlog
 
-from evacase.auth import UserType, mint_token, parse_functionality
+from evacase.auth import CASE_SCOPES, UserType, mint_token, parse_functionality
 from evacase.config import ConfigError, Settings
 from evacase.logs import configure_logging
 from evacase.migrate import DatabaseUnusable, migrate_dsn, wait_for_database
@@ -296,6 +297,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         last_name=last,
         email=args.email,
         organization_units=args.organization_unit or None,
+        case_scopes=args.case_scope,
         custom_id=args.custom_id,
         backend_id=args.backend_id,
         expires_in=args.expires_in,
@@ -307,37 +309,65 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+class DefaultsShown(argparse.HelpFormatter):
+    """Help that names each option's default, where it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("evacase")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evacase", description="Case management that speaks EVA's case API.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"evacase {package_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
 
-    serve = sub.add_parser("serve", help="run the service (embedded PostgreSQL when DATABASE_URL is unset)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=DefaultsShown)
+
+    serve = command("serve", "run the service (embedded PostgreSQL when DATABASE_URL is unset)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve.add_argument(
         "--no-worker", action="store_true", help="leave out the event-export delivery worker (run `evacase worker`)"
     )
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser(
-        "worker", help="run the background work alone: event deliveries and the periodic jobs (DATABASE_URL)"
-    )
+    worker = command("worker", "run the background work alone: event deliveries and the periodic jobs (DATABASE_URL)")
     worker.set_defaults(func=cmd_worker)
 
-    token = sub.add_parser("token", help="print a signed token for local use")
-    token.add_argument("--user-id", type=int, required=True)
-    token.add_argument("--user-type", choices=sorted(USER_TYPES), required=True)
+    token = command("token", "print a signed token for local use (EVACASE_JWT_SECRET or the one under EVACASE_HOME)")
+    token.add_argument("--user-id", type=int, required=True, help="the token's `sub`")
+    token.add_argument("--user-type", choices=sorted(USER_TYPES), required=True, help="EVA's user type")
     token.add_argument("--functionality", action="append", default=[], help="e.g. Cases:View (repeatable)")
     token.add_argument("--name", help='"First Last"')
-    token.add_argument("--email")
-    token.add_argument("--organization-unit", type=int, action="append", default=[])
-    token.add_argument("--custom-id")
-    token.add_argument("--backend-id")
-    token.add_argument("--expires-in", type=int, default=86400, help="seconds (default one day)")
+    token.add_argument("--email", help="the `email` claim")
+    token.add_argument(
+        "--organization-unit", type=int, action="append", default=[], help="an organization unit ID (repeatable)"
+    )
+    token.add_argument(
+        "--case-scope",
+        choices=CASE_SCOPES,
+        action="append",
+        default=None,
+        help="limit an employee to cases assigned to them, unassigned or created by them (repeatable)",
+    )
+    token.add_argument("--custom-id", help="the `custom_id` claim")
+    token.add_argument("--backend-id", help="the `backend_id` claim")
+    token.add_argument("--expires-in", type=int, default=86400, help="seconds")
     token.set_defaults(func=cmd_token)
 
-    sett = sub.add_parser("settings", help="show (and with --set, change) the settings kept in the database")
+    sett = command("settings", "show (and with --set, change) the settings kept in the database")
     sett.add_argument(
         "--set",
         action="append",
@@ -346,22 +376,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sett.set_defaults(func=cmd_settings)
 
-    user = sub.add_parser("user", help="create or update a user record (given fields replace, others stay)")
-    user.add_argument("user_id", type=int)
+    user = command("user", "create or update a user record (given fields replace, others stay)")
+    user.add_argument("user_id", type=int, help="the user's ID (a token's `sub`)")
     user.add_argument("--user-type", choices=sorted(USER_TYPES), help="default for a new user: employee")
     user.add_argument("--name", help='"First Last"')
-    user.add_argument("--email")
-    user.add_argument("--custom-id")
-    user.add_argument("--backend-id")
+    user.add_argument("--email", help="the user's e-mail address")
+    user.add_argument("--custom-id", help="how other systems know the user (PushCase assignees)")
+    user.add_argument("--backend-id", help="the user's BackendID")
     user.set_defaults(func=cmd_user)
 
-    mig = sub.add_parser("migrate", help="apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
+    mig = command("migrate", "apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
     mig.set_defaults(func=cmd_migrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `evacase`: what it can do
+        parser.print_help()
+        return 0
     return int(args.func(args))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import os
 import signal
@@ -73,6 +74,31 @@ def test_token_without_any_secret_explains_what_to_do(tmp_path: Path) -> None:
     env["EVACASE_HOME"] = str(tmp_path)
     result = evacase("token", "--user-id", "1", "--user-type", "customer", env=env)
     assert result.returncode == 2 and "EVACASE_JWT_SECRET" in result.stderr
+
+
+def test_version_help_and_a_scoped_token(tmp_path: Path) -> None:
+    env = dict(os.environ, EVACASE_JWT_SECRET=SECRET, EVACASE_HOME=str(tmp_path))
+    version = evacase("--version", env=env)
+    assert (version.returncode, version.stdout) == (0, f"evacase {importlib.metadata.version('evacase')}\n")
+    bare = evacase(env=env)
+    assert bare.returncode == 0 and bare.stdout.startswith("usage: evacase")
+    assert all(name in bare.stdout for name in ("serve", "worker", "token", "settings", "user", "migrate"))
+    serve_help = evacase("serve", "--help", env=env)
+    assert "the port to listen on (default: 8000)" in " ".join(serve_help.stdout.split())
+    scoped = evacase(
+        "token",
+        "--user-id",
+        "9",
+        "--user-type",
+        "employee",
+        "--case-scope",
+        "assigned",
+        "--case-scope",
+        "created",
+        env=env,
+    )
+    claims = jwt.decode(scoped.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["case_scopes"] == ["assigned", "created"]
 
 
 def _free_port() -> int:

@@ -302,7 +302,7 @@ async def test_cors_preflight_allows_the_configured_origin_and_eva_headers(db_ds
             json={},
             headers={"Origin": "https://shop.example", "Authorization": customer(1)},
         )
-        assert r.headers["access-control-expose-headers"] == "EVA-Request-ID"
+        assert r.headers["access-control-expose-headers"] == "EVA-Request-ID, X-Request-ID"
         denied = await client.options(
             "/message/Ping",
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
@@ -364,7 +364,7 @@ async def test_a_body_sent_in_chunks_is_read_whole_and_limited_without_a_length(
             ("https://shop.example",),
             "https://shop.example",
             {
-                "access-control-expose-headers": "EVA-Request-ID",
+                "access-control-expose-headers": "EVA-Request-ID, X-Request-ID",
                 "access-control-allow-origin": "https://shop.example",
                 "vary": "Origin",
             },
@@ -372,13 +372,13 @@ async def test_a_body_sent_in_chunks_is_read_whole_and_limited_without_a_length(
         (
             ("https://shop.example",),
             "https://evil.example",
-            {"access-control-expose-headers": "EVA-Request-ID", "vary": "Origin"},
+            {"access-control-expose-headers": "EVA-Request-ID, X-Request-ID", "vary": "Origin"},
         ),
         (
             ("*",),
             "https://any.example",
             {
-                "access-control-expose-headers": "EVA-Request-ID",
+                "access-control-expose-headers": "EVA-Request-ID, X-Request-ID",
                 "access-control-allow-origin": "*",
                 "vary": "Origin",
             },
@@ -400,3 +400,27 @@ async def test_answers_carry_the_cors_headers_starlette_would_add(
     assert message.status_code == 200
     assert {k: v for k, v in message.headers.items() if k in cors} == expected
     assert {k: v for k, v in health.headers.items() if k in cors} == expected
+
+
+async def test_an_incoming_request_id_or_trace_is_honoured_and_a_bad_one_ignored(api: Api) -> None:
+    tok = customer(5)
+    given = await api.call("Ping", {}, tok, X_Request_ID="shop-7f3a:checkout")
+    assert (given.headers["EVA-Request-ID"], given.headers["X-Request-ID"]) == ("shop-7f3a:checkout",) * 2
+    failed = await api.call("GetCaseByID", {"ID": 1}, tok, X_Request_ID="shop-7f3a:checkout")
+    assert failed.json()["Error"]["RequestID"] == "shop-7f3a:checkout"
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    traced = await api.call("Ping", {}, tok, traceparent=trace)
+    assert traced.headers["EVA-Request-ID"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert "X-Request-ID" not in traced.headers
+    for bad in ("x" * 65, "two words", "a;b", "<script>"):
+        r = await api.call("Ping", {}, tok, X_Request_ID=bad)
+        assert len(r.headers["EVA-Request-ID"]) == 32 and "X-Request-ID" not in r.headers, bad
+    for bad_trace in ("00-" + "0" * 32 + "-00f067aa0ba902b7-01", "zz-nonsense", trace.upper()):
+        r = await api.call("Ping", {}, tok, traceparent=bad_trace)
+        assert r.headers["EVA-Request-ID"] != "4bf92f3577b34da6a3ce929d0e0e4736", bad_trace
+
+
+async def test_liveness_answers_without_the_database(db_dsn: str) -> None:
+    async with serving(make_settings(db_dsn)) as api:
+        r = await api.client.get("/health/live")
+        assert (r.status_code, r.json()) == (200, {"Status": "OK"})

@@ -55,3 +55,8 @@ async def record_user(conn: asyncpg.Connection, caller: Caller) -> int:
         )
     )
     return await effective_customer_id(conn, caller)
+
+
+async def current_user(conn: asyncpg.Connection, user_id: int) -> asyncpg.Record | None:
+    """What evacase holds of user `user_id` (GetCurrentUser): the users row and a pushed customer's phone."""
+    return await conn.fetchrow(SQL["current_user"], user_id)

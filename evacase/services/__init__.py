@@ -17,6 +17,7 @@ from evacase.services import (
     case_view,
     cases,
     change_feed,
+    current_user,
     custom_field_options,
     custom_fields,
     customer_blobs,
@@ -38,6 +39,7 @@ from evacase.services import (
 
 MODULES = (
     ping,
+    current_user,
     topics,
     customer_cases,
     customer_interactions,

@@ -45,3 +45,11 @@ RETURNING id, user_type, first_name, last_name, email_address, custom_id, backen
 -- get_user --
 -- A user evacase knows (callers are recorded just in time, pushed customers when pushed).
 SELECT id, user_type, first_name, last_name, email_address FROM users WHERE id = $1
+
+-- current_user --
+-- User $1 as GetCurrentUser shows it, with the phone number a push gave a customer.
+SELECT u.id, u.user_type, u.first_name, u.last_name, u.email_address, u.custom_id, u.backend_id, u.email_verified,
+       u.creation_time, nullif(p.phone_number, '') AS phone_number
+FROM users u
+LEFT JOIN customer_profiles p ON p.user_id = u.id
+WHERE u.id = $1
