@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Mapping
 
+import msgspec
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,6 +28,7 @@ from evacase.jobs.exports import DeliveryWorker
 from evacase.jobs.periodic import run_periodically
 from evacase.jobs.purges import jobs_for
 from evacase.logs import configure_logging, log_request
+from evacase.openapi import openapi_document, package_version
 from evacase.runtime import Runtime, running
 from evacase.server import DRAINING
 from evacase.services import build_registry
@@ -244,6 +246,14 @@ def create_app(
         that other methods on it get EVA's 405."""
         raise HTTPException(404)
 
+    described: list[bytes] = []  # the OpenAPI document, made on first request
+
+    async def openapi(request: Request) -> Response:
+        rt: Runtime = request.app.state.runtime
+        if not described:
+            described.append(msgspec.json.encode(openapi_document(rt.registry, package_version())))
+        return Response(described[0], 200, {"EVA-Request-ID": new_request_id()}, "application/json")
+
     async def live(request: Request) -> Response:
         """Liveness: the process answers (never touches the database; /health is the readiness check)."""
         return Response(b'{"Status":"OK"}', 200, {"EVA-Request-ID": new_request_id()}, "application/json")
@@ -287,6 +297,7 @@ def create_app(
         Route("/message/{service}", message, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/health/live", live, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
         Route("/blob/{guid}", blob_transfer.download, methods=["GET", "HEAD"]),
         Route("/blob/{guid}", blob_transfer.upload, methods=["POST"]),
     ]

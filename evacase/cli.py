@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import os
 import secrets
 import signal
 import sys
 from collections.abc import Iterator
 
+import msgspec
 import structlog
 
 from evacase.auth import CASE_SCOPES, UserType, mint_token, parse_functionality
 from evacase.config import ConfigError, Settings
 from evacase.logs import configure_logging
 from evacase.migrate import DatabaseUnusable, migrate_dsn, wait_for_database
+from evacase.openapi import openapi_document, package_version
+from evacase.services import build_registry
 
 log = structlog.get_logger("evacase")
 
@@ -309,6 +311,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    document = openapi_document(build_registry(), package_version())
+    print(msgspec.json.format(msgspec.json.encode(document)).decode())  # noqa: T201 - the command's output
+    return 0
+
+
 class DefaultsShown(argparse.HelpFormatter):
     """Help that names each option's default, where it has one worth saying."""
 
@@ -317,13 +325,6 @@ class DefaultsShown(argparse.HelpFormatter):
         if action.default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text:
             text += " (default: %(default)s)"
         return text
-
-
-def package_version() -> str:
-    try:
-        return importlib.metadata.version("evacase")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -384,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--custom-id", help="how other systems know the user (PushCase assignees)")
     user.add_argument("--backend-id", help="the user's BackendID")
     user.set_defaults(func=cmd_user)
+
+    described = command("openapi", "print the OpenAPI 3.1 document of every service (as GET /openapi.json serves it)")
+    described.set_defaults(func=cmd_openapi)
 
     mig = command("migrate", "apply the schema to DATABASE_URL (or the embedded PostgreSQL)")
     mig.set_defaults(func=cmd_migrate)
