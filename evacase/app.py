@@ -20,20 +20,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from evacase import blob_transfer
+from evacase import blob_transfer, metrics
 from evacase.config import Settings
 from evacase.dispatch import Incoming, Outcome, dispatch
+from evacase.domain.events import outbox_lag
 from evacase.errors import EvaError, MethodNotAllowed, NotFound, RequestTooLarge
 from evacase.jobs.exports import DeliveryWorker
 from evacase.jobs.periodic import run_periodically
 from evacase.jobs.purges import jobs_for
 from evacase.logs import configure_logging, log_request
+from evacase.migrate import schema_version
 from evacase.openapi import openapi_document, package_version
 from evacase.runtime import Runtime, running
 from evacase.server import DRAINING
 from evacase.services import build_registry
 
 log = structlog.get_logger("evacase")
+EXPECTED_SCHEMA = schema_version()
 
 EVA_REQUEST_HEADERS = [
     "Authorization",
@@ -119,6 +122,8 @@ async def answer(
         )
         outcome = await dispatch(rt, incoming)
     caller = outcome.caller
+    elapsed = time.perf_counter() - started
+    metrics.observe_request(outcome.service or "unknown", outcome.status, elapsed, outcome.error_code)
     log_request(
         {
             "service": outcome.service or service[:MAX_LOGGED],
@@ -126,7 +131,7 @@ async def answer(
             "user_type": caller.user_type if caller else None,
             "status": outcome.status,
             "error_code": outcome.error_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round(elapsed * 1000, 2),
             "request_id": request_id,
             "user_agent": _capped(headers.get("eva-user-agent")),
         }
@@ -254,6 +259,18 @@ def create_app(
             described.append(msgspec.json.encode(openapi_document(rt.registry, package_version())))
         return Response(described[0], 200, {"EVA-Request-ID": new_request_id()}, "application/json")
 
+    async def metrics_page(request: Request) -> Response:
+        """Prometheus' text format; the pool and the outbox's lag as they are now."""
+        rt: Runtime = request.app.state.runtime
+        waiting = getattr(rt.gate, "_waiters", None)
+        metrics.observe_pool(rt.pool.get_size(), rt.pool.get_idle_size(), len(waiting) if waiting else 0)
+        try:
+            async with rt.pool.acquire(timeout=2) as conn:
+                metrics.OUTBOX_LAG.set(await outbox_lag(conn))
+        except Exception as exc:  # the database is down: the other figures still count
+            log.warning("metrics_outbox_lag_failed", error=type(exc).__name__)
+        return Response(metrics.render(), 200, {"EVA-Request-ID": new_request_id()}, metrics.CONTENT_TYPE)
+
     async def live(request: Request) -> Response:
         """Liveness: the process answers (never touches the database; /health is the readiness check)."""
         return Response(b'{"Status":"OK"}', 200, {"EVA-Request-ID": new_request_id()}, "application/json")
@@ -265,11 +282,14 @@ def create_app(
             return Response(b'{"Status":"ShuttingDown"}', 503, headers, "application/json")
         try:
             async with rt.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
+                version = await conn.fetchval("SELECT max(version) FROM schema_version", timeout=2)
         except Exception as exc:  # any failure to reach the database means "not healthy"
             log.warning("health_check_failed", error=type(exc).__name__, detail=str(exc)[:200])
             headers["Retry-After"] = "1"
             return Response(b'{"Status":"DatabaseUnavailable"}', 503, headers, "application/json")
+        if version != EXPECTED_SCHEMA:  # another instance's migration, not this code's schema
+            log.warning("health_check_failed", error="SchemaMismatch", detail=f"{version} != {EXPECTED_SCHEMA}")
+            return Response(b'{"Status":"SchemaMismatch"}', 503, headers, "application/json")
         return Response(b'{"Status":"OK"}', 200, headers, "application/json")
 
     # MessageEndpoint outermost (it adds the CORS headers of its own answers); CORSMiddleware behind it answers
@@ -298,6 +318,7 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/health/live", live, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/blob/{guid}", blob_transfer.download, methods=["GET", "HEAD"]),
         Route("/blob/{guid}", blob_transfer.upload, methods=["POST"]),
     ]

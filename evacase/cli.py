@@ -10,6 +10,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 import structlog
@@ -125,6 +126,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if args.workers > 1:  # uvicorn's supervisor (no drain period: each worker stops on its signal)
                 from uvicorn.supervisors import Multiprocess
 
+                _metrics_directory(settings)
+
                 Multiprocess(config, sockets=[config.bind_socket()]).run()
             else:
                 server = DrainingServer(config, drain_delay=settings.drain_seconds)
@@ -132,6 +135,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 if not server.started:
                     return _fatal(f"could not start serving on {args.host}:{args.port} (see the log above)")
     return 0
+
+
+def _metrics_directory(settings: Settings) -> None:
+    """Where several workers keep their Prometheus figures (so /metrics adds them up): PROMETHEUS_MULTIPROC_DIR
+    if set, else `$EVACASE_HOME/metrics`, emptied of a previous run's files (set before the workers start)."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.home / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _fatal(message: str) -> int:

@@ -181,6 +181,13 @@ def _other_paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "Alive.", **json_status}},
             }
         },
+        "/metrics": {
+            "get": {
+                "operationId": "Metrics",
+                "summary": "Prometheus metrics (text format): requests, latency, database faults, pool, outbox, jobs.",
+                "responses": {"200": {"description": "The figures."}},
+            }
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "OpenAPI",

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -420,7 +421,16 @@ async def test_an_incoming_request_id_or_trace_is_honoured_and_a_bad_one_ignored
         assert r.headers["EVA-Request-ID"] != "4bf92f3577b34da6a3ce929d0e0e4736", bad_trace
 
 
-async def test_liveness_answers_without_the_database(db_dsn: str) -> None:
+async def test_readiness_needs_this_codes_schema_and_liveness_needs_nothing(db_dsn: str) -> None:
     async with serving(make_settings(db_dsn)) as api:
-        r = await api.client.get("/health/live")
-        assert (r.status_code, r.json()) == (200, {"Status": "OK"})
+        conn = await asyncpg.connect(db_dsn)
+        try:
+            await conn.execute("UPDATE schema_version SET version = version + 1")  # a newer instance migrated
+            ready = await api.client.get("/health")
+            assert (ready.status_code, ready.json()) == (503, {"Status": "SchemaMismatch"})
+            live = await api.client.get("/health/live")
+            assert (live.status_code, live.json()) == (200, {"Status": "OK"})
+            await conn.execute("UPDATE schema_version SET version = version - 1")
+            assert (await api.client.get("/health")).status_code == 200
+        finally:
+            await conn.close()

@@ -26,3 +26,9 @@ async def disable_event_exports(conn: asyncpg.Connection) -> None:
     """Record the case events of the connection's current transaction without exporting them (the change feed
     still lists them)."""
     await conn.execute(SQL["disable_event_exports"])
+
+
+async def outbox_lag(conn: asyncpg.Connection) -> float:
+    """Seconds since the oldest event still waiting for a delivery was recorded; 0 when none waits."""
+    lag: float = await conn.fetchval(SQL["outbox_lag"])
+    return lag

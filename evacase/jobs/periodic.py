@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from evacase import metrics
+
 log = structlog.get_logger("evacase.jobs")
 
 # One batch: (connection in a transaction) -> how many rows it handled; a short batch means the job is done.
@@ -51,7 +53,9 @@ async def run_periodically(pool: asyncpg.Pool, jobs: list[PeriodicJob]) -> None:
                 handled = await run_once(pool, job)
             except Exception as exc:  # the database may be down: the next run tries again
                 log.warning("job_failed", job=job.name, error=type(exc).__name__, detail=str(exc)[:200])
+                metrics.JOB_RUNS.labels(job.name, "failed").inc()
                 continue
+            metrics.JOB_RUNS.labels(job.name, "ran" if handled else "idle").inc()
             if handled:
                 log.info("job_ran", job=job.name, handled=handled)
 

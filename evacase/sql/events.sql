@@ -54,3 +54,10 @@ SELECT (SELECT txid FROM last) AS next_txid, (SELECT id FROM last) AS next_id,
            WHERE seen.first_n < (SELECT n FROM cut)
            ORDER BY seen.first_n
        ) AS cases
+
+-- outbox_lag --
+-- Seconds since the oldest event still waiting for a delivery was recorded (0: none waiting), for /metrics.
+SELECT coalesce(extract(epoch FROM now() - min(e.created_at)), 0)::float8
+FROM event_deliveries d
+JOIN case_events e ON e.id = d.event_id
+WHERE d.delivered_at IS NULL
