@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +95,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fatal(str(exc))
     configure_logging(settings.log_format)
+    try:  # the port first: a busy one is one line, before any database starts
+        bound = _bind(args.host, args.port)
+    except OSError as exc:
+        return _fatal(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
     secret = _ensure_secret(settings, create=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; this handler turns it into SystemExit so the
     # `finally` below still stops the embedded PostgreSQL.
@@ -121,20 +126,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_keep_alive=settings.keep_alive_timeout,
             timeout_graceful_shutdown=settings.shutdown_timeout,
         )
-        log.info("serving", host=args.host, port=args.port, workers=args.workers)
+
+        def serving() -> None:  # once the port is bound, never before
+            log.info("serving", host=args.host, port=args.port, workers=args.workers)
+
         with contextlib.suppress(KeyboardInterrupt):
             if args.workers > 1:  # uvicorn's supervisor (no drain period: each worker stops on its signal)
                 from uvicorn.supervisors import Multiprocess
 
                 _metrics_directory(settings)
-
-                Multiprocess(config, sockets=[config.bind_socket()]).run()
+                serving()
+                Multiprocess(config, sockets=[bound]).run()
             else:
-                server = DrainingServer(config, drain_delay=settings.drain_seconds)
-                server.run()
+                server = DrainingServer(config, drain_delay=settings.drain_seconds, on_started=serving)
+                server.run(sockets=[bound])
                 if not server.started:
                     return _fatal(f"could not start serving on {args.host}:{args.port} (see the log above)")
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket uvicorn serves on (its workers inherit it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def _metrics_directory(settings: Settings) -> None:

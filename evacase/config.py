@@ -78,6 +78,15 @@ class Settings:
             value = e.get(name, "").strip()
             return value or None
 
+        def one_of(name: str, choices: tuple[str, ...]) -> str:
+            """The setting, one of `choices` (the first is the default)."""
+            raw = opt(name)
+            if raw is None:
+                return choices[0]
+            if raw.lower() not in choices:
+                raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+            return raw.lower()
+
         def num(name: str, default: T, kind: Callable[[str], T]) -> T:
             raw = opt(name)
             if raw is None:
@@ -111,7 +120,7 @@ class Settings:
             jwt_issuer=opt("EVACASE_JWT_ISSUER"),
             jwt_audience=opt("EVACASE_JWT_AUDIENCE"),
             cors_origins=origins,
-            log_format=opt("EVACASE_LOG_FORMAT") or "json",
+            log_format=one_of("EVACASE_LOG_FORMAT", ("json", "console")),
             max_body_bytes=num("EVACASE_MAX_BODY_BYTES", MAX_BODY_BYTES, int),
             pool_min_size=num("EVACASE_POOL_MIN_SIZE", 2, int),
             pool_max_size=num("EVACASE_POOL_MAX_SIZE", 10, int),

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import FrameType
@@ -172,10 +174,19 @@ class DrainingServer(uvicorn.Server):
     seconds while still serving, so load balancers take the instance out; then uvicorn's graceful shutdown
     (no new connections, in-flight requests finish within its timeout)."""
 
-    def __init__(self, config: uvicorn.Config, drain_delay: float = 0.0) -> None:
+    def __init__(
+        self, config: uvicorn.Config, drain_delay: float = 0.0, on_started: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(config)
         self.drain_delay = drain_delay
+        self.on_started = on_started
         self._exit_at: float | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up (the app's lifespan, then binding the port); `on_started` once it is bound."""
+        await super().startup(sockets)
+        if self.started and not self.should_exit and self.on_started is not None:
+            self.on_started()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._exit_at is None and self.drain_delay > 0:

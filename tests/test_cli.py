@@ -170,6 +170,7 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_
     finally:
         err = _stop(proc)
     assert "Generated a JWT signing secret" in err and '"event":"request"' in err
+    assert err.index('"event":"schema_created"') < err.index('"event":"serving"')  # logged once bound
     pgdata = tmp_path / "home" / "pgdata"
     assert not _postgres_running(pgdata)
 
@@ -339,11 +340,26 @@ def test_serve_with_an_unusable_configuration_exits_with_one_line(pg_admin_dsn: 
             "evacase: EVACASE_DB_TIMEOUT must be a number, got 'soon'\n",
         ),
     ]
+    cases.append(
+        (
+            dict(base, DATABASE_URL=pg_admin_dsn, EVACASE_LOG_FORMAT="yaml"),
+            "evacase: EVACASE_LOG_FORMAT must be one of json, console, got 'yaml'\n",
+        )
+    )
     for env, expected in cases:
         result = evacase("serve", "--port", str(_free_port()), env=env)
         assert result.returncode == 1
         assert result.stderr.startswith(expected), result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    with socket.socket() as busy:  # a port in use: one line, before any database is touched
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = evacase("serve", "--port", str(port), env=dict(base, DATABASE_URL=missing))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"evacase: cannot serve on 127.0.0.1:{port}: Address already in use\n",
+    )
 
 
 def test_serve_drains_on_sigterm_health_first_then_exits(tmp_path: Path, db_dsn: str) -> None:
