@@ -13,11 +13,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import structlog
 
 from evacase.auth import CASE_SCOPES, UserType, mint_token, parse_functionality
 from evacase.config import ConfigError, Settings
+from evacase.db import fetch_secret, read_secret
 from evacase.logs import configure_logging
 from evacase.migrate import DatabaseUnusable, migrate_dsn, wait_for_database
 from evacase.openapi import openapi_document, package_version
@@ -33,12 +35,33 @@ USER_TYPES = {
 }
 
 
+DEVELOPMENT_SECRET = "jwt_development_secret"  # app_secrets: the generated HS256 secret of a shared database
+
+
+async def _shared_secret(dsn: str, create: bool) -> str | None:
+    """The generated HS256 secret kept in the database itself, so every instance serving it agrees (made by
+    whichever instance asks first); None when none was made and `create` is false."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if create:
+            value: bytes | None = await fetch_secret(conn, DEVELOPMENT_SECRET, secrets.token_urlsafe(48).encode())
+        else:
+            value = await read_secret(conn, DEVELOPMENT_SECRET)
+    finally:
+        await conn.close()
+    return value.decode() if value is not None else None
+
+
 def _ensure_secret(settings: Settings, create: bool) -> str | None:
-    """The HS256 secret: EVACASE_JWT_SECRET, else the one kept under $EVACASE_HOME (generated once by serve)."""
+    """The HS256 secret: EVACASE_JWT_SECRET; else, for a database of one's own (DATABASE_URL), the one kept in it
+    (instances sharing a database must agree); else, for the embedded one, the one kept under $EVACASE_HOME
+    (generated once by serve)."""
     if settings.jwt_secret:
         return settings.jwt_secret
     if settings.jwt_public_key:
         return None
+    if settings.database_url:
+        return asyncio.run(_shared_secret(settings.database_url, create))
     path = settings.secret_file
     if path.exists():
         return path.read_text().strip()
@@ -99,7 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         bound = _bind(args.host, args.port)
     except OSError as exc:
         return _fatal(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
-    secret = _ensure_secret(settings, create=True)
+    secret = _ensure_secret(settings, create=True) if not settings.database_url else None
     # uvicorn re-raises SIGTERM after its graceful shutdown; this handler turns it into SystemExit so the
     # `finally` below still stops the embedded PostgreSQL.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -108,6 +131,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             asyncio.run(_prepare_database(dsn))
         except DatabaseUnusable as exc:
             return _fatal(str(exc))
+        if settings.database_url and not (settings.jwt_secret or settings.jwt_public_key):
+            secret = _ensure_secret(settings, create=True)
+            log.warning(
+                "development_signing_secret",
+                detail="no EVACASE_JWT_SECRET or EVACASE_JWT_PUBLIC_KEY: tokens are signed with a secret kept in "
+                "the database (every instance on it agrees; `evacase token` mints them). Configure your own.",
+            )
         os.environ["DATABASE_URL"] = dsn
         if args.no_worker:
             os.environ["EVACASE_WORKER"] = "false"
@@ -315,7 +345,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not secret:
         sys.stderr.write(
             "No signing secret: set EVACASE_JWT_SECRET, or run `evacase serve` once to generate one "
-            f"in {settings.secret_file}. Tokens for RS256/ES256 set-ups are minted by your identity provider.\n"
+            f"(in {settings.secret_file}, or in the database at DATABASE_URL). Tokens for RS256/ES256 set-ups are "
+            "minted by your identity provider.\n"
         )
         return 2
     for f in args.functionality:

@@ -247,6 +247,12 @@ async def fetch_secret(conn: asyncpg.Connection, name: str, fresh: bytes) -> byt
     return bytes(value)
 
 
+async def read_secret(conn: asyncpg.Connection, name: str) -> bytes | None:
+    """The shared secret `name`, if an instance made it."""
+    value: Any = await conn.fetchval("SELECT value FROM app_secrets WHERE name = $1", name)
+    return bytes(value) if value is not None else None
+
+
 def contains_pattern(text: str | None) -> str | None:
     """A case-insensitive `contains` LIKE pattern for user text (its own % and _ match literally)."""
     if text is None:

@@ -197,6 +197,25 @@ def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_
     assert not _postgres_running(pgdata)
 
 
+def test_instances_sharing_a_database_agree_on_the_generated_secret(db_dsn: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_")}
+    env.update(DATABASE_URL=db_dsn, EVACASE_WORKER="false")
+    ports = [_free_port(), _free_port()]
+    procs = []
+    for n, port in enumerate(ports):  # two hosts: each its own home, one database
+        procs.append(_serve(dict(env, EVACASE_HOME=str(tmp_path / f"host{n}")), port))
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+            _wait_healthy(port, proc)
+        tok = evacase("token", "--user-id", "8", "--user-type", "customer", env=env).stdout.strip()
+        for port in ports:
+            assert _post(port, "Ping", {}, tok) == {}
+    finally:
+        errors = [_stop(proc) for proc in procs]
+    assert all('"event":"development_signing_secret"' in err for err in errors)
+    assert not list(tmp_path.glob("host*/jwt_secret*"))  # nothing per host
+
+
 def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
     env = dict(os.environ, DATABASE_URL=db_dsn)
     first = evacase("migrate", env=env)
@@ -446,8 +465,11 @@ async def test_worker_delivers_events_and_runs_the_scheduler(db_dsn: str, db: as
             EVACASE_JOBS_INTERVAL_SECONDS="0.2",
         )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "evacase.cli", "worker", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            sys.executable, "-m", "evacase.cli", "worker", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+        assert proc.stderr is not None
+        # Its log read as it comes: a full pipe would stall the worker mid-line.
+        reading = asyncio.ensure_future(proc.stderr.read())
         try:
             case_id = await db.fetchval(
                 "INSERT INTO cases (topic_id, status_id, title) VALUES (1, 1, 'A') RETURNING id"
@@ -459,14 +481,15 @@ async def test_worker_delivers_events_and_runs_the_scheduler(db_dsn: str, db: as
                 "INSERT INTO case_statuses (id, name, auto_close_after_hours) VALUES (9, 'Resolved', 0.0001)"
             )
             await db.execute("UPDATE cases SET status_id = 9 WHERE id = $1", case_id)
-            for _ in range(150):
+            for _ in range(300):
                 if await db.fetchval("SELECT status_id FROM cases WHERE id = $1", case_id) == 3:
                     break
                 await asyncio.sleep(0.1)
             assert await db.fetchval("SELECT status_id FROM cases WHERE id = $1", case_id) == 3
         finally:
             proc.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(proc.communicate(), 30)
+            await asyncio.wait_for(proc.wait(), 30)
+            err = await asyncio.wait_for(reading, 30)
         assert proc.returncode == 0, err
         lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
         deliveries = [line for line in lines if line.get("event") == "event_delivery"]
