@@ -19,7 +19,7 @@ import structlog
 
 from evacase.auth import CASE_SCOPES, UserType, mint_token, parse_functionality
 from evacase.config import ConfigError, Settings
-from evacase.db import fetch_secret, read_secret
+from evacase.db import connect_options, fetch_secret, read_secret
 from evacase.logs import configure_logging
 from evacase.migrate import DatabaseUnusable, migrate_dsn, wait_for_database
 from evacase.openapi import openapi_document, package_version
@@ -41,7 +41,7 @@ DEVELOPMENT_SECRET = "jwt_development_secret"  # app_secrets: the generated HS25
 async def _shared_secret(dsn: str, create: bool) -> str | None:
     """The generated HS256 secret kept in the database itself, so every instance serving it agrees (made by
     whichever instance asks first); None when none was made and `create` is false."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, **connect_options())
     try:
         if create:
             value: bytes | None = await fetch_secret(conn, DEVELOPMENT_SECRET, secrets.token_urlsafe(48).encode())
@@ -260,7 +260,7 @@ async def _settings(dsn: str, changes: list[tuple[str, bool | int]]) -> dict[str
     from evacase.domain.settings import read_settings, write_setting
 
     await migrate_dsn(dsn)
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, **connect_options())
     try:
         async with conn.transaction():
             for name, value in changes:
@@ -300,7 +300,7 @@ async def _set_user(dsn: str, values: dict[str, object]) -> dict[str, object] | 
     from evacase.db import load_queries
 
     await migrate_dsn(dsn)
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, **connect_options())
     try:
         row = await conn.fetchrow(*load_queries("users").bound("set_user", **values))
         return dict(row) if row is not None else None

@@ -27,6 +27,7 @@ class Settings:
     jwt_audience: str | None = None
     cors_origins: tuple[str, ...] = ()
     log_format: str = "json"
+    pooler: str = "none"  # EVACASE_POOLER: PgBouncer in front of PostgreSQL (db.pooler_mode reads it too)
     max_body_bytes: int = MAX_BODY_BYTES
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -121,6 +122,7 @@ class Settings:
             jwt_audience=opt("EVACASE_JWT_AUDIENCE"),
             cors_origins=origins,
             log_format=one_of("EVACASE_LOG_FORMAT", ("json", "console")),
+            pooler=one_of("EVACASE_POOLER", ("none", "session", "transaction")),
             max_body_bytes=num("EVACASE_MAX_BODY_BYTES", MAX_BODY_BYTES, int),
             pool_min_size=num("EVACASE_POOL_MIN_SIZE", 2, int),
             pool_max_size=num("EVACASE_POOL_MAX_SIZE", 10, int),

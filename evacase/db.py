@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from functools import cache, partial
@@ -110,6 +111,41 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     and that round trip cost ~20% of a read."""
 
 
+POOLER_MODES = ("none", "session", "transaction")
+# What a pooler in front of PostgreSQL cannot pass as start-up parameters, set on the database role instead (the
+# start-up check below says which are missing): (setting, value it must have or None for "any bound").
+ROLE_SETTINGS = (
+    ("enable_bitmapscan", "off"),
+    ("plan_cache_mode", "force_generic_plan"),
+    ("statement_timeout", None),
+    ("idle_in_transaction_session_timeout", None),
+)
+
+
+def pooler_mode() -> str:
+    """EVACASE_POOLER: `none` (connections straight to PostgreSQL), `session` or `transaction` (PgBouncer's pool
+    modes). Behind a pooler no start-up parameters are sent (PgBouncer refuses them) and, in transaction mode,
+    no statement is kept prepared between transactions (another client's server connection would not have it)."""
+    mode = os.environ.get("EVACASE_POOLER", "").strip().lower() or "none"
+    return mode if mode in POOLER_MODES else "none"
+
+
+def connect_options() -> dict[str, Any]:
+    """What every connection evacase opens needs for the configured pooler (asyncpg.connect / create_pool)."""
+    return {"statement_cache_size": 0} if pooler_mode() == "transaction" else {}
+
+
+async def missing_role_settings(conn: asyncpg.Connection) -> list[str]:
+    """Behind a pooler: the ALTER ROLE statements the planner and timeout settings still need (none: all set)."""
+    role = await conn.fetchval("SELECT current_user")
+    missing = []
+    for name, wanted in ROLE_SETTINGS:
+        value = await conn.fetchval("SELECT current_setting($1)", name)
+        if (wanted is not None and value != wanted) or (wanted is None and value in ("0", "0ms")):
+            missing.append(f"ALTER ROLE {role} SET {name} = '{wanted or '5s'}'")
+    return missing
+
+
 def bounded_settings(timeout: float) -> dict[str, str]:
     """SERVER_SETTINGS plus the server-side bounds of a request's work: a statement (lock waits included) is
     cancelled after `timeout` seconds, and a transaction left idle (a client that vanished mid-request) is ended
@@ -126,12 +162,14 @@ async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10, db_timeou
     """The request path's pool: every statement bounded by `db_timeout` seconds on the server (the request as a
     whole is bounded by dispatch's deadline; a client-side command_timeout would arm a timer per query)."""
     # Timestamps travel as timestamptz, decoded to UTC whatever the session's zone.
+    behind_pooler = pooler_mode() != "none"
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings=bounded_settings(db_timeout),
+        server_settings=None if behind_pooler else bounded_settings(db_timeout),
         reset=_keep_session,
+        **connect_options(),
     )
     assert pool is not None
     return pool

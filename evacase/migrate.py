@@ -9,6 +9,8 @@ from importlib import resources
 import asyncpg
 import structlog
 
+from evacase.db import connect_options
+
 log = structlog.get_logger("evacase.migrate")
 
 _LOCK_KEY = 0x6576_6163  # "evac": one migrator at a time across instances
@@ -73,7 +75,7 @@ async def wait_for_database(dsn: str, *, max_delay: float = 10.0, give_up_after:
     delay, waited, attempt = 0.5, 0.0, 1
     while True:
         try:
-            conn = await asyncpg.connect(dsn, timeout=5)
+            conn = await asyncpg.connect(dsn, timeout=5, **connect_options())
         except _NOT_UP_YET as exc:
             if give_up_after is not None and waited >= give_up_after:
                 raise DatabaseUnusable(f"the database did not answer within {give_up_after:g} s ({exc})") from None
@@ -91,7 +93,7 @@ async def wait_for_database(dsn: str, *, max_delay: float = 10.0, give_up_after:
 
 
 async def migrate_dsn(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, **connect_options())
     try:
         return await migrate(conn)
     finally:

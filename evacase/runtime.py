@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
+import structlog
 
 from evacase.auth import TokenVerifier
 from evacase.config import ConfigError, Settings
-from evacase.db import create_pool, fetch_secret
+from evacase.db import create_pool, fetch_secret, missing_role_settings
 from evacase.deadlines import Deadlines
 from evacase.domain.blob_stores import open_store
 from evacase.domain.blob_types import DEFAULT_ALLOWED
@@ -68,6 +69,13 @@ async def open_runtime(settings: Settings, registry: Registry, jwt_secret: str |
         async with pool.acquire() as conn:
             key = await fetch_secret(conn, "page_token_key", secrets.token_bytes(32))
             blob_url_key = await fetch_secret(conn, "blob_url_key", secrets.token_bytes(32))
+            if settings.pooler != "none":  # the settings a pooler cannot pass on must be the role's
+                missing = await missing_role_settings(conn)
+                if missing:
+                    structlog.get_logger("evacase").warning(
+                        "pooler_role_settings_missing",
+                        detail="behind a pooler these settings come from the database role; run: " + "; ".join(missing),
+                    )
     except BaseException:
         await pool.close()
         raise

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from evacase.db import load_queries
+from evacase.db import load_queries, pooler_mode
 from evacase.domain.deliveries import Delivery, Event, Outcome, body_of, post, signed_request_headers
 from evacase.domain.event_exports import ExportSettings, delivery_for
 from evacase.domain.events import INTERACTION_EVENT_TYPES
@@ -75,8 +75,13 @@ class DeliveryWorker:
                 await self._wake.wait()
 
     async def _listen(self) -> None:
-        """Hold a LISTEN connection; reconnect after a failure (deliveries are polled meanwhile)."""
+        """Hold a LISTEN connection; reconnect after a failure (deliveries are polled meanwhile). Behind a pooler
+        in transaction mode a LISTEN cannot stay on one server connection: the worker polls every second."""
         assert self.dsn is not None
+        if pooler_mode() == "transaction":
+            while True:
+                await asyncio.sleep(1)
+                self._wake.set()
         while True:
             conn = None
             try:
