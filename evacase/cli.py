@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import secrets
 import signal
@@ -310,7 +312,6 @@ async def _set_user(dsn: str, values: dict[str, object]) -> dict[str, object] | 
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Record a user before their first request (e.g. an employee PushCase should find by CustomID or e-mail)."""
-    import json
 
     from evacase.auth import FIRST_PUSHED_CUSTOMER_ID
 
@@ -374,6 +375,41 @@ def cmd_token(args: argparse.Namespace) -> int:
         audience=settings.jwt_audience,
     )
     print(token)  # noqa: T201 - the command's output
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill the database (DATABASE_URL, or the embedded one) with the demo shop and print how to try it."""
+    from evacase.demo import DemoFailed, fill
+    from evacase.runtime import running
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    with _database(settings) as dsn:
+        asyncio.run(_prepare_database(dsn))
+        secret = _ensure_secret(
+            dataclasses.replace(settings, database_url=dsn if settings.database_url else None), True
+        )
+        if not secret:
+            return _fatal("the demo mints HS256 tokens: set EVACASE_JWT_SECRET (a public-key set-up cannot)")
+
+        async def run() -> dict[str, object]:
+            async with running(dataclasses.replace(settings, database_url=dsn), build_registry(), secret) as rt:
+                return await fill(rt, secret)
+
+        try:
+            shown = asyncio.run(run())
+        except DemoFailed as exc:
+            return _fatal(f"the demo could not be written: {exc}")
+    tokens = shown["tokens"]
+    assert isinstance(tokens, dict)
+    hints = {
+        "openapi": f"{args.url}/openapi.json",
+        "metrics": f"{args.url}/metrics",
+        "list_as_employee": f"curl -s {args.url}/message/ListCases -H 'Authorization: Bearer {tokens['employee']}'"
+        " -d '{}'",
+    }
+    print(json.dumps({"made": shown["made"], "tokens": tokens, "try": hints}, indent=2))  # noqa: T201 - output
     return 0
 
 
@@ -451,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--custom-id", help="how other systems know the user (PushCase assignees)")
     user.add_argument("--backend-id", help="the user's BackendID")
     user.set_defaults(func=cmd_user)
+
+    demo = command("demo", "fill the database with a believable shop to try evacase with, and print tokens for it")
+    demo.add_argument("--url", default="http://127.0.0.1:8000", help="where evacase serve answers (for the hints)")
+    demo.set_defaults(func=cmd_demo)
 
     described = command("openapi", "print the OpenAPI 3.1 document of every service (as GET /openapi.json serves it)")
     described.set_defaults(func=cmd_openapi)

@@ -216,6 +216,23 @@ def test_instances_sharing_a_database_agree_on_the_generated_secret(db_dsn: str,
     assert not list(tmp_path.glob("host*/jwt_secret*"))  # nothing per host
 
 
+async def test_demo_fills_a_believable_shop_through_the_services(db_dsn: str, db: asyncpg.Connection) -> None:
+    env = dict(os.environ, DATABASE_URL=db_dsn, EVACASE_JWT_SECRET=SECRET)
+    result = await asyncio.to_thread(evacase, "demo", env=env)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert set(shown["tokens"]) == {"customer", "employee", "integrator"}
+    assert jwt.decode(shown["tokens"]["employee"], SECRET, algorithms=["HS256"])["user_type"] == 1
+    assert shown["made"]["PushCase"] == 3 and shown["made"]["CustomerCreateCase"] == 6
+    statuses = dict(await db.fetch("SELECT status_id, count(*) FROM cases GROUP BY status_id"))
+    assert statuses == {1: 5, 2: 2, 3: 1, 4: 1}  # every system status
+    kinds = dict(await db.fetch("SELECT type, count(*) FROM interactions GROUP BY type"))
+    assert kinds[0] >= 10 and kinds[1] >= 7 and kinds[2] > 20  # messages, private notes, ledger lines
+    assert await db.fetchval("SELECT count(*) FROM case_tags") == 8
+    assert await db.fetchval("SELECT count(*) FROM case_links") == 1
+    assert await db.fetchval("SELECT count(*) FROM cases WHERE origin = 'Voice'") == 3
+
+
 def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
     env = dict(os.environ, DATABASE_URL=db_dsn)
     first = evacase("migrate", env=env)
