@@ -6,12 +6,11 @@
 
 Writes are sent with an `Idempotency-Key` (one per call, kept across its retries), so a call retried after a
 dropped connection, a 503 or a 429 is carried out once; retries back off exponentially (honouring
-`Retry-After`). An EVA error body becomes an `EvaApiError`. `SyncEvaClient` is the same without asyncio."""
+`Retry-After`). An EVA error body becomes an `EvaApiError`. `SyncEvaClient` is the same for code without asyncio."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any, TypeVar
 
@@ -126,45 +125,23 @@ class EvaClient(_Calls):
         return msgspec.convert(answer, self.response_type(request))
 
 
-class SyncEvaClient(_Calls):
-    def __init__(
-        self,
-        base_url: str,
-        token: str | None = None,
-        *,
-        user_agent: str = "evacase-client/1",
-        timeout: float = 10.0,
-        retries: int = 3,
-        backoff: float = 0.5,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(token, user_agent, retries, backoff)
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+class SyncEvaClient:
+    """EvaClient for code without asyncio: the same calls on an event loop of its own (not for use inside a
+    running loop)."""
+
+    def __init__(self, base_url: str, token: str | None = None, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = EvaClient(base_url, token, **options)
 
     def __enter__(self) -> SyncEvaClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._http.close()
+        self._loop.run_until_complete(self._client.__aexit__())
+        self._loop.close()
 
     def call(self, service: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        key = self.key_for(service)
-        attempt = 0
-        while True:
-            try:
-                response: httpx.Response | None = self._http.post(
-                    f"/message/{service}", json=body or {}, headers=self.headers(key)
-                )
-            except httpx.TransportError:
-                response = None
-                if attempt >= self.retries:
-                    raise
-            wait = self.delay(attempt, response)
-            if wait is None and response is not None:
-                return self.answer(response)
-            time.sleep(wait or 0)
-            attempt += 1
+        return self._loop.run_until_complete(self._client.call(service, body))
 
     def send(self, request: Answer) -> msgspec.Struct:
-        answer = self.call(type(request).__name__, msgspec.to_builtins(request))
-        return msgspec.convert(answer, self.response_type(request))
+        return self._loop.run_until_complete(self._client.send(request))
