@@ -17,13 +17,29 @@ from evacase.registry import Access, Operation, Registry
 
 SCOPE_NAMES = {scope: name.title() for name, scope in Scope.__members__.items()}
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
-HEADERS = [
-    ("EVA-User-Agent", "The calling application, e.g. `MyShop/1.0.0` (logged)."),
-    ("EVA-IDs-Mode", "`StringIDs`: IDs travel as strings in requests and answers (what EVA's SDK sends)."),
-    ("EVA-IDs-BackendSystemID", "PushCase: the BackendSystemID when the body has none."),
-    ("Idempotency-Key", "A retried write with the same key (1-255 characters) is answered once, replayed after."),
-    ("X-Request-ID", "The request's ID for logs and errors (1-64 of letters, digits and . _ : @ / + = -), echoed."),
-    ("traceparent", "W3C trace context: without X-Request-ID, its trace ID becomes the request's ID."),
+HEADERS: list[tuple[str, str, dict[str, Any]]] = [
+    ("EVA-User-Agent", "The calling application, e.g. `MyShop/1.0.0` (logged).", {"type": "string"}),
+    (
+        "EVA-IDs-Mode",
+        "`StringIDs`: IDs travel as strings in requests and answers (what EVA's SDK sends).",
+        {"type": "string", "enum": ["StringIDs"]},
+    ),
+    ("EVA-IDs-BackendSystemID", "PushCase: the BackendSystemID when the body has none.", {"type": "string"}),
+    (
+        "Idempotency-Key",
+        "A retried write with the same key is answered once, replayed after.",
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    ),
+    (
+        "X-Request-ID",
+        "The request's ID for logs and errors, echoed back (anything else is ignored).",
+        {"type": "string", "pattern": "^[A-Za-z0-9._:@/+=-]{1,64}$"},
+    ),
+    (
+        "traceparent",
+        "W3C trace context: without X-Request-ID, its trace ID becomes the request's ID.",
+        {"type": "string", "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
+    ),
 ]
 
 
@@ -53,6 +69,25 @@ def who_may_call(access: Access) -> str:
     return who
 
 
+STRING_ID = {"type": "string", "pattern": "^-?[0-9]+$"}
+
+
+def _allow_string_ids(schema: dict[str, Any]) -> None:
+    """EVA-IDs-Mode: StringIDs carries every integer ID (a property named ...ID, or a list named ...IDs) as a
+    string (messages.stringify_ids): say so in the schema, either way."""
+    for name, prop in (schema.get("properties") or {}).items():
+        if name.endswith("ID") and _integer(prop):
+            schema["properties"][name] = {"anyOf": [prop, STRING_ID]}
+        elif name.endswith("IDs"):
+            for variant in prop.get("anyOf", [prop]):
+                if variant.get("type") == "array" and _integer(variant.get("items", {})):
+                    variant["items"] = {"anyOf": [variant["items"], STRING_ID]}
+
+
+def _integer(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "integer" or any(v.get("type") == "integer" for v in schema.get("anyOf", []))
+
+
 def _codes_by_status() -> dict[int, list[str]]:
     codes: dict[int, list[str]] = {}
     for code, cls in sorted(catalogue().items()):
@@ -72,10 +107,12 @@ def openapi_document(registry: Registry, version: str) -> dict[str, Any]:
         assert op is not None
         types += [op.request_type, op.response_type]
     _, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    for component in components.values():
+        _allow_string_ids(component)
     codes = _codes_by_status()
     header_parameters = [
-        {"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}}
-        for name, text in HEADERS
+        {"name": name, "in": "header", "required": False, "description": text, "schema": schema}
+        for name, text, schema in HEADERS
     ]
     error_responses = {
         str(status): {
@@ -124,7 +161,7 @@ def openapi_document(registry: Registry, version: str) -> dict[str, Any]:
                 },
             }
         }
-    paths.update(_other_paths())
+    paths.update(_other_paths(error_responses))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -147,7 +184,7 @@ def openapi_document(registry: Registry, version: str) -> dict[str, Any]:
     }
 
 
-def _other_paths() -> dict[str, Any]:
+def _other_paths(errors: dict[str, Any]) -> dict[str, Any]:
     guid = {"name": "guid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
     json_status = {
         "content": {"application/json": {"schema": {"type": "object", "properties": {"Status": {"type": "string"}}}}}
@@ -158,13 +195,18 @@ def _other_paths() -> dict[str, Any]:
                 "operationId": "DownloadBlob",
                 "summary": "A stored blob's content (ETag, Range); see GetBlobInfo for who may read it.",
                 "parameters": [guid],
-                "responses": {"200": {"description": "The content."}, "206": {"description": "A range of it."}},
+                "responses": {
+                    "200": {"description": "The content."},
+                    "206": {"description": "A range of it."},
+                    "416": {"description": "A range outside the content."},
+                    **errors,
+                },
             },
             "post": {
                 "operationId": "UploadBlob",
                 "summary": "A blob's content, raw or multipart, to the Url CreateBlob answered.",
                 "parameters": [guid],
-                "responses": {"200": {"description": "Stored."}},
+                "responses": {"200": {"description": "Stored."}, **errors},
             },
         },
         "/health": {
