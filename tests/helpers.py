@@ -13,6 +13,20 @@ from evacase.auth import UserType, mint_token
 from evacase.db import load_queries
 
 SECRET = "evacase-test-secret-0123456789abcdef"
+# Every functionality name an evacase service asks for (tests/test_properties.py states which one each needs).
+FUNCTIONALITY_NAMES = (
+    "Cases",
+    "CaseTopics",
+    "CaseStatuses",
+    "OrganizationUnits",
+    "PushCases",
+    "CustomFields",
+    "CustomFieldTypes",
+    "EndpointConfigurations",
+    "EventExportConfiguration",
+    "ServiceLevelPolicies",
+    "AssignmentRules",
+)
 
 
 def token(

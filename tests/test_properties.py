@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from evacase.auth import Scope, UserType, parse_functionality
 from evacase.services import build_registry
-from tests.helpers import Api, customer, token
+from tests.helpers import FUNCTIONALITY_NAMES, Api, customer, token
 from tests.strategies import PROPERTY_SETTINGS, json_values, request_bodies
 
 REGISTRY = build_registry()
@@ -382,19 +382,7 @@ STAFF_RULES: dict[str, tuple[str, Scope] | None] = {
 }
 STAFF_FUNCTIONALITIES = [
     f"{name}{scope}"
-    for name in (
-        "Cases",
-        "CaseTopics",
-        "CaseStatuses",
-        "OrganizationUnits",
-        "PushCases",
-        "CustomFields",
-        "CustomFieldTypes",
-        "EndpointConfigurations",
-        "EventExportConfiguration",
-        "ServiceLevelPolicies",
-        "AssignmentRules",
-    )
+    for name in FUNCTIONALITY_NAMES
     for scope in ("", ":View", ":Create", ":Edit", ":Delete", ":Manage", ":None", ":Settings")
 ]
 

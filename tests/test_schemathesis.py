@@ -30,7 +30,7 @@ from evacase.auth import UserType
 from evacase.openapi import openapi_document, package_version
 from evacase.services import build_registry
 from tests.conftest import TEMPLATE, dsn_for, make_settings
-from tests.helpers import token
+from tests.helpers import FUNCTIONALITY_NAMES, token
 
 schema = schemathesis.openapi.from_dict(
     json.loads(msgspec.json.encode(openapi_document(build_registry(), package_version())))
@@ -39,23 +39,7 @@ schema = schemathesis.openapi.from_dict(
 # coverage phase (boundary values of every field: about a second per operation here).
 schema.config.phases.coverage.enabled = int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "30")) > 30
 # An employee who is also a customer, holding every functionality: the bodies, not the rules, are under test.
-EVERYONE = token(
-    1,
-    UserType.EMPLOYEE | UserType.CUSTOMER,
-    [
-        "Cases",
-        "CaseTopics",
-        "CaseStatuses",
-        "OrganizationUnits",
-        "PushCases",
-        "CustomFields",
-        "CustomFieldTypes",
-        "EndpointConfigurations",
-        "EventExportConfiguration",
-        "ServiceLevelPolicies",
-        "AssignmentRules",
-    ],
-)
+EVERYONE = token(1, UserType.EMPLOYEE | UserType.CUSTOMER, list(FUNCTIONALITY_NAMES))
 # Examples per operation: three in CI (the suite's five minutes; 112 operations), more with
 # EVACASE_HYPOTHESIS_EXAMPLES.
 EXAMPLES = max(3, int(os.environ.get("EVACASE_HYPOTHESIS_EXAMPLES", "30")) // 10)
