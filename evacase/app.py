@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from evacase import blob_transfer, metrics
+from evacase import blob_transfer, explorer, metrics
 from evacase.config import Settings
 from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.domain.events import outbox_lag
@@ -321,6 +321,7 @@ def create_app(
         Route("/metrics", metrics_page, methods=["GET"]),
         Route("/blob/{guid}", blob_transfer.download, methods=["GET", "HEAD"]),
         Route("/blob/{guid}", blob_transfer.upload, methods=["POST"]),
+        *explorer.routes(settings, new_request_id),
     ]
 
     async def http_error(request: Request, exc: Exception) -> Response:

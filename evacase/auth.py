@@ -269,6 +269,25 @@ class TokenVerifier:
             raise ValueError("the JWT algorithm `none` is not allowed")
         self._cache: dict[str, Caller] = {}
 
+    def mint(
+        self, user_id: int, user_type: int, functionalities: list[str], first_name: str, last_name: str
+    ) -> str | None:
+        """A token this verifier accepts, valid one day (the API explorer's development tokens); None when tokens
+        are verified with a public key (only their issuer can mint them)."""
+        if not isinstance(self._key, str):
+            return None
+        return mint_token(
+            self._key,
+            user_id=user_id,
+            user_type=user_type,
+            functionalities=functionalities,
+            first_name=first_name,
+            last_name=last_name,
+            algorithm=self.algorithm,
+            issuer=self.issuer,
+            audience=self.audience,
+        )
+
     def verify(self, header: str | None) -> Caller:
         if not header or not header.strip():
             raise Unauthorized("This service requires an Authorization header with a token.", "MissingToken")

@@ -145,6 +145,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             os.environ["EVACASE_WORKER"] = "false"
         if secret and not settings.jwt_secret:
             os.environ["EVACASE_JWT_SECRET"] = secret
+            # A secret of evacase's own making: a development setup, whose explorer may mint tokens (loopback).
+            os.environ.setdefault("EVACASE_DOCS_TOKENS", "true")
         config = uvicorn.Config(
             "evacase.app:create_app_from_env",
             factory=True,

@@ -70,6 +70,9 @@ class Settings:
     event_retry_base_seconds: float = 10.0
     event_retention_days: float = 30.0
     worker: bool = True
+    # GET /docs may mint development tokens (POST /docs/token, loopback callers only): serve turns it on when it
+    # signs with a secret it generated itself.
+    docs_tokens: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -150,6 +153,7 @@ class Settings:
             event_retry_base_seconds=num("EVACASE_EVENT_RETRY_BASE_SECONDS", 10.0, float),
             event_retention_days=num("EVACASE_EVENT_RETENTION_DAYS", 30.0, float),
             worker=flag("EVACASE_WORKER", True),
+            docs_tokens=flag("EVACASE_DOCS_TOKENS", False),
             print_command=opt("EVACASE_PRINT_COMMAND"),
             print_stations=tuple(
                 (int(name.removeprefix("EVACASE_PRINT_COMMAND_")), value.strip())

@@ -195,6 +195,13 @@ class BlobNotYours(Forbidden):
     default_code = "Blob:NotYours"
 
 
+class DevelopmentTokensOff(Forbidden):
+    """Development tokens are off: paste a token, or run evacase serve without EVACASE_JWT_SECRET (or with
+    EVACASE_DOCS_TOKENS=true), on this machine."""
+
+    default_code = "DevelopmentTokensOff"
+
+
 class PrintNoTarget(ValidationFailed):
     """No printer is configured."""
 

@@ -96,7 +96,9 @@ def _codes_by_status() -> dict[int, list[str]]:
 
 
 def _summary(op: Operation) -> str:
-    doc = inspect.getdoc(op.request_type) or inspect.getdoc(inspect.getmodule(op.handler)) or op.name
+    # The request's own docstring (not one inherited from a base Struct), else its handler module's.
+    own = op.request_type.__dict__.get("__doc__")
+    doc = (inspect.cleandoc(own) if own else None) or inspect.getdoc(inspect.getmodule(op.handler)) or op.name
     return doc.split("\n\n")[0].replace("\n", " ")
 
 
@@ -228,6 +230,53 @@ def _other_paths(errors: dict[str, Any]) -> dict[str, Any]:
                 "operationId": "Metrics",
                 "summary": "Prometheus metrics (text format): requests, latency, database faults, pool, outbox, jobs.",
                 "responses": {"200": {"description": "The figures."}},
+            }
+        },
+        "/docs": {
+            "get": {
+                "operationId": "Explorer",
+                "summary": "The API explorer: pick a service, read its rules, send a body (an HTML page).",
+                "responses": {"200": {"description": "The page.", "content": {"text/html": {}}}},
+            }
+        },
+        "/docs/token": {
+            "post": {
+                "operationId": "DevelopmentToken",
+                "summary": "A development token, valid one day, for the explorer: while EVACASE_DOCS_TOKENS is on "
+                "(serve with a secret it generated), for callers on this machine only; else 403 DevelopmentTokensOff.",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"UserType": {"enum": ["customer", "employee", "integrator"]}},
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "The token and whom it is for.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["Token", "UserID", "UserType", "Functionalities"],
+                                    "properties": {
+                                        "Token": {"type": "string"},
+                                        "UserID": {"type": "integer"},
+                                        "UserType": {"type": "string"},
+                                        "Functionalities": {"type": "array", "items": {"type": "string"}},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": errors["400"],
+                    "403": errors["403"],
+                },
             }
         },
         "/openapi.json": {

@@ -210,6 +210,13 @@ def test_instances_sharing_a_database_agree_on_the_generated_secret(db_dsn: str,
         tok = evacase("token", "--user-id", "8", "--user-type", "customer", env=env).stdout.strip()
         for port in ports:
             assert _post(port, "Ping", {}, tok) == {}
+        # A generated secret is a development setup: the explorer mints tokens (here, on loopback), and each
+        # instance takes the other's.
+        minted = urllib.request.Request(f"http://127.0.0.1:{ports[0]}/docs/token", data=b'{"UserType":"employee"}')
+        with urllib.request.urlopen(minted, timeout=10) as response:
+            employee = json.loads(response.read())
+        assert employee["UserID"] == 2 and "Cases" in employee["Functionalities"]
+        assert _post(ports[1], "ListCases", {}, employee["Token"]) == {"Results": []}
     finally:
         errors = [_stop(proc) for proc in procs]
     assert all('"event":"development_signing_secret"' in err for err in errors)
@@ -295,6 +302,7 @@ def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     sql = {p.name for p in (root / "evacase" / "sql").glob("*.sql")}
     assert "evacase/schema.sql" in names
+    assert {"evacase/explorer/explorer.html", "evacase/explorer/explorer.js", "evacase/explorer/explorer.css"} <= names
     assert {f"evacase/sql/{name}" for name in sql} <= names
     assert zipfile.ZipFile(wheel).read("evacase/schema.sql") == (root / "schema.sql").read_bytes()
 

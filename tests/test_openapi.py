@@ -35,7 +35,7 @@ async def test_the_document_is_valid_openapi_and_lists_exactly_the_registered_se
     assert document["openapi"] == "3.1.0"
     services = {path.removeprefix("/message/") for path in document["paths"] if path.startswith("/message/")}
     assert services == set(build_registry().names())
-    for path in ("/blob/{guid}", "/health", "/health/live", "/metrics", "/openapi.json"):
+    for path in ("/blob/{guid}", "/health", "/health/live", "/metrics", "/openapi.json", "/docs", "/docs/token"):
         assert path in document["paths"]
     update = document["paths"]["/message/UpdateCaseState"]["post"]
     assert update["description"] == "Who may call: Employee or Api users with the functionality Cases:Edit."

@@ -4,19 +4,13 @@ status, content type and body conform to the document (also with EVA-IDs-Mode: S
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
-import asyncpg
 import msgspec
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -25,12 +19,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from evacase.app import create_app
 from evacase.auth import UserType
 from evacase.openapi import openapi_document, package_version
 from evacase.services import build_registry
-from tests.conftest import TEMPLATE, dsn_for, make_settings
 from tests.helpers import FUNCTIONALITY_NAMES, token
+from tests.live import live_server as serving_live
 
 schema = schemathesis.openapi.from_dict(
     json.loads(msgspec.json.encode(openapi_document(build_registry(), package_version())))
@@ -48,34 +41,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 
 @pytest.fixture(scope="module")
 def live_server(pg_admin_dsn: str, template_dsn: str) -> Iterator[str]:
-    """evacase on a database of its own, served by uvicorn in a thread (a real socket, as clients use it)."""
-    name = f"evacase_schemathesis_{os.getpid()}"
-
-    async def clone(sql: str) -> None:
-        conn = await asyncpg.connect(pg_admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(clone(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(make_settings(dsn_for(pg_admin_dsn, name))), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        asyncio.run(clone(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with serving_live(pg_admin_dsn, "schemathesis") as (url, _):
+        yield url
 
 
 @schema.parametrize()
