@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ import pytest
 
 from evacase.db import create_pool, load_queries
 from evacase.domain.cases import Viewer
+from tests.conftest import TEMPLATE, DatabaseFactory, dsn_for
 
 HEAVY_CUSTOMER, HEAVY_CASE = 1, 1
 PAGE = 26  # a page of 25 and the row that tells whether there is a next page
@@ -82,12 +84,12 @@ def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from nodes(child)
 
 
+@pytest.mark.data("skewed")
 @pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
 @pytest.mark.parametrize(("domain", "name", "types", "arguments"), LISTS, ids=[f"{d}.{n}" for d, n, _, _ in LISTS])
 async def test_a_list_page_reads_one_page_of_its_index(
     db_dsn: str, db: asyncpg.Connection, plan_mode: str, domain: str, name: str, types: str, arguments: list[str]
 ) -> None:
-    await db.execute(SKEWED)
     case = await db.fetchrow(
         "SELECT reporting_time::text, id FROM cases WHERE customer_id = 1"
         " ORDER BY reporting_time DESC, id DESC OFFSET 2000 LIMIT 1"
@@ -180,6 +182,75 @@ async def list_cases_data(db: asyncpg.Connection) -> None:
         await db.execute(statement)
 
 
+async def skewed_data(db: asyncpg.Connection) -> None:
+    await db.execute(SKEWED)
+
+
+# The data sets take seconds to build and are read-only to most tests: each is built once per test process, as a
+# database of its own, and each test gets a clone of it (a file copy: a fraction of a second).
+DATA_SETS: dict[str, Callable[[asyncpg.Connection], Awaitable[None]]] = {
+    "skewed": skewed_data,
+    "list_cases": list_cases_data,
+}
+
+
+class DataTemplates:
+    def __init__(self, admin_dsn: str) -> None:
+        self.admin_dsn = admin_dsn
+        self.built: list[str] = []
+        self.clones = 0
+
+    async def _admin(self, sql: str) -> None:
+        admin = await asyncpg.connect(self.admin_dsn)
+        try:
+            await admin.execute(sql)
+        finally:
+            await admin.close()
+
+    async def clone(self, data_set: str) -> str:
+        template = f"evacase_plans_{data_set}_{os.getpid()}"
+        if template not in self.built:
+            await self._admin(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)")
+            await self._admin(f"CREATE DATABASE {template} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+            self.built.append(template)
+            conn = await asyncpg.connect(dsn_for(self.admin_dsn, template))
+            try:
+                await DATA_SETS[data_set](conn)
+            finally:
+                await conn.close()
+        self.clones += 1
+        name = f"{template}_{self.clones}"
+        await self._admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+        return name
+
+    async def drop(self, name: str) -> None:
+        await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+async def data_templates(pg_admin_dsn: str, template_dsn: str) -> AsyncIterator[DataTemplates]:
+    templates = DataTemplates(pg_admin_dsn)
+    yield templates
+    for name in templates.built:
+        await templates.drop(name)
+
+
+@pytest.fixture
+async def db_dsn(
+    request: pytest.FixtureRequest, pg_admin_dsn: str, databases: DatabaseFactory, data_templates: DataTemplates
+) -> AsyncIterator[str]:
+    """The test's database: a clone of the data set its `data` marker names, else of the empty template."""
+    marker = request.node.get_closest_marker("data")
+    if marker is None:
+        name = await databases.take()
+        yield dsn_for(pg_admin_dsn, name)
+        databases.release(name)
+        return
+    name = await data_templates.clone(marker.args[0])
+    yield dsn_for(pg_admin_dsn, name)
+    await data_templates.drop(name)
+
+
 def pages_read(plan: dict[str, Any]) -> float:
     scans = [n for n in nodes(plan) if n.get("Relation Name") == "cases"]
     assert scans, plan
@@ -188,13 +259,13 @@ def pages_read(plan: dict[str, Any]) -> float:
     return max((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"] for n in scans) / PAGE
 
 
+@pytest.mark.data("list_cases")
 @pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
 async def test_each_list_cases_filter_reads_one_page_of_its_index(
     db_dsn: str, db: asyncpg.Connection, plan_mode: str
 ) -> None:
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     deep = await db.fetchval("SELECT id FROM cases WHERE status_id = 1 ORDER BY id DESC OFFSET 5000 LIMIT 1")
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
     read: dict[tuple[str, str, bool], float] = {}
@@ -220,6 +291,7 @@ async def test_each_list_cases_filter_reads_one_page_of_its_index(
     assert {key: pages for key, pages in read.items() if pages > 2} == {}
 
 
+@pytest.mark.data("list_cases")
 @pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
 @pytest.mark.parametrize(
     ("filters", "units", "types", "values"),
@@ -242,7 +314,6 @@ async def test_list_cases_with_several_filters_reads_one_page_of_the_driving_ind
 ) -> None:
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
@@ -257,13 +328,13 @@ async def test_list_cases_with_several_filters_reads_one_page_of_the_driving_ind
         await pool.close()
 
 
+@pytest.mark.data("list_cases")
 @pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
 async def test_list_cases_by_modification_time_reads_one_page_of_its_index(
     db_dsn: str, db: asyncpg.Connection, plan_mode: str
 ) -> None:
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     await db.execute("UPDATE cases SET last_modification_time = now() - ((id * 7919) % 20000) * interval '1 minute'")
     await db.execute("VACUUM ANALYZE cases")
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
@@ -285,11 +356,11 @@ async def test_list_cases_by_modification_time_reads_one_page_of_its_index(
         await pool.close()
 
 
+@pytest.mark.data("list_cases")
 @pytest.mark.parametrize("plan_mode", ["force_generic_plan", "force_custom_plan"])
 async def test_the_queue_reads_one_page_of_its_index(db_dsn: str, db: asyncpg.Connection, plan_mode: str) -> None:
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     await db.execute(
         "INSERT INTO case_service_levels (case_id, resolution_due, next_due_at, resolution_breached_at)"
         " SELECT id, now() + ((id * 7919) % 20000 - 2000) * interval '1 minute',"
@@ -327,11 +398,11 @@ async def test_the_queue_reads_one_page_of_its_index(db_dsn: str, db: asyncpg.Co
         await pool.close()
 
 
+@pytest.mark.data("list_cases")
 async def test_list_cases_statements_are_planned_once_per_connection(db_dsn: str, db: asyncpg.Connection) -> None:
     # No planning per request: the pool's connections run every prepared statement on its generic plan.
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
@@ -359,6 +430,7 @@ def heap_rows(plan: dict[str, Any]) -> int:
     )
 
 
+@pytest.mark.data("list_cases")
 @pytest.mark.parametrize(
     ("pattern", "matches"), [("%case 1234%", 11), ("%case%", 20000), ("%nowhere%", 0)], ids=["rare", "common", "none"]
 )
@@ -368,7 +440,6 @@ async def test_a_list_cases_title_search_reads_few_rows_whatever_its_pattern(
     # A rare or absent pattern reads the trigram index (no scan of every case), a common one the list's index.
     from evacase.services.case_list import list_query
 
-    await list_cases_data(db)
     assert await db.fetchval("SELECT count(*) FROM cases WHERE title ILIKE $1", pattern) == matches
     sql, _ = list_query({"Title": "x"}, None, forward=True, limit=PAGE)
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
@@ -381,11 +452,11 @@ async def test_a_list_cases_title_search_reads_few_rows_whatever_its_pattern(
     assert heap_rows(json.loads(explained)[0]["Plan"]) <= 2 * PAGE
 
 
+@pytest.mark.data("skewed")
 @pytest.mark.parametrize(("pattern", "matches"), [("%case 1235%", 1), ("%case%", 4000)], ids=["rare", "common"])
 async def test_the_heavy_customers_title_search_reads_few_rows(
     db_dsn: str, db: asyncpg.Connection, pattern: str, matches: int
 ) -> None:
-    await db.execute(SKEWED)
     count = await db.fetchval("SELECT count(*) FROM cases WHERE customer_id = 1 AND title ILIKE $1", pattern)
     assert count >= matches
     query = load_queries("cases")["customer_list_cases_after"]
