@@ -21,11 +21,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import jwt
-import psutil
 
 from evacase.auth import UserType, mint_token
 from evacase.migrate import schema_version
 from tests.helpers import Api, token
+from tests.processes import free_port as _free_port
+from tests.processes import post as _post
+from tests.processes import postgres_running as _postgres_running
+from tests.processes import serve as _serve
+from tests.processes import stop as _stop
+from tests.processes import wait_healthy as _wait_healthy
 
 SECRET = "cli-test-secret-cli-test-secret-xx"
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,59 +104,6 @@ def test_version_help_and_a_scoped_token(tmp_path: Path) -> None:
     )
     claims = jwt.decode(scoped.stdout.strip(), SECRET, algorithms=["HS256"])
     assert claims["case_scopes"] == ["assigned", "created"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _post(port: int, service: str, body: dict[str, object], tok: str) -> dict[str, object]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/message/{service}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"eva {tok}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("evacase serve did not become healthy")
-
-
-def _postgres_running(pgdata: Path) -> bool:
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "postgres" and str(pgdata) in " ".join(proc.info["cmdline"] or []):
-            return True
-    return False
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "evacase.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _stop(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    return err
 
 
 def test_serve_runs_on_an_embedded_postgres_that_survives_restarts_and_stops_on_sigterm_or_sigint(
@@ -284,27 +236,6 @@ async def test_a_temporary_blob_lives_as_long_as_the_setting_says(api: Api, db: 
     guid = (await api.ok("StoreBlob", data, token(7, UserType.EMPLOYEE)))["Guid"]
     lifetime = await db.fetchval("SELECT expire_date - creation_time FROM blobs WHERE id = $1::uuid", guid)
     assert lifetime.total_seconds() == 3600
-
-
-def test_the_built_package_ships_the_schema_and_the_sql(tmp_path: Path) -> None:
-    root = ROOT
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(root), "-w", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    import zipfile
-
-    (wheel,) = tmp_path.glob("evacase-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    sql = {p.name for p in (root / "evacase" / "sql").glob("*.sql")}
-    assert "evacase/schema.sql" in names
-    assert {"evacase/explorer/explorer.html", "evacase/explorer/explorer.js", "evacase/explorer/explorer.css"} <= names
-    assert {f"evacase/sql/{name}" for name in sql} <= names
-    assert zipfile.ZipFile(wheel).read("evacase/schema.sql") == (root / "schema.sql").read_bytes()
 
 
 async def test_user_records_an_employee_push_case_can_assign(db_dsn: str, api: Api) -> None:
