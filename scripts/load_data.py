@@ -264,9 +264,11 @@ async def load(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
     start = dt.datetime.now(dt.UTC) - SPAN - dt.timedelta(days=1)
     meta: dict[str, Any] = {"customer_of_case": array("i"), "busy_case": 1}
     # The data is valid by construction: skip per-row foreign-key triggers (needs a superuser; else they run).
+    replica = True
     try:
         await conn.execute("SET session_replication_role = replica")
     except asyncpg.InsufficientPrivilegeError:
+        replica = False
         sys.stderr.write("not a superuser: foreign keys are checked row by row (slower)\n")
     tables = ["cases", "interactions"]
     indexes = await conn.fetch(
@@ -303,7 +305,8 @@ async def load(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
         interaction_rows(args, start, meta),
         Progress("interactions", args.interactions),
     )
-    await conn.execute("RESET session_replication_role")
+    if replica:
+        await conn.execute("RESET session_replication_role")
     rebuild = Progress("indexes", len(indexes))
     for index in indexes:
         await conn.execute(index["indexdef"])

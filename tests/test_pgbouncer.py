@@ -43,7 +43,8 @@ def start_pgbouncer(pg_admin_dsn: str, mode: str) -> tuple[subprocess.Popen[byte
     workdir = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
     os.chmod(workdir, 0o777)
     port = _free_port()
-    (workdir / "users.txt").write_text('"postgres" ""\n')
+    user = urlsplit(pg_admin_dsn).username or "postgres"
+    (workdir / "users.txt").write_text(f'"{user}" ""\n')
     (workdir / "pgbouncer.ini").write_text(
         f"[databases]\n* = host={sockets} port={server_port}\n"
         f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
@@ -83,7 +84,7 @@ async def through_pgbouncer(
 ) -> AsyncIterator[str]:
     mode, port = pgbouncer
     monkeypatch.setenv("EVACASE_POOLER", mode)
-    yield f"postgresql://postgres@127.0.0.1:{port}/{urlsplit(db_dsn).path.lstrip('/')}"
+    yield f"postgresql://{urlsplit(db_dsn).username or 'postgres'}@127.0.0.1:{port}/{urlsplit(db_dsn).path.lstrip('/')}"
 
 
 async def test_the_service_works_through_pgbouncer_and_names_the_role_settings_it_needs(
@@ -93,7 +94,10 @@ async def test_the_service_works_through_pgbouncer_and_names_the_role_settings_i
     assert await migrate_dsn(through_pgbouncer) > 0  # migrations pass through it too (already current here)
     async with serving(make_settings(through_pgbouncer, pooler=mode)) as api:
         warned = capsys.readouterr().out + capsys.readouterr().err
-        assert "pooler_role_settings_missing" in warned and "ALTER ROLE postgres SET enable_bitmapscan" in warned
+        assert (
+            "pooler_role_settings_missing" in warned
+            and f"ALTER ROLE {urlsplit(through_pgbouncer).username} SET enable_bitmapscan" in warned
+        )
         created = await asyncio.gather(
             *(
                 api.ok("CustomerCreateCase", {"TopicID": 1, "Title": f"Case {i:03}", "Description": "d"}, customer(5))
