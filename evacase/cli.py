@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import secrets
 import signal
@@ -37,6 +38,9 @@ USER_TYPES = {
 }
 
 
+# One-shot commands (migrate, settings, user, demo) print their result on stdout; their info lines (the embedded
+# PostgreSQL starting, the schema applied) would only interleave with it in a terminal: warnings and errors only.
+ONE_SHOT_LOG_LEVEL = logging.WARNING
 DEVELOPMENT_SECRET = "jwt_development_secret"  # app_secrets: the generated HS256 secret of a shared database
 
 
@@ -251,7 +255,7 @@ async def _run_worker(settings: Settings, dsn: str) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, ONE_SHOT_LOG_LEVEL)
     with _database(settings) as dsn:
         version = asyncio.run(migrate_dsn(dsn))
     print(f"schema at version {version}")  # noqa: T201 - the command's output
@@ -289,7 +293,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
             sys.stderr.write(f"--set {item}: {exc}\n")
             return 2
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, ONE_SHOT_LOG_LEVEL)
     with _database(settings) as dsn:
         values = asyncio.run(_settings(dsn, changes))
     for name, value in values.items():
@@ -332,7 +336,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         "backend_id": args.backend_id,
     }
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, ONE_SHOT_LOG_LEVEL)
     with _database(settings) as dsn:
         row = asyncio.run(_set_user(dsn, values))
     if row is None:
@@ -386,7 +390,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from evacase.runtime import running
 
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, ONE_SHOT_LOG_LEVEL)
     with _database(settings) as dsn:
         asyncio.run(_prepare_database(dsn))
         secret = _ensure_secret(

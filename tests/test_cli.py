@@ -200,6 +200,17 @@ def test_migrate_brings_database_url_to_the_current_schema(db_dsn: str) -> None:
     assert (second.returncode, second.stdout) == (0, f"schema at version {schema_version()}\n")
 
 
+def test_one_shot_commands_print_their_result_without_log_lines(tmp_path: Path) -> None:
+    # On the embedded PostgreSQL (started, migrated and stopped for the command): the terminal shows the result
+    # alone, not interleaved with the info lines `serve` writes.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVACASE_") and k != "DATABASE_URL"}
+    env["EVACASE_HOME"] = str(tmp_path)
+    result = evacase("migrate", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"schema at version {schema_version()}\n", "")
+    shown = evacase("settings", env=env)
+    assert shown.returncode == 0 and shown.stderr == "" and "Cases:CustomerReopenWindow=20160" in shown.stdout
+
+
 def test_settings_shows_and_changes_the_push_settings_and_the_blob_lifetime(db_dsn: str) -> None:
     env = dict(os.environ, DATABASE_URL=db_dsn)
     push = "PushCases:AutoCreateTopic=true\nPushCases:AutoCreateStatus={}\nPushCases:MatchUnverifiedEmail=false\n"
