@@ -4,7 +4,8 @@ Usage (with `evacase serve` running):
     python scripts/smoke.py [--url http://127.0.0.1:8000] [--token TOKEN]
 
 Without --token it mints one with `evacase token` (same EVACASE_HOME / EVACASE_JWT_SECRET as the server).
-Exits non-zero at the first answer that is not 200.
+Exits non-zero at the first answer that is not 200. Every call goes through evacase.client (its writes carry an
+Idempotency-Key and are retried on a dropped connection or a 503).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import base64
 import json
 import subprocess
 import sys
-import urllib.error
 import urllib.request
 from typing import Any
+
+from evacase.client import EvaApiError, SyncEvaClient
 
 # A 1x1 PNG: the smallest photo of the crooked stitching.
 PHOTO = base64.b64decode(
@@ -24,17 +26,11 @@ PHOTO = base64.b64decode(
 )
 
 
-def call(url: str, token: str, service: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{url}/message/{service}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"eva {token}", "Content-Type": "application/json", "EVA-User-Agent": "smoke/1"},
-    )
+def call(client: SyncEvaClient, service: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        sys.stderr.write(f"{service} -> {exc.code}: {exc.read().decode()}\n")
+        answer = client.call(service, body)
+    except EvaApiError as exc:
+        sys.stderr.write(f"{service} -> {exc.status}: {json.dumps(exc.error)}\n")
         raise SystemExit(1) from None
     sys.stdout.write(f"--> {service} {json.dumps(body)}\n<-- {json.dumps(answer, indent=2)}\n\n")
     return answer
@@ -54,7 +50,12 @@ def main() -> int:
             check=True,
         ).stdout.strip()
     )
-    topics = call(args.url, token, "ListCaseTopics", {})
+    with SyncEvaClient(args.url, token, user_agent="smoke/1") as client:
+        return journey(client)
+
+
+def journey(client: SyncEvaClient) -> int:
+    topics = call(client, "ListCaseTopics", {})
     topic_id = topics["Results"][-1]["ID"]
     case = {
         "TopicID": topic_id,
@@ -62,19 +63,19 @@ def main() -> int:
         "Description": "The logo stitching seems to be majorly messed up; every letter is crooked.",
         "OrderID": 325,
     }
-    case_id = call(args.url, token, "CustomerCreateCase", case)["ID"]
-    call(args.url, token, "CustomerListCases", {"InitialPageConfig": {"Limit": 5}})
+    case_id = call(client, "CustomerCreateCase", case)["ID"]
+    call(client, "CustomerListCases", {"InitialPageConfig": {"Limit": 5}})
     # The photo of the crooked stitching: stored first, then attached, then fetched from its Url.
-    blob = call(args.url, token, "StoreBlob", {"Data": base64.b64encode(PHOTO).decode(), "MimeType": "image/png"})
-    call(args.url, token, "CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": blob["Guid"]})
+    blob = call(client, "StoreBlob", {"Data": base64.b64encode(PHOTO).decode(), "MimeType": "image/png"})
+    call(client, "CustomerAddBlobToCase", {"CaseID": case_id, "BlobID": blob["Guid"]})
     with urllib.request.urlopen(blob["Url"], timeout=10) as response:
         if response.read() != PHOTO or response.headers["Content-Type"] != "image/png":
             sys.stderr.write(f"GET {blob['Url']} did not return the stored photo\n")
             return 1
     sys.stdout.write(f"GET {blob['Url']} -> {len(PHOTO)} bytes, image/png\n\n")
-    call(args.url, token, "CustomerGetCaseByID", {"ID": case_id})
-    call(args.url, token, "CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "YourMessageHere"})
-    call(args.url, token, "CustomerListCaseInteractions", {"CaseID": case_id})
+    call(client, "CustomerGetCaseByID", {"ID": case_id})
+    call(client, "CustomerCreateCaseInteraction", {"CaseID": case_id, "Text": "YourMessageHere"})
+    call(client, "CustomerListCaseInteractions", {"CaseID": case_id})
     return 0
 
 
