@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from evacase import blob_transfer, explorer, metrics
+from evacase import blob_transfer, explorer, metrics, tracing
 from evacase.config import Settings
 from evacase.dispatch import Incoming, Outcome, dispatch
 from evacase.domain.events import outbox_lag
@@ -105,6 +105,7 @@ async def answer(
     # Every log line written while serving this request carries its ID.
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
+    traced = tracing.start(service[:MAX_LOGGED], headers) if tracing.enabled() else None
     if isinstance(body, Outcome):
         outcome = body
     else:
@@ -122,6 +123,10 @@ async def answer(
         )
         outcome = await dispatch(rt, incoming)
     caller = outcome.caller
+    if traced is not None:
+        tracing.finish(
+            traced, outcome.service, outcome.status, outcome.error_code, caller.user_type if caller else None
+        )
     elapsed = time.perf_counter() - started
     metrics.observe_request(outcome.service or "unknown", outcome.status, elapsed, outcome.error_code)
     log_request(
@@ -235,6 +240,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            tracing.configure(settings.otel, package_version())
+            stack.callback(tracing.shutdown)
             if runtime is None:
                 rt = await stack.enter_async_context(running(settings, build_registry(), jwt_secret))
             else:

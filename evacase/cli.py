@@ -20,6 +20,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from evacase import tracing
 from evacase.auth import CASE_SCOPES, UserType, mint_token, parse_functionality
 from evacase.config import ConfigError, Settings
 from evacase.db import connect_options, fetch_secret, read_secret
@@ -121,6 +122,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env()
+        if settings.otel:
+            tracing.require()
     except ConfigError as exc:
         return _fatal(str(exc))
     configure_logging(settings.log_format)

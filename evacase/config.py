@@ -73,6 +73,8 @@ class Settings:
     # GET /docs may mint development tokens (POST /docs/token, loopback callers only): serve turns it on when it
     # signs with a secret it generated itself.
     docs_tokens: bool = False
+    # OpenTelemetry traces over OTLP/HTTP (evacase/tracing.py; the `otel` extra); the OTEL_* variables say where.
+    otel: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -154,6 +156,7 @@ class Settings:
             event_retention_days=num("EVACASE_EVENT_RETENTION_DAYS", 30.0, float),
             worker=flag("EVACASE_WORKER", True),
             docs_tokens=flag("EVACASE_DOCS_TOKENS", False),
+            otel=flag("EVACASE_OTEL", False),
             print_command=opt("EVACASE_PRINT_COMMAND"),
             print_stations=tuple(
                 (int(name.removeprefix("EVACASE_PRINT_COMMAND_")), value.strip())
