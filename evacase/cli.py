@@ -413,6 +413,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tokens = shown["tokens"]
     assert isinstance(tokens, dict)
     hints = {
+        "explorer": f"{args.url}/docs (paste a token above)",
         "openapi": f"{args.url}/openapi.json",
         "metrics": f"{args.url}/metrics",
         "list_as_employee": f"curl -s {args.url}/message/ListCases -H 'Authorization: Bearer {tokens['employee']}'"

@@ -183,6 +183,7 @@ async def test_demo_fills_a_believable_shop_through_the_services(db_dsn: str, db
     assert set(shown["tokens"]) == {"customer", "employee", "integrator"}
     assert jwt.decode(shown["tokens"]["employee"], SECRET, algorithms=["HS256"])["user_type"] == 1
     assert shown["made"]["PushCase"] == 3 and shown["made"]["CustomerCreateCase"] == 6
+    assert shown["try"]["explorer"] == "http://127.0.0.1:8000/docs (paste a token above)"
     statuses = dict(await db.fetch("SELECT status_id, count(*) FROM cases GROUP BY status_id"))
     assert statuses == {1: 5, 2: 2, 3: 1, 4: 1}  # every system status
     kinds = dict(await db.fetch("SELECT type, count(*) FROM interactions GROUP BY type"))
