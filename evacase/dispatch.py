@@ -18,7 +18,7 @@ from evacase.db import ClientDataError, is_connection_failure, is_timeout, trans
 from evacase.domain.users import record_user
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
 from evacase.idempotency import IdempotentRequest, Replay, check_key, request_hash
-from evacase.messages import raw_to_builtins, stringify_ids
+from evacase.messages import stringify_ids
 from evacase.registry import Operation
 from evacase.runtime import Runtime
 
@@ -251,7 +251,7 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
             )
         else:
             if incoming.string_ids:
-                outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response, enc_hook=raw_to_builtins)))
+                outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response)))
             else:
                 outcome.body = _encoder.encode(response)
             outcome.status = 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, overload
 
 import msgspec
@@ -62,20 +62,6 @@ class UserName(Message, kw_only=True):
     FirstName: str | None = None
     LastName: str | None = None
     FullName: str | None = None
-
-
-def json_list(docs: Iterable[str]) -> Any:
-    """A list whose elements PostgreSQL already rendered as JSON objects (a list's hot path shapes no row in
-    Python), spliced into the answer as it is. Typed Any: it stands where the response Struct declares the list of
-    its element Struct (so the OpenAPI document still describes the elements), and it encodes to the same JSON."""
-    return msgspec.Raw(("[" + ",".join(docs) + "]").encode())
-
-
-def raw_to_builtins(value: Any) -> Any:
-    """msgspec.to_builtins' enc_hook for answers holding a json_list (StringIDs mode rewrites the IDs in it)."""
-    if isinstance(value, msgspec.Raw):
-        return msgspec.json.decode(value)
-    raise NotImplementedError(f"cannot turn {type(value).__name__} into builtins")
 
 
 def full_name(first: str | None, last: str | None) -> str | None:

@@ -28,7 +28,7 @@ from evacase.messages import (
     Text,
     UserName,
     iso_ms,
-    json_list,
+    user_name,
 )
 from evacase.paging import to_micros
 from evacase.registry import OperationSet
@@ -198,8 +198,26 @@ async def customer_list_case_interactions(
     )
     if not rows:
         raise CaseNotFound()
+    closed = rows[0]["is_closed"]
     found = [r for r in rows if r["id"] is not None]
     page = ctx.page_tokens.page(page_req, found, _key)
-    # Each row's JSON comes from the query (the same fields the Structs above give; the list's hot path).
-    results = json_list([r["doc"] for r in page.rows])
+    caller_id = ctx.caller.user_id
+    # Built field by field (not through interaction_fields' dict): this loop is the list's hot path.
+    results = []
+    for r in page.rows:
+        kind, created_by = r["type"], r["created_by"]
+        results.append(
+            CustomerInteractionDto(
+                ID=r["id"],
+                CaseID=req.CaseID,
+                Type=kind,
+                CanBeModified=can_modify(caller_id, kind, created_by, closed),
+                Text=r["text"],
+                CreationTime=r["created_at"],  # formatted by the query (eva_time)
+                LastModificationTime=r["modified_at"],
+                # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.
+                CreatedByID=None if kind == InteractionType.LEDGER else created_by,
+                CreatedBy=user_name(r["first_name"], r["last_name"]),
+            )
+        )
     return CustomerListCaseInteractionsResponse(Results=results, **page.tokens())

@@ -226,12 +226,8 @@ UPDATE cases SET title = $2, description = $3, topic_id = $4, customer_reference
 -- customer_list_cases_after --
 -- A page of the customer's cases, newest first, after the keyset bound ($2, $3); $4 title contains.
 -- params: customer_id, bound_time, bound_id, title, limit
-SELECT c.id, c.reporting_time,
-       json_strip_nulls(json_build_object(
-           'ID', c.id, 'TopicID', c.topic_id, 'TopicName', t.name, 'StatusID', c.status_id, 'StatusName', s.name,
-           'Priority', c.priority, 'Title', c.title, 'OrderID', c.order_id,
-           'ReportingTime', eva_time(c.reporting_time), 'CustomerReference', c.customer_reference
-       ))::text AS doc  -- a CustomerCaseDto (the list's hot path shapes no row in Python)
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
@@ -244,12 +240,8 @@ LIMIT $5
 -- customer_list_cases_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit
-SELECT c.id, c.reporting_time,
-       json_strip_nulls(json_build_object(
-           'ID', c.id, 'TopicID', c.topic_id, 'TopicName', t.name, 'StatusID', c.status_id, 'StatusName', s.name,
-           'Priority', c.priority, 'Title', c.title, 'OrderID', c.order_id,
-           'ReportingTime', eva_time(c.reporting_time), 'CustomerReference', c.customer_reference
-       ))::text AS doc  -- a CustomerCaseDto (the list's hot path shapes no row in Python)
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
@@ -262,12 +254,8 @@ LIMIT $5
 -- customer_list_cases_by_reference_after --
 -- The customer's cases with reference $6 (cases_customer_reference_idx), newest first, after the keyset bound.
 -- params: customer_id, bound_time, bound_id, title, limit, reference
-SELECT c.id, c.reporting_time,
-       json_strip_nulls(json_build_object(
-           'ID', c.id, 'TopicID', c.topic_id, 'TopicName', t.name, 'StatusID', c.status_id, 'StatusName', s.name,
-           'Priority', c.priority, 'Title', c.title, 'OrderID', c.order_id,
-           'ReportingTime', eva_time(c.reporting_time), 'CustomerReference', c.customer_reference
-       ))::text AS doc  -- a CustomerCaseDto (the list's hot path shapes no row in Python)
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
@@ -280,12 +268,8 @@ LIMIT $5
 -- customer_list_cases_by_reference_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit, reference
-SELECT c.id, c.reporting_time,
-       json_strip_nulls(json_build_object(
-           'ID', c.id, 'TopicID', c.topic_id, 'TopicName', t.name, 'StatusID', c.status_id, 'StatusName', s.name,
-           'Priority', c.priority, 'Title', c.title, 'OrderID', c.order_id,
-           'ReportingTime', eva_time(c.reporting_time), 'CustomerReference', c.customer_reference
-       ))::text AS doc  -- a CustomerCaseDto (the list's hot path shapes no row in Python)
+SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
+       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id

@@ -136,28 +136,11 @@ DELETE FROM interactions WHERE id = $1
 -- Whether case $1 belongs to customer $2 (no row: it does not) and a page of its interactions of a type in
 -- $3, newest first, after the keyset bound ($4, $5); filters $6 ID, $7 text contains. The page is taken
 -- from the index first and only its rows are joined to their authors: a case with thousands of interactions
--- costs what a quiet one does. Each row comes as its CustomerListCaseInteractions JSON (`doc`, built here: the
--- list's hot path shapes no row in Python; tests/test_customer_interactions.py holds it equal to the Structs).
+-- costs what a quiet one does.
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT i.id, i.creation_time,
-       json_strip_nulls(json_build_object(
-           'ID', i.id,
-           'CaseID', c.id,
-           'Type', i.type,
-           -- can_modify (services/customer_interactions.py): the customer's own Communication (0), case open
-           'CanBeModified', i.type = 0 AND i.created_by IS NOT DISTINCT FROM $2 AND NOT s.is_closed,
-           'Text', i.text,
-           'CreationTime', eva_time(i.creation_time),
-           'LastModificationTime', eva_time(i.last_modification_time),
-           -- ledger lines (2) name who made the change but carry no CreatedByID, as in EVA's guide
-           'CreatedByID', CASE WHEN i.type <> 2 THEN i.created_by END,
-           -- messages.user_name: absent without names; FullName "First Last", either alone, else absent
-           'CreatedBy', CASE WHEN u.first_name IS NOT NULL OR u.last_name IS NOT NULL THEN json_build_object(
-               'FirstName', u.first_name,
-               'LastName', u.last_name,
-               'FullName', CASE WHEN u.first_name <> '' AND u.last_name <> '' THEN u.first_name || ' ' || u.last_name
-                                ELSE coalesce(nullif(u.first_name, ''), nullif(u.last_name, '')) END) END
-       ))::text AS doc
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN LATERAL (
@@ -178,25 +161,9 @@ ORDER BY i.creation_time DESC, i.id DESC
 -- customer_list_interactions_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT i.id, i.creation_time,
-       json_strip_nulls(json_build_object(
-           'ID', i.id,
-           'CaseID', c.id,
-           'Type', i.type,
-           -- can_modify (services/customer_interactions.py): the customer's own Communication (0), case open
-           'CanBeModified', i.type = 0 AND i.created_by IS NOT DISTINCT FROM $2 AND NOT s.is_closed,
-           'Text', i.text,
-           'CreationTime', eva_time(i.creation_time),
-           'LastModificationTime', eva_time(i.last_modification_time),
-           -- ledger lines (2) name who made the change but carry no CreatedByID, as in EVA's guide
-           'CreatedByID', CASE WHEN i.type <> 2 THEN i.created_by END,
-           -- messages.user_name: absent without names; FullName "First Last", either alone, else absent
-           'CreatedBy', CASE WHEN u.first_name IS NOT NULL OR u.last_name IS NOT NULL THEN json_build_object(
-               'FirstName', u.first_name,
-               'LastName', u.last_name,
-               'FullName', CASE WHEN u.first_name <> '' AND u.last_name <> '' THEN u.first_name || ' ' || u.last_name
-                                ELSE coalesce(nullif(u.first_name, ''), nullif(u.last_name, '')) END) END
-       ))::text AS doc
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN LATERAL (
