@@ -253,7 +253,10 @@ async def _run_worker(settings: Settings, dsn: str) -> None:
         await asyncio.gather(*work)
     finally:
         await exports.close()
-        await pool.close()
+        try:  # a bounded goodbye: connections still busy after it are cut (their transactions roll back)
+            await asyncio.wait_for(pool.close(), 10)
+        except (TimeoutError, asyncio.CancelledError):
+            pool.terminate()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
