@@ -320,21 +320,34 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
     )
     rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
-    # Built field by field (not through case_summary's dict): this is the list's hot path.
+    # Built field by field (not through case_summary's dict): this is the list's hot path. The rows are unpacked
+    # by position (the four list queries' column order).
     results = [
         CustomerCaseDto(
-            ID=r["id"],
-            TopicID=r["topic_id"],
-            TopicName=r["topic_name"],
-            StatusID=r["status_id"],
-            StatusName=r["status_name"],
-            Priority=r["priority"],
-            Title=r["title"],
-            OrderID=r["order_id"],
-            ReportingTime=r["reporting_at"],  # formatted by the query (eva_time)
-            CustomerReference=r["customer_reference"],
+            ID=id_,
+            TopicID=topic_id,
+            TopicName=topic_name,
+            StatusID=status_id,
+            StatusName=status_name,
+            Priority=priority,
+            Title=title_,
+            OrderID=order_id,
+            ReportingTime=reporting_at,  # formatted by the query (eva_time)
+            CustomerReference=customer_reference,
         )
-        for r in page.rows
+        for (
+            id_,
+            topic_id,
+            topic_name,
+            status_id,
+            status_name,
+            priority,
+            title_,
+            order_id,
+            _,
+            reporting_at,
+            customer_reference,
+        ) in page.rows
     ]
     return CustomerListCasesResponse(Results=results, **page.tokens())
 

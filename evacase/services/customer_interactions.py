@@ -167,6 +167,9 @@ class CustomerListCaseInteractionsResponse(PagedResponse, kw_only=True):
     Results: list[CustomerInteractionDto]
 
 
+_UNSEEN: Any = object()  # a names cache miss (None is a cached "no name")
+
+
 def _key(row: asyncpg.Record) -> tuple[int, int]:
     created: dt.datetime = row["creation_time"]
     return to_micros(created), row["id"]
@@ -202,22 +205,27 @@ async def customer_list_case_interactions(
     found = [r for r in rows if r["id"] is not None]
     page = ctx.page_tokens.page(page_req, found, _key)
     caller_id = ctx.caller.user_id
-    # Built field by field (not through interaction_fields' dict): this loop is the list's hot path.
+    case_id = req.CaseID
+    # Built field by field (not through interaction_fields' dict): this loop is the list's hot path. The rows are
+    # unpacked by position (the query's column order) and each author's UserName is made once per page.
+    names: dict[tuple[str | None, str | None], UserName | None] = {}
     results = []
-    for r in page.rows:
-        kind, created_by = r["type"], r["created_by"]
+    for _, id_, kind, text, created_by, _, created_at, modified_at, first, last in page.rows:
+        author = names.get((first, last), _UNSEEN)
+        if author is _UNSEEN:
+            author = names[first, last] = user_name(first, last)
         results.append(
             CustomerInteractionDto(
-                ID=r["id"],
-                CaseID=req.CaseID,
+                ID=id_,
+                CaseID=case_id,
                 Type=kind,
                 CanBeModified=can_modify(caller_id, kind, created_by, closed),
-                Text=r["text"],
-                CreationTime=r["created_at"],  # formatted by the query (eva_time)
-                LastModificationTime=r["modified_at"],
+                Text=text,
+                CreationTime=created_at,  # formatted by the query (eva_time)
+                LastModificationTime=modified_at,
                 # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.
                 CreatedByID=None if kind == InteractionType.LEDGER else created_by,
-                CreatedBy=user_name(r["first_name"], r["last_name"]),
+                CreatedBy=author,
             )
         )
     return CustomerListCaseInteractionsResponse(Results=results, **page.tokens())

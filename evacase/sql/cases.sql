@@ -224,7 +224,8 @@ SELECT id, name FROM case_topics WHERE id = $1 AND NOT is_deleted
 UPDATE cases SET title = $2, description = $3, topic_id = $4, customer_reference = $5 WHERE id = $1
 
 -- customer_list_cases_after --
--- A page of the customer's cases, newest first, after the keyset bound ($2, $3); $4 title contains.
+-- A page of the customer's cases, newest first, after the keyset bound ($2, $3); $4 title contains. The handler
+-- unpacks the columns by position: the four customer_list_cases_* queries keep this order.
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
        c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference

@@ -136,7 +136,7 @@ DELETE FROM interactions WHERE id = $1
 -- Whether case $1 belongs to customer $2 (no row: it does not) and a page of its interactions of a type in
 -- $3, newest first, after the keyset bound ($4, $5); filters $6 ID, $7 text contains. The page is taken
 -- from the index first and only its rows are joined to their authors: a case with thousands of interactions
--- costs what a quiet one does.
+-- costs what a quiet one does. The handler unpacks the columns by position: keep their order.
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
 SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
        eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
