@@ -290,12 +290,15 @@ class CustomerListCasesResponse(PagedResponse, kw_only=True):
     Results: list[CustomerCaseDto]
 
 
-# (by reference, forward) -> the statement
+# (how the list is filtered, forward) -> the statement: by reference (a title search too, if given), by a title
+# search, or neither (its own statement: an optional filter left in would cost every plain page).
 LIST_QUERIES = {
-    (False, True): "customer_list_cases_after",
-    (False, False): "customer_list_cases_before",
-    (True, True): "customer_list_cases_by_reference_after",
-    (True, False): "customer_list_cases_by_reference_before",
+    ("reference", True): "customer_list_cases_by_reference_after",
+    ("reference", False): "customer_list_cases_by_reference_before",
+    ("title", True): "customer_list_cases_search_after",
+    ("title", False): "customer_list_cases_search_before",
+    ("none", True): "customer_list_cases_after",
+    ("none", False): "customer_list_cases_before",
 }
 
 
@@ -308,15 +311,20 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
     bound_time, bound_id = page_req.time_id_key()
     title = contains_pattern(page_req.filter.get("Title"))
     reference = page_req.filter.get("CustomerReference")
-    by_reference = {"reference": reference} if reference is not None else {}
+    by: dict[str, Any] = {}
+    if reference is not None:
+        kind, by = "reference", {"reference": reference, "title": title}
+    elif title is not None:
+        kind, by = "title", {"title": title}
+    else:
+        kind = "none"
     query = SQL.bound(
-        LIST_QUERIES[bool(by_reference), page_req.forward],
+        LIST_QUERIES[kind, page_req.forward],
         customer_id=ctx.caller.user_id,
         bound_time=bound_time,
         bound_id=bound_id,
-        title=title,
         limit=page_req.limit + 1,
-        **by_reference,
+        **by,
     )
     rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
     page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
