@@ -298,3 +298,19 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
     assert failed == {}, result.stderr[-3000:]
     assert figures["read_xids"] == 0
     assert "Budget:" in result.stdout
+
+
+async def test_the_cpu_meter_finds_the_databases_backends_and_counts_their_time(loaded: str) -> None:
+    # What the CPU table reads: the backends serving the bench database (by their process titles) and the CPU
+    # seconds of processes, from /proc.
+    conn = await asyncpg.connect(loaded)
+    try:
+        pid = conn.get_server_pid()
+        assert pid in bench.backend_pids(DATABASE)
+        assert pid not in bench.backend_pids("evacase_no_such_database")
+        before = bench.cpu_seconds([pid])
+        await conn.fetchval("SELECT count(*) FROM generate_series(1, 3000000)")  # work for the backend
+        assert bench.cpu_seconds([pid]) > before
+        assert bench.cpu_seconds([2**22 + 12345]) == 0  # a process that is not there counts nothing
+    finally:
+        await conn.close()

@@ -31,10 +31,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -105,6 +107,28 @@ class Server:
             self.process.kill()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes used so far (/proc/<pid>/stat), in seconds; ended ones count 0."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids(database: str) -> list[int]:
+    """PostgreSQL's backends serving `database` on this machine (their titles name it); empty for a remote one."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                    found.append(int(entry.name))
+    return found
+
+
 def memory_kb(pid: int, key: str) -> int:
     """VmRSS (now) or VmHWM (peak) of a process, in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -164,9 +188,16 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    app_us: float = float("nan")  # CPU of the app's processes per request (microseconds)
+    db_us: float = float("nan")  # CPU of PostgreSQL's backends on the bench database per request
 
 
-def wrk(url: str, requests_file: Path, seconds: float, concurrency: int) -> Run:
+Meter = Callable[[], tuple[float, float]]  # (app, database) CPU seconds so far
+
+
+def wrk(url: str, requests_file: Path, seconds: float, concurrency: int, meter: Meter | None = None) -> Run:
+    """One load run; with a `meter`, also the CPU per request the app and PostgreSQL spent on it."""
+    before = meter() if meter else None
     threads = 1 if concurrency < 64 else 2
     command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     out = subprocess.run(
@@ -178,12 +209,17 @@ def wrk(url: str, requests_file: Path, seconds: float, concurrency: int) -> Run:
     errors = sum(figures[k] for k in figures if k.endswith("_errors") or k == "timeouts")
     if errors:
         sys.stderr.write(f"errors in a run on {url} with {requests_file.name}: {figures}\n")
-    return Run(
+    run = Run(
         rps=figures["requests"] / (figures["duration_us"] / 1e6),
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         errors=errors,
     )
+    if meter and before and figures["requests"]:
+        app, db = meter()
+        run.app_us = (app - before[0]) * 1e6 / figures["requests"]
+        run.db_us = (db - before[1]) * 1e6 / figures["requests"]
+    return run
 
 
 Headers = str | dict[str, str]  # an Authorization value (may be empty) or headers by name
@@ -664,6 +700,21 @@ def table(results: list[Result]) -> list[str]:
     return lines
 
 
+def cpu_table(results: list[Result]) -> list[str]:
+    """Where each scenario's CPU goes, per request: the app's processes and PostgreSQL's backends (what limits a
+    line: on a machine whose cores they share, the sum; the app alone once its one worker is saturated)."""
+    lines = [
+        "| scenario | c | evacase app µs/req | evacase PG µs/req | limit app µs/req | limit PG µs/req |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.scenario} | {r.concurrency} | {mean(r.evacase, 'app_us'):,.0f} | {mean(r.evacase, 'db_us'):,.0f} "
+            f"| {mean(r.limit, 'app_us'):,.0f} | {mean(r.limit, 'db_us'):,.0f} |"
+        )
+    return lines
+
+
 # Issue 13's goals: reads >= 0.8x the limit app (p99 no worse), employee lists >= 0.7x, writes >= 0.7x their
 # one-statement equivalents, PushCase >= 0.5x.
 TARGETS = {
@@ -726,8 +777,15 @@ def warm_up(evacase: Server, limit: Server, found: list[Scenario], seconds: floa
             wrk(limit.url, sc.limit, min(2.0, seconds), 16)
 
 
-def measure(evacase: Server, limit: Server, found: list[Scenario], args: argparse.Namespace) -> list[Result]:
+def meter_for(server: Server, database: str) -> Meter:
+    return lambda: (cpu_seconds(server.pids()), cpu_seconds(backend_pids(database)))
+
+
+def measure(
+    evacase: Server, limit: Server, found: list[Scenario], args: argparse.Namespace, database: str
+) -> list[Result]:
     results = []
+    ev_meter, lim_meter = meter_for(evacase, database), meter_for(limit, database)
     for sc in found:
         for c in args.concurrency:
             result = Result(sc.key, sc.name, c)
@@ -739,9 +797,9 @@ def measure(evacase: Server, limit: Server, found: list[Scenario], args: argpars
                         result.evacase.append(a.result())
                         result.limit.append(b.result())
                     continue
-                result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c))
+                result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c, ev_meter))
                 if sc.limit:
-                    result.limit.append(wrk(limit.url, sc.limit, args.seconds, c))
+                    result.limit.append(wrk(limit.url, sc.limit, args.seconds, c, lim_meter))
             results.append(result)
             sys.stderr.write(table([result])[-1] + "\n")
     return results
@@ -752,6 +810,7 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     dsn = asyncio.run(load_data.prepare(server_dsn, args))
     fx = asyncio.run(fixtures(dsn, args.seed))
+    database = urlsplit(dsn).path.lstrip("/")
     evacase = start_evacase(dsn, fx.secret, args.workers)
     limit = start_limit(dsn, args.workers)
     results: list[Result] = []
@@ -773,10 +832,10 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
             for auth in fx.tokens.values():  # every user seen once, so a read path has nothing to record
                 call(evacase.url, "Ping", auth, {})
             before = asyncio.run(xid(dsn))
-            results += measure(evacase, limit, reads, args)
+            results += measure(evacase, limit, reads, args, database)
             read_xids = asyncio.run(rows_written_since(dsn, before)) if reads else None
             warm_up(evacase, limit, writes, args.warmup_seconds)
-            results += measure(evacase, limit, writes, args)
+            results += measure(evacase, limit, writes, args, database)
             peak_kb = max(memory_kb(p, "VmHWM") for p in evacase.worker_pids())
             limit_peak_kb = max(memory_kb(p, "VmHWM") for p in limit.worker_pids())
             if args.memory_seconds > 0:
@@ -793,6 +852,10 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
         f"{args.seconds:g} s per run, A B A B, wrk; {os.cpu_count()} CPUs",
         "",
         *table(results),
+        "",
+        "CPU per request (the app's processes; PostgreSQL's backends on the bench database):",
+        "",
+        *cpu_table(results),
         "",
         f"- pgbench -S (prepared, 16 clients) on the same server: {pgbench_tps:,.0f} transactions/s"
         if pgbench_tps
