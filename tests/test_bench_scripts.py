@@ -308,9 +308,25 @@ async def test_the_cpu_meter_finds_the_databases_backends_and_counts_their_time(
         pid = conn.get_server_pid()
         assert pid in bench.backend_pids(DATABASE)
         assert pid not in bench.backend_pids("evacase_no_such_database")
-        before = bench.cpu_seconds([pid])
+        before = bench.cpu_by_pid([pid])
         await conn.fetchval("SELECT count(*) FROM generate_series(1, 3000000)")  # work for the backend
-        assert bench.cpu_seconds([pid]) > before
-        assert bench.cpu_seconds([2**22 + 12345]) == 0  # a process that is not there counts nothing
+        after = bench.cpu_by_pid([pid, 2**22 + 12345])  # a process that is not there is left out
+        assert set(after) == {pid} and bench.cpu_since(before, after) > 0
+        # A process that ended between the readings drops out; one born since counts all it used.
+        assert bench.cpu_since({1: 5.0, 2: 1.0}, {2: 1.5, 3: 0.25}) == 0.75
     finally:
         await conn.close()
+
+
+def test_a_run_with_errors_says_what_evacase_answered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "serve.log"
+    lines = [
+        {"event": "request", "service": "PushCase", "status": 409, "error_code": "Case:AlreadyExists"},
+        {"event": "request", "service": "PushCase", "status": 200, "error_code": None},
+        {"event": "request", "service": "PushCase", "status": 409, "error_code": "Case:AlreadyExists"},
+        {"event": "request", "service": "PushCase", "status": 503, "error_code": "DatabaseTimeout"},
+        {"event": "database_timeout", "level": "warning"},
+    ]
+    log.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    monkeypatch.setattr(bench, "EVACASE_LOG", log)
+    assert bench.failed_answers(0) == "PushCase 409 Case:AlreadyExists: 2, PushCase 503 DatabaseTimeout: 1"

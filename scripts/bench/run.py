@@ -72,6 +72,8 @@ PUSHED = 200  # pushed cases the Update scenario updates, over PUSHED // 4 pushe
 
 # --- processes -----------------------------------------------------------------------------------------------
 
+EVACASE_LOG = Path(tempfile.gettempdir()) / "evacase-bench-serve.log"  # evacase's log lines during a benchmark
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -107,14 +109,20 @@ class Server:
             self.process.kill()
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU the processes used so far (/proc/<pid>/stat), in seconds; ended ones count 0."""
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User and system CPU each process used so far (/proc/<pid>/stat), in seconds; ended ones are left out."""
+    found = {}
     for pid in pids:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
-    return total / os.sysconf("SC_CLK_TCK")
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return found
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings: each process's growth (one born since counts all of its own; one
+    that ended since drops out rather than going negative)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
 
 
 def backend_pids(database: str) -> list[int]:
@@ -137,9 +145,13 @@ def memory_kb(pid: int, key: str) -> int:
     return 0
 
 
-def start(name: str, command: list[str], env: dict[str, str], port: int, health: str) -> Server:
-    # Logs go nowhere: the server still formats and writes its request lines, as in production.
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(
+    name: str, command: list[str], env: dict[str, str], port: int, health: str, log: Path | None = None
+) -> Server:
+    # The server formats and writes its request lines, as in production: to `log` (evacase's, so a run with
+    # errors can say which), or nowhere.
+    stderr = log.open("ab") if log else subprocess.DEVNULL  # appending: run.py empties it before each run
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -166,7 +178,7 @@ def start_evacase(dsn: str, secret: str, workers: int) -> Server:
         "EVACASE_CORS_ORIGINS": CORS_ORIGIN,
     }
     command = [sys.executable, "-m", "evacase.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    return start("evacase", command, env, port, "/health")
+    return start("evacase", command, env, port, "/health", EVACASE_LOG)
 
 
 def start_limit(dsn: str, workers: int) -> Server:
@@ -192,7 +204,7 @@ class Run:
     db_us: float = float("nan")  # CPU of PostgreSQL's backends on the bench database per request
 
 
-Meter = Callable[[], tuple[float, float]]  # (app, database) CPU seconds so far
+Meter = Callable[[], tuple[dict[int, float], dict[int, float]]]  # (app, database) CPU seconds so far, by process
 
 
 def wrk(url: str, requests_file: Path, seconds: float, concurrency: int, meter: Meter | None = None) -> Run:
@@ -217,8 +229,8 @@ def wrk(url: str, requests_file: Path, seconds: float, concurrency: int, meter: 
     )
     if meter and before and figures["requests"]:
         app, db = meter()
-        run.app_us = (app - before[0]) * 1e6 / figures["requests"]
-        run.db_us = (db - before[1]) * 1e6 / figures["requests"]
+        run.app_us = cpu_since(before[0], app) * 1e6 / figures["requests"]
+        run.db_us = cpu_since(before[1], db) * 1e6 / figures["requests"]
     return run
 
 
@@ -777,8 +789,22 @@ def warm_up(evacase: Server, limit: Server, found: list[Scenario], seconds: floa
             wrk(limit.url, sc.limit, min(2.0, seconds), 16)
 
 
+def failed_answers(since: int) -> str:
+    """What evacase answered other than 200 after byte `since` of its log: counts by service, status and code."""
+    counts: dict[tuple[str, int, str], int] = {}
+    with EVACASE_LOG.open("rb") as f:
+        f.seek(since)
+        for line in f:
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if entry.get("event") == "request" and entry.get("status") != 200:
+                    key = (entry.get("service"), entry.get("status"), entry.get("error_code"))
+                    counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{s} {st} {code}: {n}" for (s, st, code), n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def meter_for(server: Server, database: str) -> Meter:
-    return lambda: (cpu_seconds(server.pids()), cpu_seconds(backend_pids(database)))
+    return lambda: (cpu_by_pid(server.pids()), cpu_by_pid(backend_pids(database)))
 
 
 def measure(
@@ -797,7 +823,10 @@ def measure(
                         result.evacase.append(a.result())
                         result.limit.append(b.result())
                     continue
+                os.truncate(EVACASE_LOG, 0)  # only this run's lines are kept (a few MB)
                 result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c, ev_meter))
+                if result.evacase[-1].errors:
+                    sys.stderr.write(f"evacase's answers other than 200: {failed_answers(0)}\n")
                 if sc.limit:
                     result.limit.append(wrk(limit.url, sc.limit, args.seconds, c, lim_meter))
             results.append(result)
@@ -846,6 +875,7 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
     finally:
         evacase.stop()
         limit.stop()
+        EVACASE_LOG.unlink(missing_ok=True)
         asyncio.run(clean_up(dsn, fx))
     report = [
         f"evacase bench: {args.cases:,} cases, {args.interactions:,} interactions, {args.workers} worker(s), "
