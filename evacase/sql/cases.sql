@@ -228,11 +228,9 @@ UPDATE cases SET title = $2, description = $3, topic_id = $4, customer_reference
 -- optional filter ($4 IS NULL OR ...) costs its generic plan a third more CPU per page, measured. The handler
 -- unpacks the columns by position: every customer_list_cases_* query keeps this order.
 -- params: customer_id, bound_time, bound_id, limit
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) < ($2, $3)
 ORDER BY c.reporting_time DESC, c.id DESC
@@ -241,11 +239,9 @@ LIMIT $4
 -- customer_list_cases_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, limit
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) > ($2, $3)
 ORDER BY c.reporting_time ASC, c.id ASC
@@ -254,11 +250,9 @@ LIMIT $4
 -- customer_list_cases_search_after --
 -- customer_list_cases_after with a title search ($4 contains; run with title_search_plans).
 -- params: customer_id, bound_time, bound_id, title, limit
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) < ($2, $3)
   AND c.title ILIKE $4
@@ -268,11 +262,9 @@ LIMIT $5
 -- customer_list_cases_search_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) > ($2, $3)
   AND c.title ILIKE $4
@@ -282,11 +274,9 @@ LIMIT $5
 -- customer_list_cases_by_reference_after --
 -- The customer's cases with reference $6 (cases_customer_reference_idx), newest first, after the keyset bound.
 -- params: customer_id, bound_time, bound_id, title, limit, reference
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1 AND c.customer_reference = $6
   AND (c.reporting_time, c.id) < ($2, $3)
   AND ($4::text IS NULL OR c.title ILIKE $4)
@@ -296,11 +286,9 @@ LIMIT $5
 -- customer_list_cases_by_reference_before --
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit, reference
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, c.priority, c.title,
-       c.order_id, c.reporting_time, eva_time(c.reporting_time) AS reporting_at, c.customer_reference
-FROM cases c
-JOIN case_statuses s ON s.id = c.status_id
-LEFT JOIN case_topics t ON t.id = c.topic_id
+SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
+       c.reporting_time, c.reporting_at, c.customer_reference
+FROM customer_case_rows c
 WHERE c.customer_id = $1 AND c.customer_reference = $6
   AND (c.reporting_time, c.id) > ($2, $3)
   AND ($4::text IS NULL OR c.title ILIKE $4)
