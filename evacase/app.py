@@ -105,7 +105,8 @@ async def answer(
     # Every log line written while serving this request carries its ID.
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
-    traced = tracing.start(service[:MAX_LOGGED], headers) if tracing.enabled() else None
+    # A span is named by a registered service only (never by what a client made up: names stay few).
+    traced = tracing.start(service if rt.registry.get(service) else "unknown", headers) if tracing.enabled() else None
     if isinstance(body, Outcome):
         outcome = body
     else:

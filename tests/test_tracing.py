@@ -36,14 +36,19 @@ async def test_a_message_is_a_server_span_in_the_callers_trace_with_its_statemen
         async with serving(make_settings(db_dsn, otel=True)) as api:
             created = await api.call("CustomerCreateCase", CASE, customer(7), traceparent=TRACEPARENT)
             refused = await api.call("CustomerGetCaseByID", {"ID": 1}, None)
+            made_up = await api.call("NoSuchService<script>", {}, customer(7))
     finally:
         tracing.shutdown()
-    assert (created.status_code, refused.status_code) == (200, 401)
+    assert (created.status_code, refused.status_code, made_up.status_code) == (200, 401, 404)
     assert not tracing.enabled()
     spans = exporter.get_finished_spans()
     servers = [s for s in spans if s.kind == SpanKind.SERVER]
-    assert [s.name for s in servers] == ["POST /message/CustomerCreateCase", "POST /message/CustomerGetCaseByID"]
-    create, get = servers
+    assert [s.name for s in servers] == [
+        "POST /message/CustomerCreateCase",
+        "POST /message/CustomerGetCaseByID",
+        "POST /message/unknown",  # a made-up name never names a span
+    ]
+    create, get, _ = servers
     assert f"{create.context.trace_id:032x}" == TRACE_ID  # the caller's trace, continued
     assert create.parent is not None and f"{create.parent.span_id:016x}" == PARENT_SPAN_ID
     assert dict(create.attributes or {}) == {
