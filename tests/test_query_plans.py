@@ -454,12 +454,20 @@ async def test_a_list_cases_title_search_reads_few_rows_whatever_its_pattern(
 
 @pytest.mark.data("skewed")
 @pytest.mark.parametrize(("pattern", "matches"), [("%case 1235%", 1), ("%case%", 4000)], ids=["rare", "common"])
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("customer_list_cases_search_after", dt.datetime.max.replace(tzinfo=dt.UTC)),
+        ("customer_list_cases_search_before", dt.datetime.min.replace(tzinfo=dt.UTC)),  # the oldest first
+    ],
+    ids=["after", "before"],
+)
 async def test_the_heavy_customers_title_search_reads_few_rows(
-    db_dsn: str, db: asyncpg.Connection, pattern: str, matches: int
+    db_dsn: str, db: asyncpg.Connection, pattern: str, matches: int, name: str, bound: dt.datetime
 ) -> None:
     count = await db.fetchval("SELECT count(*) FROM cases WHERE customer_id = 1 AND title ILIKE $1", pattern)
     assert count >= matches
-    query = load_queries("cases")["customer_list_cases_search_after"]
+    query = load_queries("cases")[name]
     pool = await create_pool(db_dsn, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction(readonly=True):
@@ -467,8 +475,8 @@ async def test_the_heavy_customers_title_search_reads_few_rows(
             explained = await conn.fetchval(
                 f"EXPLAIN (ANALYZE, FORMAT JSON) {query}",
                 HEAVY_CUSTOMER,
-                dt.datetime.max.replace(tzinfo=dt.UTC),
-                BIGINT_MAX,
+                bound,
+                BIGINT_MAX if bound.year == 9999 else 0,
                 pattern,
                 PAGE,
             )
