@@ -192,10 +192,10 @@ def make_settings(dsn: str, **overrides: object) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Api]:
-    """The app with `settings`, started and called in-process through httpx."""
+async def serving(settings: Settings, client: tuple[str, int] = ("127.0.0.1", 123)) -> AsyncIterator[Api]:
+    """The app with `settings`, started and called in-process through httpx (from the `client` address)."""
     app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app, client=client)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://evacase.test") as client,

@@ -22,8 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from evacase.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serving
 from tests.helpers import SECRET, Api
 from tests.live import live_server
 
@@ -31,21 +30,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-async def explorer_client(dsn: str, client: tuple[str, int], **overrides: object) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(dsn, **overrides))
-    transport = httpx.ASGITransport(app=app, client=client)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://evacase.test") as http,
-    ):
-        yield http
-
-
 @pytest.fixture
 async def local(db_dsn: str) -> AsyncIterator[httpx.AsyncClient]:
     """The app with development tokens on, called from this machine."""
-    async for http in explorer_client(db_dsn, ("127.0.0.1", 40000), docs_tokens=True):
-        yield http
+    async with serving(make_settings(db_dsn, docs_tokens=True), ("127.0.0.1", 40000)) as api:
+        yield api.client
 
 
 async def test_the_page_and_its_files_are_served_with_a_strict_policy(local: httpx.AsyncClient) -> None:
@@ -91,13 +80,13 @@ async def test_minting_is_refused_when_off_remote_or_unknown(db_dsn: str, local:
     assert bad.status_code == 400 and bad.json()["Error"]["Code"] == "RequestValidationFailure", bad.text
     unknown = await local.post("/docs/token", json={"UserType": "customer", "UserID": 7})
     assert unknown.status_code == 400, unknown.text
-    async for off in explorer_client(db_dsn, ("127.0.0.1", 40001)):  # a configured secret: docs_tokens off
-        r = await off.post("/docs/token", json={})
+    async with serving(make_settings(db_dsn), ("127.0.0.1", 40001)) as off:  # a configured secret: tokens off
+        r = await off.client.post("/docs/token", json={})
         assert r.status_code == 403
         assert r.json()["Error"]["Code"] == "DevelopmentTokensOff"
         assert r.json()["Error"]["RequestID"] == r.headers["EVA-Request-ID"]
-    async for remote in explorer_client(db_dsn, ("203.0.113.9", 40002), docs_tokens=True):
-        r = await remote.post("/docs/token", json={})
+    async with serving(make_settings(db_dsn, docs_tokens=True), ("203.0.113.9", 40002)) as remote:
+        r = await remote.client.post("/docs/token", json={})
         assert r.status_code == 403
         assert r.json()["Error"] == {
             "Code": "DevelopmentTokensOff",
