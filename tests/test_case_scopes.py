@@ -4,6 +4,7 @@ created; ListCases' AssignedToMe, Unassigned and CreatedByMe are the matching qu
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Any
 
@@ -11,6 +12,7 @@ import asyncpg
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evacase.services import case_list
 from tests.conftest import DatabaseFactory
 from tests.factories import a_user
 from tests.helpers import Api, employee
@@ -18,16 +20,44 @@ from tests.strategies import PROPERTY_SETTINGS
 
 _viewers = itertools.count(500)
 SCOPES = ("assigned", "unassigned", "created")
-FILTERS: list[dict[str, Any]] = [
-    {},
-    {"AssignedToMe": True},
-    {"Unassigned": True},
-    {"CreatedByMe": True},
-    {"StatusID": 2},
-    {"AssignedOrganizationUnitID": 10},
-    {"Tag": "scoped"},
-    {"CreatedByMe": True, "StatusID": 2},
-]
+CUSTOMER = 499
+# A value for every ListCases filter (a callable picks one from the cases made: rows newest first).
+FILTER_VALUES: dict[str, Any] = {
+    "ID": lambda rows: rows[-1]["id"],
+    "BackendID": "B1",
+    "Title": "COPE",
+    "TopicID": 1,
+    "StatusID": 2,
+    "Priority": 2,
+    "CustomerID": CUSTOMER,
+    "AssigneeID": lambda rows: rows[0]["viewer"],
+    "AssignedOrganizationUnitID": 10,
+    "OriginatingOrganizationUnitID": 20,
+    "OrderID": 77,
+    "ExternalOrderIdentifier": "E1",
+    "LastModificationTimeFrom": lambda rows: iso(rows[len(rows) // 2]["last_modification_time"]),
+    "LastModificationTimeTo": lambda rows: iso(rows[len(rows) // 2]["last_modification_time"]),
+    "DueBefore": lambda rows: iso(rows[0]["now"]),
+    "IsOverdue": True,
+    "IsBreached": True,
+    "IsAtRisk": True,
+    "CustomerReference": "R1",
+    "Origin": "Email",
+    "Tag": "scoped",
+    "AssignedToMe": True,
+    "Unassigned": True,
+    "CreatedByMe": True,
+}
+QUEUE = {"DueBefore", "IsOverdue", "IsBreached", "IsAtRisk"}
+TIME_RANGE = {"LastModificationTimeFrom", "LastModificationTimeTo"}
+
+
+def iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_every_list_filter_is_tried() -> None:
+    assert set(FILTER_VALUES) == set(case_list.FILTERS)
 
 
 def visible(case: asyncpg.Record, me: int, units: list[int] | None, scopes: list[str] | None) -> bool:
@@ -45,15 +75,46 @@ def visible(case: asyncpg.Record, me: int, units: list[int] | None, scopes: list
 
 
 def matches(case: asyncpg.Record, me: int, wanted: dict[str, Any]) -> bool:
+    """Whether the case passes every filter of `wanted`, as the README describes each."""
+    due = case["next_due_at"]
     checks = {
-        "AssignedToMe": case["assignee_id"] == me,
-        "Unassigned": case["assignee_id"] is None,
-        "CreatedByMe": case["created_by"] == me,
-        "StatusID": case["status_id"] == wanted.get("StatusID"),
-        "AssignedOrganizationUnitID": case["assigned_organization_unit_id"] == wanted.get("AssignedOrganizationUnitID"),
-        "Tag": "scoped" in case["tags"],
+        "ID": lambda v: case["id"] == v,
+        "BackendID": lambda v: case["backend_id"] == v,
+        "Title": lambda v: v.lower() in case["title"].lower(),
+        "TopicID": lambda v: case["topic_id"] == v,
+        "StatusID": lambda v: case["status_id"] == v,
+        "Priority": lambda v: case["priority"] == v,
+        "CustomerID": lambda v: case["customer_id"] == v,
+        "AssigneeID": lambda v: case["assignee_id"] == v,
+        "AssignedOrganizationUnitID": lambda v: case["assigned_organization_unit_id"] == v,
+        "OriginatingOrganizationUnitID": lambda v: case["originating_organization_unit_id"] == v,
+        "OrderID": lambda v: case["order_id"] == v,
+        "ExternalOrderIdentifier": lambda v: case["external_order_identifier"] == v,
+        "LastModificationTimeFrom": lambda v: case["last_modification_time"] >= dt.datetime.fromisoformat(v),
+        "LastModificationTimeTo": lambda v: case["last_modification_time"] < dt.datetime.fromisoformat(v),
+        "DueBefore": lambda v: due is not None and due < dt.datetime.fromisoformat(v),
+        "IsOverdue": lambda v: due is not None and due < case["now"],
+        "IsBreached": lambda v: case["is_breached"],
+        "IsAtRisk": lambda v: case["is_at_risk"],
+        "CustomerReference": lambda v: case["customer_reference"] == v,
+        "Origin": lambda v: case["origin"] == v,
+        "Tag": lambda v: v in case["tags"],
+        "AssignedToMe": lambda v: case["assignee_id"] == me,
+        "Unassigned": lambda v: case["assignee_id"] is None,
+        "CreatedByMe": lambda v: case["created_by"] == me,
     }
-    return all(checks[name] for name in wanted)
+    in_queue = due is not None if QUEUE & wanted.keys() else True  # the queue holds open cases with a due time
+    return in_queue and all(checks[name](value) for name, value in wanted.items())
+
+
+def in_list_order(cases: list[asyncpg.Record], wanted: dict[str, Any]) -> list[int]:
+    """The documented order: the queue by due time; a time range alone by last modification, latest first;
+    otherwise newest first (by ID)."""
+    if QUEUE & wanted.keys():
+        cases = sorted(cases, key=lambda c: (c["next_due_at"], c["id"]))
+    elif TIME_RANGE & wanted.keys() and not (wanted.keys() - TIME_RANGE - {"Title", "Unassigned"} - QUEUE):
+        cases = sorted(cases, key=lambda c: (c["last_modification_time"], c["id"]), reverse=True)
+    return [c["id"] for c in cases]
 
 
 async def listed(api: Api, tok: str, wanted: dict[str, Any]) -> list[int]:
@@ -69,12 +130,25 @@ async def listed(api: Api, tok: str, wanted: dict[str, Any]) -> list[int]:
 
 
 case_shapes = st.lists(
-    st.tuples(
-        st.sampled_from(["me", "other", None]),  # assignee
-        st.sampled_from(["me", "other"]),  # created by
-        st.sampled_from([None, 10, 20]),  # assigned organization unit
-        st.sampled_from([1, 2]),  # status
-        st.booleans(),  # tagged
+    st.fixed_dictionaries(
+        {
+            "assignee": st.sampled_from(["me", "other", None]),
+            "creator": st.sampled_from(["me", "other"]),
+            "unit": st.sampled_from([None, 10, 20]),
+            "status": st.sampled_from([1, 2]),
+            "tagged": st.booleans(),
+            "priority": st.sampled_from([0, 2]),
+            "origin": st.sampled_from(["Web", "Email"]),
+            "reference": st.sampled_from([None, "R1"]),
+            "backend": st.booleans(),
+            "external": st.sampled_from([None, "E1"]),
+            "order": st.sampled_from([None, 77]),
+            "customer": st.sampled_from([None, CUSTOMER]),
+            "originating": st.sampled_from([None, 10, 20]),
+            "title": st.sampled_from(["Scoped", "Other"]),
+            "due": st.sampled_from([None, -1, 1]),  # days from now
+            "at_risk": st.booleans(),
+        }
     ),
     min_size=1,
     max_size=6,
@@ -86,41 +160,68 @@ case_shapes = st.lists(
     shapes=case_shapes,
     scopes=st.one_of(st.none(), st.lists(st.sampled_from(SCOPES), unique=True, max_size=3)),
     units=st.sampled_from([None, [10], [10, 20]]),
-    wanted=st.sampled_from(FILTERS),
+    also=st.lists(st.sampled_from(sorted(FILTER_VALUES)), max_size=1),
 )
 async def test_an_employee_sees_exactly_the_cases_their_scopes_and_units_allow(
     api: Api,
     db: asyncpg.Connection,
-    shapes: list[tuple[str | None, str, int | None, int, bool]],
+    shapes: list[dict[str, Any]],
     scopes: list[str] | None,
     units: list[int] | None,
-    wanted: dict[str, Any],
+    also: list[str],
 ) -> None:
+    """Through ListCases with every filter alone and together with one more (`also`), every page, and five
+    services on every case."""
     me = next(_viewers)
     other = me + 10_000
     people = {"me": me, "other": other, None: None}
     for user in (me, other):
         await a_user(db, user, user_type=1)
+    await a_user(db, CUSTOMER, user_type=2)
     made = []
-    for assignee, creator, unit, status, tagged in shapes:
+    for n, shape in enumerate(shapes):
         case_id = await db.fetchval(
-            "INSERT INTO cases (topic_id, status_id, title, assignee_id, created_by, assigned_organization_unit_id)"
-            " VALUES (1, $1, 'Scoped', $2, $3, $4) RETURNING id",
-            status,
-            people[assignee],
-            people[creator],
-            unit,
+            "INSERT INTO cases (topic_id, status_id, title, assignee_id, created_by, assigned_organization_unit_id,"
+            " priority, origin, customer_reference, backend_system_id, backend_id, external_order_identifier,"
+            " order_id, customer_id, originating_organization_unit_id, due_date)"
+            " VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+            " now() + make_interval(days => $15)) RETURNING id",
+            shape["status"],
+            shape["title"],
+            people[shape["assignee"]],
+            people[shape["creator"]],
+            shape["unit"],
+            shape["priority"],
+            shape["origin"],
+            shape["reference"],
+            f"S{me}-{n}" if shape["backend"] else None,
+            "B1" if shape["backend"] else None,
+            shape["external"],
+            shape["order"],
+            shape["customer"],
+            shape["originating"],
+            shape["due"],
         )
-        if tagged:
+        if shape["tagged"]:
             await db.execute("INSERT INTO case_tags (case_id, tag) VALUES ($1, 'scoped')", case_id)
+        if shape["at_risk"]:
+            await db.execute("UPDATE case_service_levels SET resolution_warned_at = now() WHERE case_id = $1", case_id)
         made.append(case_id)
     cases = await db.fetch(
-        "SELECT c.*, ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id) AS tags FROM cases c ORDER BY id DESC"
+        "SELECT c.*, $1::bigint AS viewer, now() AS now, q.next_due_at,"
+        " ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id) AS tags,"
+        " coalesce(q.first_response_breached_at, q.next_response_breached_at, q.resolution_breached_at)"
+        "   IS NOT NULL AS is_breached,"
+        " coalesce(service_level_at_risk(q, false), false) AS is_at_risk"
+        " FROM cases c LEFT JOIN case_service_levels q ON q.case_id = c.id ORDER BY c.id DESC",
+        me,
     )
+    values = {name: value(cases) if callable(value) else value for name, value in FILTER_VALUES.items()}
     tok = employee(me, ["Cases:Manage"], organization_units=units, case_scopes=scopes)
 
-    expected = [c["id"] for c in cases if visible(c, me, units, scopes) and matches(c, me, wanted)]
-    assert await listed(api, tok, wanted) == expected
+    for wanted in [{}] + [{name: values[name]} | {extra: values[extra] for extra in also} for name in values]:
+        chosen = [c for c in cases if visible(c, me, units, scopes) and matches(c, me, wanted)]
+        assert await listed(api, tok, wanted) == in_list_order(chosen, wanted), wanted
 
     allowed = {c["id"] for c in cases if visible(c, me, units, scopes)}
     for case_id in made:
