@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
 import logging
 import sys
+import time
 from typing import Any, BinaryIO
 
 import msgspec
@@ -15,6 +16,9 @@ _log = structlog.get_logger("evacase")
 # Where the per-request line goes without structlog's processor chain: the stream of the JSON format, set by
 # configure_logging (None: through structlog, e.g. the console format, or tests capturing log events).
 _request_sink: BinaryIO | None = None
+# The event loop a flush of the sink is scheduled on (None: none pending). A loop that closed with its flush
+# still pending is simply not this one: the next line schedules a flush on its own loop.
+_flush_on: asyncio.AbstractEventLoop | None = None
 
 
 def _render_json(_: Any, __: str, event_dict: dict[str, Any]) -> bytes:
@@ -55,13 +59,44 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
 def log_request(fields: dict[str, Any]) -> None:
     """The one line per request. With the JSON format it is encoded and written directly, with the fields
     structlog's chain would add (event, level, timestamp; the request ID is among `fields`): the same line for a
-    sixth of the cost (~2 us instead of ~12 us, measured with timeit), on the hottest path there is."""
+    sixth of the cost (~2 us instead of ~12 us, measured with timeit), on the hottest path there is. Within an
+    event loop the stream is flushed once per turn of the loop, for every line written in it (one write call
+    for the requests answered together, instead of one each); outside a loop, at once."""
     sink = _request_sink
     if sink is None:
         _log.info("request", **fields)
         return
     fields["event"] = "request"
     fields["level"] = "info"
-    fields["timestamp"] = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+    fields["timestamp"] = _timestamp()
     sink.write(_json.encode(fields) + b"\n")
+    global _flush_on
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        sink.flush()
+        return
+    if _flush_on is not loop:
+        _flush_on = loop
+        loop.call_soon(_flush, sink)
+
+
+_second = -1
+_second_text = ""
+
+
+def _timestamp() -> str:
+    """Now, as structlog's ISO timestamps in UTC read (with microseconds), from the current second's text made
+    once per second: under half of datetime's isoformat and replace."""
+    global _second, _second_text
+    now = time.time()
+    second = int(now)
+    if second != _second:
+        _second, _second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_second_text}.{int((now - second) * 1_000_000):06d}Z"
+
+
+def _flush(sink: BinaryIO) -> None:
+    global _flush_on
+    _flush_on = None
     sink.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import io
 import json
 import re
@@ -57,3 +59,35 @@ def test_without_evacases_json_format_the_line_goes_through_structlog() -> None:
     with structlog.testing.capture_logs() as captured:
         logs.log_request({"service": "Ping", "status": 200})
     assert captured == [{"service": "Ping", "status": 200, "event": "request", "log_level": "info"}]
+
+
+async def test_lines_written_in_one_turn_of_the_loop_are_flushed_together_before_the_next(
+    stderr_bytes: io.BytesIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Counting(io.BufferedWriter):
+        flushes = 0
+
+        def flush(self) -> None:
+            Counting.flushes += 1
+            super().flush()
+
+    written = io.BytesIO()
+    sink = Counting(written)  # type: ignore[arg-type]
+    monkeypatch.setattr(logs, "_request_sink", sink)
+    for n in range(3):
+        logs.log_request({"service": "Ping", "status": 200, "n": n})
+    assert written.getvalue() == b"" and Counting.flushes == 0  # held until the loop turns
+    await asyncio.sleep(0)
+    assert [json.loads(line)["n"] for line in written.getvalue().splitlines()] == [0, 1, 2]
+    assert Counting.flushes == 1
+    logs.log_request({"service": "Ping", "status": 200, "n": 3})
+    await asyncio.sleep(0)
+    assert len(written.getvalue().splitlines()) == 4 and Counting.flushes == 2
+
+
+def test_the_timestamp_reads_as_the_clock_in_utc_with_microseconds() -> None:
+    before = dt.datetime.now(dt.UTC)
+    stamp = logs._timestamp()
+    after = dt.datetime.now(dt.UTC)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    assert before - dt.timedelta(microseconds=1) <= dt.datetime.fromisoformat(stamp) <= after
