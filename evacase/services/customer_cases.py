@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import asyncpg
 import msgspec
 
 from evacase.context import Context
@@ -45,7 +44,6 @@ from evacase.messages import (
     PagedRequest,
     PagedResponse,
     Text,
-    iso_ms,
     merged,
 )
 from evacase.paging import to_micros
@@ -82,22 +80,6 @@ class CustomerCaseDto(Message, kw_only=True):
     OrderID: int | None = None
     ReportingTime: str
     CustomerReference: str | None = None  # evacase's own (seed 001, 002)
-
-
-def case_summary(row: asyncpg.Record) -> dict[str, Any]:
-    """The CustomerCaseDto fields of a case row."""
-    return {
-        "ID": row["id"],
-        "TopicID": row["topic_id"],
-        "TopicName": row["topic_name"],
-        "StatusID": row["status_id"],
-        "StatusName": row["status_name"],
-        "Priority": row["priority"],
-        "Title": row["title"],
-        "OrderID": row["order_id"],
-        "ReportingTime": iso_ms(row["reporting_time"]),
-        "CustomerReference": row["customer_reference"],
-    }
 
 
 # --- CustomerCreateCase ---------------------------------------------------------------------------------
@@ -250,20 +232,29 @@ async def customer_get_case_by_id(ctx: Context, req: CustomerGetCaseByID) -> Cus
         raise CaseNotFound()
     editable = not c["is_closed"] and c["assignee_id"] is None
     return CustomerGetCaseByIDResponse(
-        **case_summary(c),
+        ID=req.ID,
+        TopicID=c["topic_id"],
+        TopicName=c["topic_name"],
+        StatusID=c["status_id"],
+        StatusName=c["status_name"],
+        Priority=c["priority"],
+        Title=c["title"],
+        OrderID=c["order_id"],
+        ReportingTime=c["reporting_at"],  # formatted by the query (eva_time), as ClosingTime
+        CustomerReference=c["customer_reference"],
         Description=c["description"],
         IsWarranty=c["is_warranty"],
-        ClosingTime=iso_ms(c["closing_time"]),
+        ClosingTime=c["closing_at"],
         Solution=c["solution"],
         DescriptionCanBeModified=editable,
         IsTitleEditable=editable,
         IsDescriptionEditable=editable,
-        BlobIDs=[str(b) for b in c["blob_ids"]] or None,
-        CustomFields=await case_custom_fields(ctx.conn, c["id"], CUSTOMER) or None if c["has_custom_fields"] else None,
+        BlobIDs=c["blob_ids"] or None,
+        CustomFields=await case_custom_fields(ctx.conn, req.ID, CUSTOMER) or None if c["has_custom_fields"] else None,
         CancellationReason=c["cancellation_reason"],
-        Contacts=await case_contacts(ctx.conn, c["id"], for_customer=True) if c["has_contacts"] else None,
+        Contacts=await case_contacts(ctx.conn, req.ID, for_customer=True) if c["has_contacts"] else None,
         LinkedCases=(
-            linked_case_views(await linked_cases(ctx.conn, c["id"], None, ctx.caller.user_id))
+            linked_case_views(await linked_cases(ctx.conn, req.ID, None, ctx.caller.user_id))
             if c["has_links"]
             else None
         ),

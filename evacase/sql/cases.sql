@@ -200,10 +200,12 @@ SELECT (SELECT id FROM new_case) AS case_id,
 
 -- customer_get_case --
 -- One case of the customer $2, with topic, status and blob IDs, and whether customers see any custom field.
-SELECT c.id, c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, s.is_closed,
-       c.priority, c.title, c.description, c.order_id, c.is_warranty, c.reporting_time, c.closing_time,
-       c.solution, c.assignee_id, c.customer_reference, c.origin, c.cancellation_reason,
-       ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
+-- Its timestamps and blob IDs come as the text EVA shows (the app's process is the busier one on a read).
+SELECT c.topic_id, t.name AS topic_name, c.status_id, s.name AS status_name, s.is_closed,
+       c.priority, c.title, c.description, c.order_id, c.is_warranty, eva_time(c.reporting_time) AS reporting_at,
+       eva_time(c.closing_time) AS closing_at, c.solution, c.assignee_id, c.customer_reference,
+       c.cancellation_reason,
+       ARRAY (SELECT b.blob_id::text FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
            AS blob_ids,
        coalesce(x.customer_contacts, 0) > 0 AS has_contacts, coalesce(x.links, 0) > 0 AS has_links,
        EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & 2 <> 0) AS has_custom_fields
