@@ -63,17 +63,32 @@ LISTS = [
     (
         "interactions",
         "customer_list_interactions_after",
-        "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
+        "bigint, bigint, integer[], timestamptz, bigint, integer",
         [
-            "1, 1, '{{0,2,3}}', {far}, {big}, NULL, NULL, 26",
-            "1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, NULL, 26",
+            "1, 1, '{{0,2,3}}', {far}, {big}, 26",
+            "1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, 26",
         ],
     ),
     (
         "interactions",
         "customer_list_interactions_before",
+        "bigint, bigint, integer[], timestamptz, bigint, integer",
+        ["1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, 26"],
+    ),
+    (
+        "interactions",
+        "customer_list_interactions_filtered_after",
         "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
-        ["1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, NULL, 26"],
+        [
+            "1, 1, '{{0,2,3}}', {far}, {big}, NULL, '%Text 1%', 26",
+            "1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, '%Text 1%', 26",
+        ],
+    ),
+    (
+        "interactions",
+        "customer_list_interactions_filtered_before",
+        "bigint, bigint, integer[], timestamptz, bigint, bigint, text, integer",
+        ["1, 1, '{{0,2,3}}', {interaction_time}, {interaction_id}, NULL, '%Text 1%', 26"],
     ),
 ]
 

@@ -171,8 +171,18 @@ _UNSEEN: Any = object()  # a names cache miss (None is a cached "no name")
 
 
 def _key(row: asyncpg.Record) -> tuple[int, int]:
-    created: dt.datetime = row["creation_time"]
-    return to_micros(created), row["id"]
+    """A row's keyset key, from its creation time as the query formatted it (interactions keep milliseconds:
+    the text is the exact time)."""
+    return to_micros(dt.datetime.fromisoformat(row["created_at"])), row["id"]
+
+
+# (filtered, forward) -> the statement: a page without the ID or text filters has statements of their own.
+LIST_QUERIES = {
+    (False, True): "customer_list_interactions_after",
+    (False, False): "customer_list_interactions_before",
+    (True, True): "customer_list_interactions_filtered_after",
+    (True, False): "customer_list_interactions_filtered_before",
+}
 
 
 @ops.operation(CUSTOMER_ACCESS, writes=False)
@@ -186,17 +196,20 @@ async def customer_list_case_interactions(
         "CustomerListCaseInteractions", req.PageToken, config.Limit, filters, scope=req.CaseID
     )
     bound_time, bound_id = page_req.time_id_key()
+    interaction_id, text = page_req.filter.get("ID"), page_req.filter.get("Text")
+    filtered = interaction_id is not None or text is not None
+    query = LIST_QUERIES[filtered, page_req.forward]
+    values: dict[str, Any] = {"interaction_id": interaction_id, "text": contains_pattern(text)} if filtered else {}
     rows = await ctx.conn.fetch(
         *SQL.bound(
-            "customer_list_interactions_after" if page_req.forward else "customer_list_interactions_before",
+            query,
             case_id=req.CaseID,
             customer_id=ctx.caller.user_id,
             types=VISIBLE_TO_CUSTOMERS,
             bound_time=bound_time,
             bound_id=bound_id,
-            interaction_id=page_req.filter.get("ID"),
-            text=contains_pattern(page_req.filter.get("Text")),
             limit=page_req.limit + 1,
+            **values,
         )
     )
     if not rows:
@@ -210,7 +223,7 @@ async def customer_list_case_interactions(
     # unpacked by position (the query's column order) and each author's UserName is made once per page.
     names: dict[tuple[str | None, str | None], UserName | None] = {}
     results = []
-    for _, id_, kind, text, created_by, _, created_at, modified_at, first, last in page.rows:
+    for _, id_, kind, body, created_by, created_at, modified_at, first, last in page.rows:
         author = names.get((first, last), _UNSEEN)
         if author is _UNSEEN:
             author = names[first, last] = user_name(first, last)
@@ -220,7 +233,7 @@ async def customer_list_case_interactions(
                 CaseID=case_id,
                 Type=kind,
                 CanBeModified=can_modify(caller_id, kind, created_by, closed),
-                Text=text,
+                Text=body,
                 CreationTime=created_at,  # formatted by the query (eva_time)
                 LastModificationTime=modified_at,
                 # Ledger lines name who made the change but, as in EVA's guide, carry no CreatedByID.

@@ -134,11 +134,56 @@ DELETE FROM interactions WHERE id = $1
 
 -- customer_list_interactions_after --
 -- Whether case $1 belongs to customer $2 (no row: it does not) and a page of its interactions of a type in
--- $3, newest first, after the keyset bound ($4, $5); filters $6 ID, $7 text contains. The page is taken
--- from the index first and only its rows are joined to their authors: a case with thousands of interactions
--- costs what a quiet one does. The handler unpacks the columns by position: keep their order.
+-- $3, newest first, after the keyset bound ($4, $5). The page is taken from the index first and only its rows
+-- are joined to their authors: a case with thousands of interactions costs what a quiet one does. Without the
+-- optional filters of the statements below (an optional `$n IS NULL OR ...` costs a generic plan CPU on every
+-- page), and the times only as EVA shows them: the page's keys are read back from that text (creation times
+-- hold milliseconds), which costs less than decoding a timestamp per row. The handler unpacks the columns by
+-- position: every customer_list_interactions_* statement keeps this order.
+-- params: case_id, customer_id, types, bound_time, bound_id, limit
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN LATERAL (
+    SELECT i.id, i.type, i.text, i.created_by, i.creation_time, i.last_modification_time
+    FROM interactions i
+    WHERE i.case_id = c.id
+      AND i.type = ANY ($3::integer[])
+      AND (i.creation_time, i.id) < ($4, $5)
+    ORDER BY i.creation_time DESC, i.id DESC
+    LIMIT $6
+) i ON true
+LEFT JOIN users u ON u.id = i.created_by
+WHERE c.id = $1 AND c.customer_id = $2
+ORDER BY i.creation_time DESC, i.id DESC
+
+-- customer_list_interactions_before --
+-- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- params: case_id, customer_id, types, bound_time, bound_id, limit
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by,
+       eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
+       u.first_name, u.last_name
+FROM cases c
+JOIN case_statuses s ON s.id = c.status_id
+LEFT JOIN LATERAL (
+    SELECT i.id, i.type, i.text, i.created_by, i.creation_time, i.last_modification_time
+    FROM interactions i
+    WHERE i.case_id = c.id
+      AND i.type = ANY ($3::integer[])
+      AND (i.creation_time, i.id) > ($4, $5)
+    ORDER BY i.creation_time ASC, i.id ASC
+    LIMIT $6
+) i ON true
+LEFT JOIN users u ON u.id = i.created_by
+WHERE c.id = $1 AND c.customer_id = $2
+ORDER BY i.creation_time ASC, i.id ASC
+
+-- customer_list_interactions_filtered_after --
+-- customer_list_interactions_after with the filters $6 ID and $7 text contains (either may be null).
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by,
        eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
 FROM cases c
@@ -158,10 +203,10 @@ LEFT JOIN users u ON u.id = i.created_by
 WHERE c.id = $1 AND c.customer_id = $2
 ORDER BY i.creation_time DESC, i.id DESC
 
--- customer_list_interactions_before --
--- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
+-- customer_list_interactions_filtered_before --
+-- The filtered list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: case_id, customer_id, types, bound_time, bound_id, interaction_id, text, limit
-SELECT s.is_closed, i.id, i.type, i.text, i.created_by, i.creation_time,
+SELECT s.is_closed, i.id, i.type, i.text, i.created_by,
        eva_time(i.creation_time) AS created_at, eva_time(i.last_modification_time) AS modified_at,
        u.first_name, u.last_name
 FROM cases c
