@@ -5,6 +5,7 @@ A customer acts only on cases whose customer they are; anything else is answered
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
@@ -318,7 +319,9 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
         **by,
     )
     rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
-    page = ctx.page_tokens.page(page_req, rows, lambda r: (to_micros(r["reporting_time"]), r["id"]))
+    page = ctx.page_tokens.page(
+        page_req, rows, lambda r: (to_micros(dt.datetime.fromisoformat(r["reporting_at"])), r["id"])
+    )
     # Built field by field (not through case_summary's dict): this is the list's hot path. The rows are unpacked
     # by position (the four list queries' column order).
     results = [
@@ -343,7 +346,6 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
             priority,
             title_,
             order_id,
-            _,
             reporting_at,
             customer_reference,
         ) in page.rows

@@ -226,11 +226,13 @@ UPDATE cases SET title = $2, description = $3, topic_id = $4, customer_reference
 
 -- customer_list_cases_after --
 -- A page of the customer's cases, newest first, after the keyset bound ($2, $3). Without a title search: an
--- optional filter ($4 IS NULL OR ...) costs its generic plan a third more CPU per page, measured. The handler
--- unpacks the columns by position: every customer_list_cases_* query keeps this order.
+-- optional filter ($4 IS NULL OR ...) costs its generic plan a third more CPU per page, measured. The reporting
+-- time comes only as EVA shows it (milliseconds: the page keys are read back from it, cheaper than decoding a
+-- timestamp per row). The handler unpacks the columns by position: every customer_list_cases_* query keeps this
+-- order.
 -- params: customer_id, bound_time, bound_id, limit
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) < ($2, $3)
@@ -241,7 +243,7 @@ LIMIT $4
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, limit
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) > ($2, $3)
@@ -252,7 +254,7 @@ LIMIT $4
 -- customer_list_cases_after with a title search ($4 contains; run with title_search_plans).
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) < ($2, $3)
@@ -264,7 +266,7 @@ LIMIT $5
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1
   AND (c.reporting_time, c.id) > ($2, $3)
@@ -276,7 +278,7 @@ LIMIT $5
 -- The customer's cases with reference $6 (cases_customer_reference_idx), newest first, after the keyset bound.
 -- params: customer_id, bound_time, bound_id, title, limit, reference
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1 AND c.customer_reference = $6
   AND (c.reporting_time, c.id) < ($2, $3)
@@ -288,7 +290,7 @@ LIMIT $5
 -- The same list, the rows before the keyset bound (read backwards; the caller reverses them).
 -- params: customer_id, bound_time, bound_id, title, limit, reference
 SELECT c.id, c.topic_id, c.topic_name, c.status_id, c.status_name, c.priority, c.title, c.order_id,
-       c.reporting_time, c.reporting_at, c.customer_reference
+       c.reporting_at, c.customer_reference
 FROM customer_case_rows c
 WHERE c.customer_id = $1 AND c.customer_reference = $6
   AND (c.reporting_time, c.id) > ($2, $3)
