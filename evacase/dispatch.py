@@ -18,7 +18,7 @@ from evacase.db import ClientDataError, is_connection_failure, is_timeout, trans
 from evacase.domain.users import record_user
 from evacase.errors import EvaError, Forbidden, NotFound, ServiceUnavailable, ValidationFailed, internal_error
 from evacase.idempotency import IdempotentRequest, Replay, check_key, request_hash
-from evacase.messages import stringify_ids
+from evacase.messages import string_ids
 from evacase.registry import Operation
 from evacase.runtime import Runtime
 
@@ -246,14 +246,11 @@ async def dispatch(rt: Runtime, incoming: Incoming) -> Outcome:
         if isinstance(response, Replay):
             outcome.status, outcome.replayed = response.status, True
             stored = response.body
-            outcome.body = (
-                _encoder.encode(stringify_ids(msgspec.json.decode(stored))) if incoming.string_ids else stored
-            )
+            outcome.body = string_ids(stored) if incoming.string_ids else stored
         else:
+            outcome.body = _encoder.encode(response)
             if incoming.string_ids:
-                outcome.body = _encoder.encode(stringify_ids(msgspec.to_builtins(response)))
-            else:
-                outcome.body = _encoder.encode(response)
+                outcome.body = string_ids(outcome.body)
             outcome.status = 200
     except EvaError as exc:
         outcome.status, outcome.error_code = exc.status, exc.code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, overload
 
@@ -139,20 +140,17 @@ def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[
     return {column: current[column] for column in fields.values()} | sent(request, fields)
 
 
-def stringify_ids(value: Any) -> Any:
-    """EVA-IDs-Mode: StringIDs: every integer ID (a field named `...ID`, or a list named `...IDs`) as a string."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if type(item) is int and key.endswith("ID"):
-                out[key] = str(item)
-            elif isinstance(item, list) and key.endswith("IDs"):
-                out[key] = [str(i) if type(i) is int else stringify_ids(i) for i in item]
-            elif isinstance(item, dict | list):
-                out[key] = stringify_ids(item)
-            else:
-                out[key] = item
-        return out
-    if isinstance(value, list):
-        return [stringify_ids(item) for item in value]
-    return value
+# EVA-IDs-Mode: StringIDs, applied to the encoded answer (msgspec's compact JSON): an object key whose name ends
+# in `ID` with an integer value, or in `IDs` with a list of integers. Only a real key can match: in msgspec's
+# output every quote inside a string is escaped (`\"`), so a quote right after `{` or `,` opens a key, never
+# text. Each match is found in one left-to-right pass (no nested repetition: linear in the body's length).
+_ID_FIELD = re.compile(rb'([{,]"[^"\\]*ID":)(-?[0-9]+)(?=[,}])')
+_ID_LIST = re.compile(rb'([{,]"[^"\\]*IDs":\[)(-?[0-9]+(?:,-?[0-9]+)*)(?=\])')
+
+
+def string_ids(body: bytes) -> bytes:
+    """EVA-IDs-Mode: StringIDs: every integer ID of an encoded answer (a field named `...ID`, or a list of
+    integers named `...IDs`) as a string. On the bytes: decoding and walking the answer cost a read a fifth of
+    its throughput."""
+    body = _ID_FIELD.sub(rb'\1"\2"', body)
+    return _ID_LIST.sub(lambda m: m[1] + b",".join(b'"' + n + b'"' for n in m[2].split(b",")), body)

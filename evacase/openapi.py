@@ -74,7 +74,7 @@ STRING_ID = {"type": "string", "pattern": "^-?[0-9]+$"}
 
 def _allow_string_ids(schema: dict[str, Any]) -> None:
     """EVA-IDs-Mode: StringIDs carries every integer ID (a property named ...ID, or a list named ...IDs) as a
-    string (messages.stringify_ids): say so in the schema, either way."""
+    string (messages.string_ids): say so in the schema, either way."""
     for name, prop in (schema.get("properties") or {}).items():
         if name.endswith("ID") and _integer(prop):
             schema["properties"][name] = {"anyOf": [prop, STRING_ID]}

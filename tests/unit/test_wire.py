@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from evacase.domain.custom_fields import STRING, FieldDef, stored_value
 from evacase.domain.custom_fields import CustomFieldValue as Value
 from evacase.errors import ValidationFailed
-from evacase.messages import merged, parse_timestamp, sent, stringify_ids
+from evacase.messages import merged, parse_timestamp, sent, string_ids
 from evacase.paging import PageTokens
 from evacase.patterns import MatchBudget
 
@@ -36,15 +38,61 @@ def test_a_page_token_round_trips_for_its_own_list_only(limit: int, key: tuple[i
         PageTokens(b"x" * 32).decode(token, "CustomerListCases", 7)  # another key: forged
 
 
+def reference_string_ids(value: Any) -> Any:
+    """The StringIDs rule on decoded JSON, stated plainly: an integer under a key ending in `ID`, and each item
+    of a list of integers under a key ending in `IDs`, become strings; everything else stays. (Keys holding a
+    quote or a backslash are never field names: they are left alone.)"""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            plain = '"' not in key and "\\" not in key
+            if plain and type(item) is int and key.endswith("ID"):
+                out[key] = str(item)
+            elif (
+                plain and key.endswith("IDs") and isinstance(item, list) and item and all(type(i) is int for i in item)
+            ):
+                out[key] = [str(i) for i in item]
+            else:
+                out[key] = reference_string_ids(item)
+        return out
+    if isinstance(value, list):
+        return [reference_string_ids(item) for item in value]
+    return value
+
+
 def test_string_ids_turn_every_id_into_a_string_and_nothing_else() -> None:
     body = {"ID": 5, "Count": 3, "BlobIDs": [1, 2], "Customer": {"ID": 9, "Name": "x"}, "Results": [{"CaseID": 1}]}
-    assert stringify_ids(body) == {
+    assert msgspec.json.decode(string_ids(msgspec.json.encode(body))) == {
         "ID": "5",
         "Count": 3,
         "BlobIDs": ["1", "2"],
         "Customer": {"ID": "9", "Name": "x"},
         "Results": [{"CaseID": "1"}],
     }
+    tricky = {"Text": '{"ID":1,"CaseIDs":[2,3]}', "Note": 'a,"ID":4}', "ID": -7, "UserID": 2.5, "IsID": True}
+    assert msgspec.json.decode(string_ids(msgspec.json.encode(tricky))) == tricky | {"ID": "-7"}
+
+
+KEYS = st.sampled_from(["ID", "CaseID", "BlobIDs", "IDs", "Name", "Text", 'x","ID', "ÜID", "Grid", "ids", ',"ID'])
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.sampled_from(['{"ID":1}', ',"CaseID":2,', '"BlobIDs":[1,2]', "\\", '\\"ID":3']),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(st.integers(min_value=-5, max_value=10**12), max_size=4)
+        | st.dictionaries(KEYS | st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(value=JSON_VALUES)
+def test_string_ids_on_the_encoded_answer_follow_the_rule_whatever_the_text_inside_it(value: Any) -> None:
+    assert string_ids(msgspec.json.encode(value)) == msgspec.json.encode(reference_string_ids(value))
 
 
 @pytest.mark.parametrize(
