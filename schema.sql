@@ -1456,28 +1456,34 @@ FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id;
 
--- What a case's customer view must look up besides the case: how many of its contacts customers see and how many
--- links it has, kept by triggers on case_contacts and case_links, so CustomerGetCaseByID reads one row by its key
--- instead of probing three indexes of two tables (each probe cost ~35-50 µs of executor start-up, measured).
--- A case without a row has neither. Decrements only update (a case being deleted may have lost its row already).
+-- What a case's views must look up besides the case: how many of its contacts customers see, how many are
+-- staff-only and how many links it has, kept by triggers on case_contacts and case_links, so GetCaseByID and
+-- CustomerGetCaseByID read one row by its key instead of probing three indexes of two tables (each probe cost
+-- ~35-50 µs of executor start-up, measured). A case without a row has none. Decrements only update (a case being
+-- deleted may have lost its row already).
 
 CREATE TABLE case_extras (
     case_id bigint PRIMARY KEY CONSTRAINT case_extras_case_fk REFERENCES cases (id) ON DELETE CASCADE,
     customer_contacts integer NOT NULL DEFAULT 0 CONSTRAINT case_extras_contacts_counted CHECK (customer_contacts >= 0),
-    links integer NOT NULL DEFAULT 0 CONSTRAINT case_extras_links_counted CHECK (links >= 0)
+    links integer NOT NULL DEFAULT 0 CONSTRAINT case_extras_links_counted CHECK (links >= 0),
+    staff_contacts integer NOT NULL DEFAULT 0
+        CONSTRAINT case_extras_staff_contacts_counted CHECK (staff_contacts >= 0)
 );
 
-CREATE FUNCTION case_extras_count(target bigint, contacts integer, linked integer) RETURNS void
+CREATE FUNCTION case_extras_count(target bigint, contacts integer, staff integer, linked integer) RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
-    IF contacts > 0 OR linked > 0 THEN
-        INSERT INTO case_extras AS x (case_id, customer_contacts, links)
-        VALUES (target, greatest(contacts, 0), greatest(linked, 0))
+    IF contacts > 0 OR staff > 0 OR linked > 0 THEN
+        INSERT INTO case_extras AS x (case_id, customer_contacts, staff_contacts, links)
+        VALUES (target, greatest(contacts, 0), greatest(staff, 0), greatest(linked, 0))
         ON CONFLICT (case_id) DO UPDATE
-            SET customer_contacts = x.customer_contacts + contacts, links = x.links + linked;
+            SET customer_contacts = x.customer_contacts + contacts, staff_contacts = x.staff_contacts + staff,
+                links = x.links + linked;
     ELSE
-        UPDATE case_extras SET customer_contacts = customer_contacts + contacts, links = links + linked
+        UPDATE case_extras
+        SET customer_contacts = customer_contacts + contacts, staff_contacts = staff_contacts + staff,
+            links = links + linked
         WHERE case_id = target;
     END IF;
 END
@@ -1487,11 +1493,15 @@ CREATE FUNCTION case_contacts_counted() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') AND NOT OLD.is_staff_only THEN
-        PERFORM case_extras_count(OLD.case_id, -1, 0);
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        PERFORM case_extras_count(
+            OLD.case_id, CASE WHEN OLD.is_staff_only THEN 0 ELSE -1 END, CASE WHEN OLD.is_staff_only THEN -1 ELSE 0 END, 0
+        );
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NOT NEW.is_staff_only THEN
-        PERFORM case_extras_count(NEW.case_id, 1, 0);
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM case_extras_count(
+            NEW.case_id, CASE WHEN NEW.is_staff_only THEN 0 ELSE 1 END, CASE WHEN NEW.is_staff_only THEN 1 ELSE 0 END, 0
+        );
     END IF;
     RETURN NULL;
 END
@@ -1505,12 +1515,12 @@ LANGUAGE plpgsql
 AS $$
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM case_extras_count(least(OLD.case_id, OLD.linked_case_id), 0, -1);
-        PERFORM case_extras_count(greatest(OLD.case_id, OLD.linked_case_id), 0, -1);
+        PERFORM case_extras_count(least(OLD.case_id, OLD.linked_case_id), 0, 0, -1);
+        PERFORM case_extras_count(greatest(OLD.case_id, OLD.linked_case_id), 0, 0, -1);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM case_extras_count(least(NEW.case_id, NEW.linked_case_id), 0, 1);
-        PERFORM case_extras_count(greatest(NEW.case_id, NEW.linked_case_id), 0, 1);
+        PERFORM case_extras_count(least(NEW.case_id, NEW.linked_case_id), 0, 0, 1);
+        PERFORM case_extras_count(greatest(NEW.case_id, NEW.linked_case_id), 0, 0, 1);
     END IF;
     RETURN NULL;
 END
@@ -1519,4 +1529,4 @@ $$;
 CREATE TRIGGER case_links_counted AFTER INSERT OR DELETE OR UPDATE OF case_id, linked_case_id ON case_links
     FOR EACH ROW EXECUTE FUNCTION case_links_counted();
 
-INSERT INTO schema_version (version) VALUES (19);
+INSERT INTO schema_version (version) VALUES (20);

@@ -1,6 +1,6 @@
 """case_extras, kept by triggers: for any sequence of contact and link changes (added, removed, made staff-only
 or not, links turned round), each case's counts are what case_contacts and case_links hold — what
-CustomerGetCaseByID reads instead of probing those tables."""
+CustomerGetCaseByID and GetCaseByID read instead of probing those tables."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ steps = st.lists(
 COUNTS = """
 SELECT c.id,
        (SELECT count(*) FROM case_contacts k WHERE k.case_id = c.id AND NOT k.is_staff_only)::integer,
+       (SELECT count(*) FROM case_contacts k WHERE k.case_id = c.id AND k.is_staff_only)::integer,
        (SELECT count(*) FROM case_links l WHERE c.id IN (l.case_id, l.linked_case_id))::integer
 FROM cases c WHERE c.id = ANY ($1::bigint[]) ORDER BY c.id
 """
@@ -92,7 +93,7 @@ async def test_the_counts_follow_every_change_of_contacts_and_links(
                 )
     actual = [tuple(r) for r in await db.fetch(COUNTS, ids)]
     kept = {
-        r["case_id"]: (r["customer_contacts"], r["links"])
+        r["case_id"]: (r["customer_contacts"], r["staff_contacts"], r["links"])
         for r in await db.fetch("SELECT * FROM case_extras WHERE case_id = ANY ($1::bigint[])", ids)
     }
-    assert [(case, *kept.get(case, (0, 0))) for case in ids] == actual
+    assert [(case, *kept.get(case, (0, 0, 0))) for case in ids] == actual
