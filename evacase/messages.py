@@ -140,17 +140,21 @@ def merged(request: msgspec.Struct, current: Mapping[str, Any], fields: Mapping[
     return {column: current[column] for column in fields.values()} | sent(request, fields)
 
 
-# EVA-IDs-Mode: StringIDs, applied to the encoded answer (msgspec's compact JSON): an object key whose name ends
-# in `ID` with an integer value, or in `IDs` with a list of integers. Only a real key can match: in msgspec's
-# output every quote inside a string is escaped (`\"`), so a quote right after `{` or `,` opens a key, never
-# text. Each match is found in one left-to-right pass (no nested repetition: linear in the body's length).
-_ID_FIELD = re.compile(rb'([{,]"[^"\\]*ID":)(-?[0-9]+)(?=[,}])')
-_ID_LIST = re.compile(rb'([{,]"[^"\\]*IDs":\[)(-?[0-9]+(?:,-?[0-9]+)*)(?=\])')
+# EVA-IDs-Mode: StringIDs, applied to the encoded answer (msgspec's compact JSON): an integer whose key ends in
+# `ID`, or a list of integers whose key ends in `IDs`. `ID":` can only be the end of a key: inside a string every
+# quote is escaped (`\"`), and a string value's closing quote is never followed by a colon. The search starts at
+# the literal `ID` (no nested repetition: linear in the body's length).
+_IDS = re.compile(rb'ID(?:":(-?[0-9]+)(?=[,}])|s":\[(-?[0-9]+(?:,-?[0-9]+)*)\])')
+
+
+def _quoted(match: re.Match[bytes]) -> bytes:
+    if match[1] is not None:
+        return b'ID":"' + match[1] + b'"'
+    return b'IDs":["' + match[2].replace(b",", b'","') + b'"]'
 
 
 def string_ids(body: bytes) -> bytes:
     """EVA-IDs-Mode: StringIDs: every integer ID of an encoded answer (a field named `...ID`, or a list of
-    integers named `...IDs`) as a string. On the bytes: decoding and walking the answer cost a read a fifth of
-    its throughput."""
-    body = _ID_FIELD.sub(rb'\1"\2"', body)
-    return _ID_LIST.sub(lambda m: m[1] + b",".join(b'"' + n + b'"' for n in m[2].split(b",")), body)
+    integers named `...IDs`) as a string. On the bytes (~2 µs for a case): decoding, walking and encoding the
+    answer again cost a read a fifth of its throughput."""
+    return _IDS.sub(_quoted, body)

@@ -40,17 +40,13 @@ def test_a_page_token_round_trips_for_its_own_list_only(limit: int, key: tuple[i
 
 def reference_string_ids(value: Any) -> Any:
     """The StringIDs rule on decoded JSON, stated plainly: an integer under a key ending in `ID`, and each item
-    of a list of integers under a key ending in `IDs`, become strings; everything else stays. (Keys holding a
-    quote or a backslash are never field names: they are left alone.)"""
+    of a list of integers under a key ending in `IDs`, become strings; everything else stays."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            plain = '"' not in key and "\\" not in key
-            if plain and type(item) is int and key.endswith("ID"):
+            if type(item) is int and key.endswith("ID"):
                 out[key] = str(item)
-            elif (
-                plain and key.endswith("IDs") and isinstance(item, list) and item and all(type(i) is int for i in item)
-            ):
+            elif key.endswith("IDs") and isinstance(item, list) and item and all(type(i) is int for i in item):
                 out[key] = [str(i) for i in item]
             else:
                 out[key] = reference_string_ids(item)
