@@ -3,14 +3,24 @@ ArchiveCase — their rules, their ledger lines, and organization-unit visibilit
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evacase.auth import UserType
 from tests.dbstate import ISO_MS, ledger, normalized, snapshot
 from tests.helpers import Api, customer, employee, token
+from tests.strategies import PROPERTY_SETTINGS
+
+_examples = itertools.count()
+# Topic names as people type them: any letters, spaces and the path's own separator inside.
+topic_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).map(
+    lambda name: name.strip() or "x"
+)
 
 AGENT_ID = 60
 AGENT = employee(AGENT_ID, ["Cases:Manage"])
@@ -321,3 +331,26 @@ async def test_case_services_need_their_functionality(
     after["users"] = before["users"] = []
     assert after == before
     await api.ok(service, body, token(73, UserType.API, [functionality]))
+
+
+@PROPERTY_SETTINGS
+@given(depth=st.integers(min_value=1, max_value=6), names=st.lists(topic_names, min_size=6, max_size=6))
+async def test_the_topic_chains_display_names_are_the_databases_topic_paths(
+    api: Api, db: asyncpg.Connection, depth: int, names: list[str]
+) -> None:
+    """GetCaseByID joins each display name from the chain itself: for any depth and names, what topic_path says."""
+    parent, example = None, next(_examples)  # the database outlives one example: names unique among siblings
+    for n in range(depth):
+        parent = await db.fetchval(
+            "INSERT INTO case_topics (parent_id, name) VALUES ($1, $2) RETURNING id", parent, f"{names[n]} {example}"
+        )
+    case_id = await db.fetchval(
+        "INSERT INTO cases (topic_id, status_id, title) VALUES ($1, 1, 't') RETURNING id", parent
+    )
+    shown = []
+    topic = (await api.ok("GetCaseByID", {"ID": case_id}, employee(930, ["Cases:View"])))["CaseTopic"]
+    while topic is not None:
+        shown.append((topic["TopicID"], topic["TopicDisplayName"]))
+        topic = topic.get("CaseTopic")
+    paths = await db.fetch("SELECT x.id, topic_path(x.id) FROM topic_ancestry($1) x ORDER BY x.depth", parent)
+    assert shown == [tuple(r) for r in paths]

@@ -139,14 +139,18 @@ class GetCaseByIDResponse(Message, kw_only=True):
 
 
 def topic_data(chain: list[asyncpg.Record]) -> CaseTopicData | None:
-    """The topic and, nested, its parents (get_case's chain, topic first: id, name, backend ID, deleted, path)."""
+    """The topic and, nested, its parents (get_case's chain, topic first: id, name, backend ID, deleted). Each
+    display name is the names from the root down to that topic, as the database's topic_path writes them (built
+    here from the chain: asking PostgreSQL for each ancestor's path walks the tree again per ancestor)."""
     data = None
-    for topic_id, name, backend_id, is_deleted, display_name in reversed(chain):
+    path: str | None = None
+    for topic_id, name, backend_id, is_deleted in reversed(chain):
+        path = name if path is None else f"{path} / {name}"
         data = CaseTopicData(
             TopicID=topic_id,
             TopicName=name,
             TopicBackendID=backend_id,
-            TopicDisplayName=display_name,
+            TopicDisplayName=path,
             IsDeleted=is_deleted,
             CaseTopic=data,
         )

@@ -31,7 +31,8 @@ SELECT (SELECT id FROM new_case) AS case_id,
 
 -- get_case --
 -- The employee view of case $1, if the caller may see it ($2: the caller as a case_viewer):
--- with its topic chain (the topic first: id, name, backend_id, is_deleted, display name), its blobs in attach
+-- with its topic chain (the topic first: id, name, backend_id, is_deleted; each display name is the chain's names
+-- from the root, joined by the handler, as topic_path joins them), its blobs in attach
 -- order (GUID, the URL it came as, and for a stored blob its name, MIME type and size), its related items (oldest
 -- first), whether custom fields visible to user type $3 exist, and its service level, in one statement.
 SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name, s.color AS status_color,
@@ -63,7 +64,7 @@ SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_n
               WHERE b.case_id = c.id
               ORDER BY b.position) AS blobs,
        EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & $3 <> 0) AS has_custom_fields,
-       ARRAY (SELECT ROW (t.id, t.name, t.backend_id, t.is_deleted, topic_path(t.id))
+       ARRAY (SELECT ROW (t.id, t.name, t.backend_id, t.is_deleted)
               FROM topic_ancestry(c.topic_id) x
               JOIN case_topics t ON t.id = x.id
               ORDER BY x.depth) AS topic_chain,
