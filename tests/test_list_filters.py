@@ -72,3 +72,68 @@ async def test_list_cases_by_last_modification_pages_latest_first(api: Api, db: 
     # With an equality filter that filter leads and the page is by ID, newest first.
     body = {"InitialPageConfig": {"Filter": {"LastModificationTimeFrom": since, "StatusID": 1}}}
     assert [c["ID"] for c in (await api.ok("ListCases", body, STAFF))["Results"]] == ids[3::-1]
+
+
+async def test_a_listcases_row_shows_every_column_of_a_case_that_has_them_all(api: Api, db: asyncpg.Connection) -> None:
+    """Every field of a ListCases row filled at once (its row is unpacked by position: a column out of place
+    shows here)."""
+    await db.execute("INSERT INTO organization_units (id, name) VALUES (10, 'Store'), (20, 'Web shop')")
+    await db.execute(
+        "INSERT INTO users (id, user_type, first_name, last_name, email_address) VALUES"
+        " (41, 2, 'Carla', 'Customer', 'carla@example.com'), (42, 1, 'Ada', 'Agent', 'ada@example.com')"
+    )
+    case_id = await db.fetchval(
+        "INSERT INTO cases (customer_id, topic_id, status_id, priority, title, assignee_id, assigned_on,"
+        " assigned_organization_unit_id, originating_organization_unit_id, backend_id, external_order_identifier,"
+        " order_id, reporting_time, creation_time, last_interaction_time, last_modification_time, created_by,"
+        " last_modified_by, due_date, customer_reference, origin)"
+        " VALUES (41, 1, 2, 2, 'Everything', 42, now(), 10, 20, 'B-1', 'WEB-1', 77, '2026-01-02T03:04:05.006Z',"
+        " '2026-01-02T03:04:05.007Z', '2026-01-03T00:00:00.001Z', '2026-01-04T00:00:00.002Z', 41, 42,"
+        " '2026-02-01T00:00:00Z', 'PO-9', 'Email') RETURNING id"
+    )
+    await db.execute("INSERT INTO case_tags (case_id, tag) VALUES ($1, 'vip'), ($1, 'gift')", case_id)
+    await db.execute(
+        "UPDATE case_service_levels SET policy_name = 'Gold', first_response_due = '2026-01-05T00:00:00Z'"
+        " WHERE case_id = $1",
+        case_id,
+    )
+    row = (await api.ok("ListCases", {}, STAFF))["Results"][0]
+    last_modified = row.pop("LastModificationTime")  # the tag and service-level writes stamp the case
+    assert last_modified >= "2026-01-04T00:00:00.002Z"
+    assert row == {
+        "ID": case_id,
+        "Title": "Everything",
+        "Priority": 2,
+        "StatusID": 2,
+        "StatusName": "InProgress",
+        "TopicID": 1,
+        "TopicName": "Products",
+        "CustomerID": 41,
+        "Customer": {
+            "FirstName": "Carla",
+            "LastName": "Customer",
+            "FullName": "Carla Customer",
+            "EmailAddress": "carla@example.com",
+        },
+        "AssigneeID": 42,
+        "AssigneeName": "Ada Agent",
+        "AssignedOrganizationUnitID": 10,
+        "AssignedOrganizationUnitName": "Store",
+        "OriginatingOrganizationUnitID": 20,
+        "OriginatingOrganizationUnitName": "Web shop",
+        "BackendID": "B-1",
+        "ExternalOrderIdentifier": "WEB-1",
+        "OrderID": 77,
+        "ReportingTime": "2026-01-02T03:04:05.006Z",
+        "CreationTime": "2026-01-02T03:04:05.007Z",
+        "LastInteractionTime": "2026-01-03T00:00:00.001Z",
+        "CreatedBy": {"ID": 41, "FirstName": "Carla", "LastName": "Customer", "FullName": "Carla Customer"},
+        "LastModifiedBy": {"ID": 42, "FirstName": "Ada", "LastName": "Agent", "FullName": "Ada Agent"},
+        "DueDate": "2026-02-01T00:00:00.000Z",
+        "ServiceLevel": row["ServiceLevel"],
+        "CustomerReference": "PO-9",
+        "Origin": "Email",
+        "Tags": ["gift", "vip"],
+    }
+    assert row["ServiceLevel"]["PolicyName"] == "Gold"
+    assert row["ServiceLevel"]["FirstResponseDueTime"] == "2026-01-05T00:00:00.000Z"
