@@ -45,6 +45,12 @@ def to_micros(value: dt.datetime) -> int:
     return (value - EPOCH) // dt.timedelta(microseconds=1)
 
 
+def eva_time_micros(text: str) -> int:
+    """A keyset key from a time as the query formatted it (eva_time: milliseconds, `Z`). Exact for columns that
+    hold milliseconds (timestamptz(3)), which is why lists may read their keys back from the text they show."""
+    return to_micros(dt.datetime.fromisoformat(text))
+
+
 def from_micros(value: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=value)
 

@@ -5,7 +5,6 @@ A customer acts only on cases whose customer they are; anything else is answered
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
@@ -47,7 +46,7 @@ from evacase.messages import (
     Text,
     merged,
 )
-from evacase.paging import to_micros
+from evacase.paging import eva_time_micros
 from evacase.registry import OperationSet
 from evacase.services.wire import (
     CUSTOMER_ACCESS,
@@ -319,9 +318,7 @@ async def customer_list_cases(ctx: Context, req: CustomerListCases) -> CustomerL
         **by,
     )
     rows = await (fetch_title_search(ctx.conn, *query) if title is not None else ctx.conn.fetch(*query))
-    page = ctx.page_tokens.page(
-        page_req, rows, lambda r: (to_micros(dt.datetime.fromisoformat(r["reporting_at"])), r["id"])
-    )
+    page = ctx.page_tokens.page(page_req, rows, lambda r: (eva_time_micros(r["reporting_at"]), r["id"]))
     # Built field by field (not through case_summary's dict): this is the list's hot path. The rows are unpacked
     # by position (the four list queries' column order).
     results = [

@@ -5,7 +5,6 @@ their own Communication lines, and only while the case is open."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import asyncpg
@@ -30,7 +29,7 @@ from evacase.messages import (
     iso_ms,
     user_name,
 )
-from evacase.paging import to_micros
+from evacase.paging import eva_time_micros
 from evacase.registry import OperationSet
 from evacase.services.wire import CUSTOMER_ACCESS
 
@@ -173,7 +172,7 @@ _UNSEEN: Any = object()  # a names cache miss (None is a cached "no name")
 def _key(row: asyncpg.Record) -> tuple[int, int]:
     """A row's keyset key, from its creation time as the query formatted it (interactions keep milliseconds:
     the text is the exact time)."""
-    return to_micros(dt.datetime.fromisoformat(row["created_at"])), row["id"]
+    return eva_time_micros(row["created_at"]), row["id"]
 
 
 # (filtered, forward) -> the statement: a page without the ID or text filters has statements of their own.
