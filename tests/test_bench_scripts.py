@@ -176,6 +176,16 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
             view["StatusName"],
             view["Customer"]["FirstName"],
         )
+        # the same rows: the topic chain (topic first), the blobs and related items, tags, the service level
+        chain, topic = [], view.get("CaseTopic")
+        while topic is not None:
+            chain.append([topic["TopicID"], topic["TopicName"], topic.get("TopicBackendID"), topic["IsDeleted"]])
+            topic = topic.get("CaseTopic")
+        assert row["topic_chain"] == chain and chain
+        assert [b[0] for b in row["blobs"]] == view.get("BlobIDs", [])
+        assert [r[0] for r in row["related_items"]] == [r["ID"] for r in view.get("RelatedItems", [])]
+        assert row["tags"] == view.get("Tags", [])
+        assert row["sla_policy_id"] == view.get("ServiceLevel", {}).get("PolicyID")
         # ListCases and the limit app's list agree page by page for each filter the benchmark measures.
         for ev_filter, lim_body in [
             ({}, {}),

@@ -171,31 +171,59 @@ ADD_INTERACTION = """WITH ins AS (
 )
 SELECT id FROM ins"""
 
-# GetCaseByID for employees: the case with every name it shows, its topic chain, related items, tags, contacts
-# and links.
-EMPLOYEE_CASE = """SELECT c.*, s.name AS status_name, s.color AS status_color, s.is_closed,
-       cu.first_name AS customer_first_name, cu.last_name AS customer_last_name,
-       cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
-       a.first_name AS assignee_first_name, a.last_name AS assignee_last_name, a.email_address AS assignee_email,
-       au.name AS assigned_unit_name, ou.name AS originating_unit_name,
-       cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name,
+# GetCaseByID for employees: the rows evacase's view reads (sql/cases.sql get_case: every name it shows, the
+# customer's profile, the service level, blobs, topic chain, related items, tags) and the contacts and links
+# evacase reads only when the case has some, in one statement.
+EMPLOYEE_CASE = """SELECT c.id, c.title, c.description, c.priority, c.status_id, s.name AS status_name,
+       s.color AS status_color, s.is_closed, c.topic_id, c.customer_id, cu.first_name AS customer_first_name,
+       cu.last_name AS customer_last_name, cu.email_address AS customer_email, cu.backend_id AS customer_backend_id,
+       nullif(cp.phone_number, '') AS customer_phone,
+       c.assignee_id, a.first_name AS assignee_first_name, a.last_name AS assignee_last_name,
+       a.email_address AS assignee_email, c.assigned_on,
+       c.assigned_organization_unit_id, au.name AS assigned_unit_name,
+       c.originating_organization_unit_id, ou.name AS originating_unit_name,
+       c.backend_id, c.external_order_identifier, c.order_id, c.summary, c.summary_last_modification_time,
+       c.summary_last_modified_by, c.solution, c.is_warranty, c.is_archived, c.reporting_time, c.closing_time,
+       c.last_interaction_time, c.creation_time, c.created_by, cb.first_name AS created_by_first_name,
+       cb.last_name AS created_by_last_name, c.last_modification_time, c.last_modified_by,
        mb.first_name AS modified_by_first_name, mb.last_name AS modified_by_last_name,
-       ARRAY (SELECT t.name FROM topic_ancestry(c.topic_id) x JOIN case_topics t ON t.id = x.id
-              ORDER BY x.depth) AS topic_chain,
-       ARRAY (SELECT r.id FROM case_related_items r WHERE r.case_id = c.id ORDER BY r.id) AS related_items,
+       coalesce(c.due_date, sl.resolution_due) AS due_date, sl.policy_id AS sla_policy_id,
+       sl.policy_name AS sla_policy_name, sl.first_response_due, sl.first_response_time, sl.next_response_due,
+       sl.resolution_due, sl.paused_since, service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
+       coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
+       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at, c.customer_reference,
+       c.origin, c.cancellation_reason,
        ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags,
        ARRAY (SELECT k.id FROM case_contacts k WHERE k.case_id = c.id ORDER BY k.id) AS contacts,
        ARRAY (SELECT l.linked_case_id FROM case_links l WHERE l.case_id = c.id
-              UNION ALL SELECT l.case_id FROM case_links l WHERE l.linked_case_id = c.id) AS links
+              UNION ALL SELECT l.case_id FROM case_links l WHERE l.linked_case_id = c.id) AS links,
+       ARRAY (SELECT ROW (b.blob_id, b.url, s.original_name, s.mime_type, s.size)
+              FROM case_blobs b
+              LEFT JOIN blobs s ON s.id = b.blob_id AND s.deleted_at IS NULL
+              WHERE b.case_id = c.id
+              ORDER BY b.position) AS blobs,
+       ARRAY (SELECT ROW (t.id, t.name, t.backend_id, t.is_deleted)
+              FROM topic_ancestry(c.topic_id) x
+              JOIN case_topics t ON t.id = x.id
+              ORDER BY x.depth) AS topic_chain,
+       ARRAY (SELECT ROW (r.id, r.order_line_id, r.product_id, r.serial_number, r.is_warranty,
+                          r.warranty_expiration, r.warranty_additional_information)
+              FROM case_related_items r
+              WHERE r.case_id = c.id
+              ORDER BY r.id) AS related_items
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN users cu ON cu.id = c.customer_id
+LEFT JOIN customer_profiles cp ON cp.user_id = c.customer_id
 LEFT JOIN users a ON a.id = c.assignee_id
 LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+LEFT JOIN case_service_levels sl ON sl.case_id = c.id
 WHERE c.id = $1"""
+
+NESTED_ROWS = frozenset({"blobs", "topic_chain", "related_items"})
 
 # ListCases: a page of cases newest first with every name evacase shows (status, topic, customer, assignee,
 # units, creator, last modifier); a filter reads its (value, id) index.
@@ -366,7 +394,8 @@ def create_app(dsn: str | None = None) -> Starlette:
         row = await pools[0].fetchrow(EMPLOYEE_CASE, req.ID)
         if row is None:
             return Response(b'{"Error":"NotFound"}', 404, media_type="application/json")
-        return _json({k: v for k, v in row.items()})
+        # the arrays of rows (blobs, topic chain, related items) as lists: msgspec encodes no asyncpg Record
+        return _json({k: [tuple(x) for x in v] if k in NESTED_ROWS else v for k, v in row.items()})
 
     async def employee_list(request: Request) -> Response:
         req = employee_list_decoder.decode(await request.body())
