@@ -310,6 +310,35 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
     assert "Budget:" in result.stdout
 
 
+def test_compare_serves_a_commit_beside_the_checkout(pg_admin_dsn: str, loaded: str, tmp_path: Path) -> None:
+    # --compare REV: evacase at REV from a worktree of its own beside this checkout, both measured, a table of
+    # the two; the worktree is gone afterwards.
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            *(sys.executable, str(SCRIPTS / "bench" / "run.py"), "--dsn", pg_admin_dsn, "--database", DATABASE),
+            *("--cases", str(CASES), "--seconds", "1", "--concurrency", "4", "--repeats", "1"),
+            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--json", str(out)),
+            *("--scenarios", "get,message", "--compare", "HEAD"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert [(r["key"], len(r["base"]), len(r["evacase"]), len(r["limit"])) for r in figures["results"]] == [
+        ("get", 1, 1, 1),
+        ("message", 1, 1, 1),
+    ]
+    assert all(run["rps"] > 0 and not run["errors"] for r in figures["results"] for run in r["base"]), figures
+    assert "Compared with HEAD (base: that commit; here: this checkout):" in result.stdout
+    assert "| CustomerGetCaseByID | 4 |" in result.stdout.split("Compared with HEAD")[1]
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, check=True, cwd=SCRIPTS)
+    assert len(worktrees.stdout.splitlines()) == 1, worktrees.stdout
+
+
 async def test_the_cpu_meter_finds_the_databases_backends_and_counts_their_time(loaded: str) -> None:
     # What the CPU table reads: the backends serving the bench database (by their process titles) and the CPU
     # seconds of processes, from /proc.

@@ -12,6 +12,11 @@ machine hits both. It prints a table of requests/s, p50 and p99 per app and thei
 same server as the database's own ceiling, peak RSS per worker, whether read paths wrote anything, how RSS
 moves under a --memory-seconds load, and the budget of issue 3 line by line. Rows added by the write scenarios
 are deleted at the end, so the loaded data stays as loaded.
+
+`--compare REV` measures a change: evacase as checked out here against evacase at commit REV (a git worktree of
+it, served from its own directory), and the limit app, alternated base / here / limit in each repetition, and
+adds a table of the two evacases' requests/s and CPU per request side by side. REV must have this checkout's
+schema version (the bench database is migrated by this checkout).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +78,7 @@ PUSHED = 200  # pushed cases the Update scenario updates, over PUSHED // 4 pushe
 # --- processes -----------------------------------------------------------------------------------------------
 
 EVACASE_LOG = Path(tempfile.gettempdir()) / "evacase-bench-serve.log"  # evacase's log lines during a benchmark
+BASE_LOG = EVACASE_LOG.with_name("evacase-bench-base.log")  # those of the commit it is compared with
 
 
 def free_port() -> int:
@@ -146,12 +152,18 @@ def memory_kb(pid: int, key: str) -> int:
 
 
 def start(
-    name: str, command: list[str], env: dict[str, str], port: int, health: str, log: Path | None = None
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    health: str,
+    log: Path | None = None,
+    cwd: Path | None = None,
 ) -> Server:
     # The server formats and writes its request lines, as in production: to `log` (evacase's, so a run with
     # errors can say which), or nowhere.
     stderr = log.open("ab") if log else subprocess.DEVNULL  # appending: run.py empties it before each run
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -168,7 +180,9 @@ def start(
 CORS_ORIGIN = "https://shop.example"  # evacase runs with CORS on, as storefronts in browsers need it
 
 
-def start_evacase(dsn: str, secret: str, workers: int) -> Server:
+def start_evacase(dsn: str, secret: str, workers: int, source: Path | None = None) -> Server:
+    """evacase as checked out here, or from `source` (a worktree of another commit: --compare), its log lines
+    to a file of its own."""
     port = free_port()
     env = {
         **os.environ,
@@ -177,8 +191,24 @@ def start_evacase(dsn: str, secret: str, workers: int) -> Server:
         "EVACASE_LOG_FORMAT": "json",
         "EVACASE_CORS_ORIGINS": CORS_ORIGIN,
     }
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     command = [sys.executable, "-m", "evacase.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    return start("evacase", command, env, port, "/health", EVACASE_LOG)
+    name, log = ("evacase", EVACASE_LOG) if source is None else ("base", BASE_LOG)
+    return start(name, command, env, port, "/health", log, cwd=source)
+
+
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """A detached git worktree of commit `rev` of this repository, removed afterwards."""
+    repo = HERE.parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(folder), rev], check=True)
+        try:
+            yield folder
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(folder)], check=False)
 
 
 def start_limit(dsn: str, workers: int) -> Server:
@@ -265,6 +295,7 @@ class Result:
     concurrency: int
     evacase: list[Run] = field(default_factory=list)
     limit: list[Run] = field(default_factory=list)
+    base: list[Run] = field(default_factory=list)  # evacase at the compared commit (--compare)
 
 
 def mean(runs: list[Run], attr: str) -> float:
@@ -742,6 +773,24 @@ TARGETS = {
 READS_WITH_P99 = {"get", "stringids", "cors", "employee_get", "list_first", "list_deep", "interactions"}
 
 
+def compare_table(results: list[Result]) -> list[str]:
+    """--compare: evacase at the base commit and as checked out here, requests/s and CPU per request."""
+    lines = [
+        "| scenario | c | base req/s | here req/s | here / base | base app µs | here app µs | base PG µs | here PG µs "
+        "| here / limit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        here, was = mean(r.evacase, "rps"), mean(r.base, "rps")
+        lines.append(
+            f"| {r.scenario} | {r.concurrency} | {was:,.0f} | {here:,.0f} | {here / was:.2f} "
+            f"| {mean(r.base, 'app_us'):,.0f} | {mean(r.evacase, 'app_us'):,.0f} "
+            f"| {mean(r.base, 'db_us'):,.0f} | {mean(r.evacase, 'db_us'):,.0f} "
+            f"| {here / mean(r.limit, 'rps') if r.limit else float('nan'):.2f} |"
+        )
+    return lines
+
+
 def find(results: list[Result], key: str, concurrency: int) -> Result | None:
     return next((r for r in results if r.key == key and r.concurrency == concurrency), None)
 
@@ -778,12 +827,14 @@ def budget(results: list[Result], c: int, memory: list[tuple[float, int]], read_
     return lines
 
 
-def warm_up(evacase: Server, limit: Server, found: list[Scenario], seconds: float) -> None:
-    """Every token verified and cached, every statement prepared, by both apps, before measuring."""
+def warm_up(evacase: Server, limit: Server, found: list[Scenario], seconds: float, base: Server | None) -> None:
+    """Every token verified and cached, every statement prepared, by every app, before measuring."""
     if seconds <= 0:
         return
     for sc in found:
         sys.stderr.write(f"warming up: {sc.name}\n")
+        if base is not None:
+            wrk(base.url, sc.evacase, min(2.0, seconds), 16)
         wrk(evacase.url, sc.evacase, min(2.0, seconds), 16)
         if sc.limit:
             wrk(limit.url, sc.limit, min(2.0, seconds), 16)
@@ -808,10 +859,16 @@ def meter_for(server: Server, database: str) -> Meter:
 
 
 def measure(
-    evacase: Server, limit: Server, found: list[Scenario], args: argparse.Namespace, database: str
+    evacase: Server,
+    limit: Server,
+    found: list[Scenario],
+    args: argparse.Namespace,
+    database: str,
+    base: Server | None = None,
 ) -> list[Result]:
     results = []
     ev_meter, lim_meter = meter_for(evacase, database), meter_for(limit, database)
+    base_meter = meter_for(base, database) if base else None
     for sc in found:
         for c in args.concurrency:
             result = Result(sc.key, sc.name, c)
@@ -823,6 +880,9 @@ def measure(
                         result.evacase.append(a.result())
                         result.limit.append(b.result())
                     continue
+                if base is not None:  # --compare: base, here, limit
+                    os.truncate(BASE_LOG, 0)
+                    result.base.append(wrk(base.url, sc.evacase, args.seconds, c, base_meter))
                 os.truncate(EVACASE_LOG, 0)  # only this run's lines are kept (a few MB)
                 result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c, ev_meter))
                 if result.evacase[-1].errors:
@@ -831,16 +891,26 @@ def measure(
                     result.limit.append(wrk(limit.url, sc.limit, args.seconds, c, lim_meter))
             results.append(result)
             sys.stderr.write(table([result])[-1] + "\n")
+            if base is not None:
+                sys.stderr.write(compare_table([result])[-1] + "\n")
     return results
 
 
 def run_all(args: argparse.Namespace, server_dsn: str) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    if args.compare is None:
+        return run_against(args, server_dsn, None)
+    with worktree(args.compare) as source:
+        return run_against(args, server_dsn, source)
+
+
+def run_against(args: argparse.Namespace, server_dsn: str, base_source: Path | None) -> int:
     dsn = asyncio.run(load_data.prepare(server_dsn, args))
     fx = asyncio.run(fixtures(dsn, args.seed))
     database = urlsplit(dsn).path.lstrip("/")
     evacase = start_evacase(dsn, fx.secret, args.workers)
+    base = start_evacase(dsn, fx.secret, args.workers, base_source) if base_source else None
     limit = start_limit(dsn, args.workers)
     results: list[Result] = []
     memory: list[tuple[float, int]] = []
@@ -857,14 +927,16 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
             # Reads first, writes after: rows the write scenarios add must not change what the reads measure.
             reads = [sc for sc in found if sc.reads_only]
             writes = [sc for sc in found if not sc.reads_only]
-            warm_up(evacase, limit, reads, args.warmup_seconds)
+            warm_up(evacase, limit, reads, args.warmup_seconds, base)
             for auth in fx.tokens.values():  # every user seen once, so a read path has nothing to record
                 call(evacase.url, "Ping", auth, {})
+                if base is not None:
+                    call(base.url, "Ping", auth, {})
             before = asyncio.run(xid(dsn))
-            results += measure(evacase, limit, reads, args, database)
+            results += measure(evacase, limit, reads, args, database, base)
             read_xids = asyncio.run(rows_written_since(dsn, before)) if reads else None
-            warm_up(evacase, limit, writes, args.warmup_seconds)
-            results += measure(evacase, limit, writes, args, database)
+            warm_up(evacase, limit, writes, args.warmup_seconds, base)
+            results += measure(evacase, limit, writes, args, database, base)
             peak_kb = max(memory_kb(p, "VmHWM") for p in evacase.worker_pids())
             limit_peak_kb = max(memory_kb(p, "VmHWM") for p in limit.worker_pids())
             if args.memory_seconds > 0:
@@ -875,7 +947,10 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
     finally:
         evacase.stop()
         limit.stop()
+        if base is not None:
+            base.stop()
         EVACASE_LOG.unlink(missing_ok=True)
+        BASE_LOG.unlink(missing_ok=True)
         asyncio.run(clean_up(dsn, fx))
     report = [
         f"evacase bench: {args.cases:,} cases, {args.interactions:,} interactions, {args.workers} worker(s), "
@@ -897,6 +972,9 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
             f"- RSS under the mixed load over {args.memory_seconds:g} s: {memory[0][1] / 1024:.0f} MiB at start, "
             f"{memory[-1][1] / 1024:.0f} MiB at the end"
         )
+    if base is not None:
+        report += ["", f"Compared with {args.compare} (base: that commit; here: this checkout):", ""]
+        report += compare_table(results)
     budget_c = 64 if 64 in args.concurrency else args.concurrency[0]
     report += ["", "Budget:", *budget(results, budget_c, memory, read_xids)]
     sys.stdout.write("\n".join(report) + "\n")
@@ -911,6 +989,7 @@ def run_all(args: argparse.Namespace, server_dsn: str) -> int:
                             "concurrency": r.concurrency,
                             "evacase": [vars(x) for x in r.evacase],
                             "limit": [vars(x) for x in r.limit],
+                            "base": [vars(x) for x in r.base],
                         }
                         for r in results
                     ],
@@ -941,6 +1020,7 @@ def main() -> int:
     )
     parser.add_argument("--warmup-seconds", type=float, default=2, help="per scenario and app; 0 skips it")
     parser.add_argument("--no-pgbench", dest="pgbench", action="store_false", help="skip the pgbench ceiling")
+    parser.add_argument("--compare", metavar="REV", help="also serve evacase at commit REV and compare (A/B)")
     args = load_data.resolve(parser.parse_args())
     if args.dsn:
         return run_all(args, args.dsn)
