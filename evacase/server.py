@@ -50,6 +50,65 @@ def limits_from_env() -> Limits:
     return Limits(settings.max_header_bytes, settings.request_timeout)
 
 
+class OneWriteTransport:
+    """The connection's transport as uvicorn's protocol and its request cycles see it: a response's head is held
+    back and written together with the first piece of its body, in one write (uvicorn writes them apart: two
+    send system calls and two TCP segments for every small answer, each one read separately by the client).
+    Everything else goes straight through; a held head goes out by the end of the event loop's turn at the
+    latest (an answer to HEAD has no body to join), and before the transport closes."""
+
+    __slots__ = ("_transport", "_loop", "_held", "_hold_next")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._hold_next = False
+
+    def hold_next_write(self) -> None:
+        """The next write is a response's head: hold it for its body."""
+        self._hold_next = True
+
+    def write(self, data: bytes) -> None:
+        if self._hold_next:
+            self._hold_next = False
+            self._flush()
+            self._held = data
+            self._loop.call_soon(self._flush)
+            return
+        held = self._held
+        if held is not None:
+            self._held = None
+            data = held + data  # a copy of the body's first piece is cheaper than a vectored write's set-up
+        self._transport.write(data)
+
+    def writelines(self, chunks: Any) -> None:
+        self._flush()
+        self._transport.writelines(chunks)
+
+    def _flush(self) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            if not self._transport.is_closing():
+                self._transport.write(held)
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """HttpToolsProtocol with a header size limit and a deadline for receiving each request.
 
@@ -70,6 +129,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.one_write = OneWriteTransport(transport, self.loop)
+        self.transport = self.one_write  # type: ignore[assignment]
         # A connection that never sends a byte is closed like an idle keep-alive one.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
         sweeps = _SWEEPS.setdefault(self.loop, set())
@@ -109,6 +170,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._refuse(self._too_large())
                 return
         super().on_headers_complete()
+        # The cycle just made writes its head next, unless it first asks for the body (100 Continue) or waits
+        # behind an earlier request of this connection (pipelined).
+        if self.cycle is not None and not self.cycle.waiting_for_100_continue and not self.pipeline:
+            self.one_write.hold_next_write()
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -227,6 +228,40 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
 
 def run_of(rps: float, p99: float) -> Any:
     return bench.Run(rps=rps, p50_ms=p99 / 2, p99_ms=p99, errors=0)
+
+
+def test_ratios_are_taken_repetition_by_repetition_against_the_drift() -> None:
+    # The machine slows down by half between repetitions: each repetition's pair still says 0.8 or 0.9, the
+    # median of those is the ratio (the ratio of the means would say 0.84).
+    evacase = [run_of(800, 10), run_of(400, 20), run_of(900, 10)]
+    limit = [run_of(1000, 20), run_of(500, 40), run_of(1000, 20)]
+    assert bench.paired(evacase, limit, "rps") == 0.8
+    assert bench.paired(evacase, limit, "p99_ms") == 0.5
+    assert bench.paired(evacase[:2], limit[1:], "rps") == pytest.approx((1.6 + 0.4) / 2)  # an even count
+    assert math.isnan(bench.paired([], limit, "rps"))
+
+
+def test_each_repetition_runs_its_sides_close_together_and_every_other_one_backwards(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    order: list[str] = []
+
+    def fake_wrk(url: str, requests_file: Path, seconds: float, c: int, meter: Any = None) -> Any:
+        order.append(url)
+        return run_of(100, 10)
+
+    monkeypatch.setattr(bench, "wrk", fake_wrk)
+    done = subprocess.Popen(["true"])
+    done.wait()
+    server = {name: bench.Server(name, name, done) for name in ("evacase", "limit", "base")}
+    scenario = bench.Scenario("get", "CustomerGetCaseByID", tmp_path / "e", tmp_path / "l")
+    args = argparse.Namespace(concurrency=[64], repeats=3, side_by_side=False, seconds=1)
+    results = bench.measure(server["evacase"], server["limit"], [scenario], args, "db", server["base"])
+    assert order == ["base", "evacase", "limit", "limit", "evacase", "base", "base", "evacase", "limit"]
+    assert [len(results[0].base), len(results[0].evacase), len(results[0].limit)] == [3, 3, 3]
+    order.clear()
+    bench.measure(server["evacase"], server["limit"], [scenario], args, "db")
+    assert order == ["evacase", "limit", "limit", "evacase", "evacase", "limit"]
 
 
 def test_the_budget_report_checks_each_line() -> None:

@@ -302,6 +302,16 @@ def mean(runs: list[Run], attr: str) -> float:
     return sum(getattr(r, attr) for r in runs) / len(runs) if runs else float("nan")
 
 
+def paired(a: list[Run], b: list[Run], attr: str) -> float:
+    """The median over repetitions of a's figure over b's, each repetition's two runs taken close together (the
+    machine's speed drifts between repetitions: a ratio of means would mix the drift into the comparison)."""
+    ratios = sorted(getattr(x, attr) / getattr(y, attr) for x, y in zip(a, b, strict=False) if getattr(y, attr))
+    if not ratios:
+        return float("nan")
+    middle = len(ratios) // 2
+    return ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+
+
 # --- fixtures from the loaded database -------------------------------------------------------------------------
 
 
@@ -738,7 +748,7 @@ def table(results: list[Result]) -> list[str]:
             f"| {r.scenario}{note} | {r.concurrency} "
             f"| {ev_rps:,.0f} | {mean(r.evacase, 'p50_ms'):.1f} | {ev_p99:.1f} "
             f"| {lim_rps:,.0f} | {mean(r.limit, 'p50_ms'):.1f} | {lim_p99:.1f} "
-            f"| {ev_rps / lim_rps:.2f} | {ev_p99 / lim_p99:.2f} |"
+            f"| {paired(r.evacase, r.limit, 'rps'):.2f} | {paired(r.evacase, r.limit, 'p99_ms'):.2f} |"
         )
     return lines
 
@@ -783,12 +793,17 @@ def compare_table(results: list[Result]) -> list[str]:
     for r in results:
         here, was = mean(r.evacase, "rps"), mean(r.base, "rps")
         lines.append(
-            f"| {r.scenario} | {r.concurrency} | {was:,.0f} | {here:,.0f} | {here / was:.2f} "
+            f"| {r.scenario} | {r.concurrency} | {was:,.0f} | {here:,.0f} | {paired(r.evacase, r.base, 'rps'):.2f} "
             f"| {mean(r.base, 'app_us'):,.0f} | {mean(r.evacase, 'app_us'):,.0f} "
             f"| {mean(r.base, 'db_us'):,.0f} | {mean(r.evacase, 'db_us'):,.0f} "
-            f"| {here / mean(r.limit, 'rps') if r.limit else float('nan'):.2f} |"
+            f"| {paired(r.evacase, r.limit, 'rps'):.2f} |"
         )
     return lines
+
+
+def against_limit(r: Result) -> float:
+    """evacase's requests/s over the limit app's (paired); evacase's own when the scenario has no limit route."""
+    return paired(r.evacase, r.limit, "rps") if r.limit else mean(r.evacase, "rps")
 
 
 def find(results: list[Result], key: str, concurrency: int) -> Result | None:
@@ -802,20 +817,23 @@ def budget(results: list[Result], c: int, memory: list[tuple[float, int]], read_
         lines.append(f"- [{'x' if ok else ' '}] {text}")
 
     for r in (r for r in results if r.concurrency == c and r.limit):
-        ratio = mean(r.evacase, "rps") / mean(r.limit, "rps")
+        ratio = paired(r.evacase, r.limit, "rps")
         target = TARGETS.get(r.key, TARGETS["elist"] if r.key.startswith("elist") else 0.8)
         check(ratio >= target, f"{r.scenario} at c{c}: {ratio:.2f}x the limit app's requests/s (>= {target})")
         if r.key in READS_WITH_P99:
-            p99 = mean(r.evacase, "p99_ms") / mean(r.limit, "p99_ms")
+            p99 = paired(r.evacase, r.limit, "p99_ms")
             check(p99 <= 1.0, f"{r.scenario} at c{c}: p99 {p99:.2f}x the limit app's (<= 1)")
+    # Two scenarios compared with each other ran minutes apart: each is taken against the limit app's runs
+    # beside it (the same statement for StringIDs and plain; for a deep page, the limit app's own deep page),
+    # so that the machine's drift between them drops out.
     get, string_ids = find(results, "get", c), find(results, "stringids", c)
     if get and string_ids:
-        cost = mean(get.evacase, "rps") / mean(string_ids.evacase, "rps")
+        cost = against_limit(get) / against_limit(string_ids)
         check(cost <= 1.05, f"StringIDs cost {cost:.2f}x plain CustomerGetCaseByID (requests/s, <= 1.05)")
     for first_key, deep_key in (("list_first", "list_deep"), ("elist", "elist_deep")):
         first, deep = find(results, first_key, c), find(results, deep_key, c)
         if first and deep:
-            cost = mean(first.evacase, "rps") / mean(deep.evacase, "rps")
+            cost = against_limit(first) / against_limit(deep)
             check(cost <= 1.3, f"{deep.scenario} costs {cost:.2f}x page 1 (requests/s, <= 1.3)")
     if read_xids is not None:
         check(read_xids == 0, f"read paths wrote nothing: {read_xids} rows written or locked during the read runs")
@@ -858,6 +876,18 @@ def meter_for(server: Server, database: str) -> Meter:
     return lambda: (cpu_by_pid(server.pids()), cpu_by_pid(backend_pids(database)))
 
 
+def run_evacase(evacase: Server, sc: Scenario, seconds: float, c: int, meter: Meter) -> Run:
+    """One run of evacase, its log emptied first (only this run's lines are kept: a few MB); what it answered
+    other than 200 is printed when a request failed."""
+    for log in (EVACASE_LOG, BASE_LOG):
+        with contextlib.suppress(FileNotFoundError):
+            os.truncate(log, 0)
+    run = wrk(evacase.url, sc.evacase, seconds, c, meter)
+    if run.errors:
+        sys.stderr.write(f"evacase's answers other than 200: {failed_answers(0)}\n")
+    return run
+
+
 def measure(
     evacase: Server,
     limit: Server,
@@ -872,7 +902,7 @@ def measure(
     for sc in found:
         for c in args.concurrency:
             result = Result(sc.key, sc.name, c)
-            for _ in range(args.repeats):  # A B A B
+            for repetition in range(args.repeats):  # A B, B A, A B, ...
                 if args.side_by_side and sc.limit:  # a smoke: both at once, their figures competing for the CPU
                     with ThreadPoolExecutor(2) as both:
                         a = both.submit(wrk, evacase.url, sc.evacase, args.seconds, c)
@@ -880,15 +910,18 @@ def measure(
                         result.evacase.append(a.result())
                         result.limit.append(b.result())
                     continue
-                if base is not None:  # --compare: base, here, limit
-                    os.truncate(BASE_LOG, 0)
-                    result.base.append(wrk(base.url, sc.evacase, args.seconds, c, base_meter))
-                os.truncate(EVACASE_LOG, 0)  # only this run's lines are kept (a few MB)
-                result.evacase.append(wrk(evacase.url, sc.evacase, args.seconds, c, ev_meter))
-                if result.evacase[-1].errors:
-                    sys.stderr.write(f"evacase's answers other than 200: {failed_answers(0)}\n")
-                if sc.limit:
-                    result.limit.append(wrk(limit.url, sc.limit, args.seconds, c, lim_meter))
+                # The machine's speed drifts (here by up to half within a minute): each repetition's runs follow
+                # each other closely, and every other repetition runs them in reverse order, so that a steady
+                # drift favours neither side; the ratios are then taken repetition by repetition.
+                sides = ["base"] if base is not None else []  # --compare: base, here, limit (and back)
+                sides += ["evacase", "limit"] if sc.limit is not None else ["evacase"]
+                for side in sides if repetition % 2 == 0 else reversed(sides):
+                    if side == "base" and base is not None:
+                        result.base.append(wrk(base.url, sc.evacase, args.seconds, c, base_meter))
+                    elif side == "evacase":
+                        result.evacase.append(run_evacase(evacase, sc, args.seconds, c, ev_meter))
+                    elif sc.limit is not None:
+                        result.limit.append(wrk(limit.url, sc.limit, args.seconds, c, lim_meter))
             results.append(result)
             sys.stderr.write(table([result])[-1] + "\n")
             if base is not None:
