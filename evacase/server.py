@@ -57,7 +57,7 @@ class OneWriteTransport:
     Everything else goes straight through; a held head goes out by the end of the event loop's turn at the
     latest (an answer to HEAD has no body to join), and before the transport closes."""
 
-    __slots__ = ("_transport", "_loop", "_held", "_hold_next")
+    __slots__ = ("_held", "_hold_next", "_loop", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport

@@ -14,13 +14,35 @@ import uvicorn
 from structlog.testing import capture_logs
 
 from evacase.app import create_app
-from evacase.server import DRAINING, GuardedHttpToolsProtocol, Limits
+from evacase.server import DRAINING, GuardedHttpToolsProtocol, Limits, OneWriteTransport
 from tests.conftest import make_settings, serving
 from tests.helpers import customer
 
 
 class SmallLimits(GuardedHttpToolsProtocol):
     fixed_limits = Limits(max_header_bytes=4096, request_timeout=0.5)
+
+
+WRITES: list[bytes] = []  # what the server's connections wrote to their sockets, write by write
+
+
+class Recorded:
+    """A real transport whose writes are also recorded (the socket below gets them all the same)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+
+    def write(self, data: bytes) -> None:
+        WRITES.append(bytes(data))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.transport, name)
+
+
+class RecordedWrites(SmallLimits):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(Recorded(transport))  # type: ignore[arg-type]
 
 
 def free_port() -> int:
@@ -30,14 +52,14 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running(db_dsn: str) -> AsyncIterator[int]:
+async def running(db_dsn: str, protocol: type[SmallLimits] = SmallLimits) -> AsyncIterator[int]:
     """evacase on a real uvicorn (evacase's protocol with small limits) on a free port."""
     port = free_port()
     config = uvicorn.Config(
         create_app(make_settings(db_dsn)),
         host="127.0.0.1",
         port=port,
-        http=SmallLimits,
+        http=protocol,
         log_level="warning",
         timeout_keep_alive=1,
         lifespan="on",
@@ -151,3 +173,93 @@ async def test_the_request_log_line_caps_what_it_takes_from_the_request(db_dsn: 
     assert lines[0]["status"] == 401 and lines[0]["user_agent"] == "u" * 200 + "..."
     assert lines[1]["status"] == 404 and lines[1]["service"] == "N" * 200
     assert all(len(str(v)) <= 203 for e in lines for v in e.values())
+
+
+async def read_answer(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    return head + await reader.readexactly(length)
+
+
+async def test_an_answer_leaves_in_one_write_head_and_body_together(db_dsn: str) -> None:
+    # uvicorn writes a response's head and body apart (two send calls, two TCP segments); evacase's protocol
+    # joins them. Keep-alive, pipelined requests and Expect: 100-continue still work.
+    WRITES.clear()
+    async with running(db_dsn, RecordedWrites) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            ping = message("Ping", {"Authorization": customer(1)})
+            for _ in range(3):  # one connection, one request after the other
+                writer.write(ping)
+                answer = await asyncio.wait_for(read_answer(reader), 5)
+                assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"{}")
+                assert WRITES[-1] == answer
+            assert len(WRITES) == 3
+            # Two requests in one packet: two answers, in order, each whole.
+            unknown = message("NoSuchService", {"Authorization": customer(1)})
+            writer.write(ping + unknown)
+            first = await asyncio.wait_for(read_answer(reader), 5)
+            second = await asyncio.wait_for(read_answer(reader), 5)
+            assert first.startswith(b"HTTP/1.1 200 ") and second.startswith(b"HTTP/1.1 404 ")
+            assert b"UnknownService" in second and b"".join(WRITES[3:]) == first + second
+            # Expect: 100-continue: the interim answer goes out at once, on its own; then the answer.
+            del WRITES[:]
+            head, _, body = message("Ping", {"Authorization": customer(1), "Expect": "100-continue"}).partition(
+                b"\r\n\r\n"
+            )
+            writer.write(head + b"\r\n\r\n")
+            assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5) == b"HTTP/1.1 100 Continue\r\n\r\n"
+            writer.write(body)
+            answer = await asyncio.wait_for(read_answer(reader), 5)
+            # (the head is not held there: uvicorn decides on 100 Continue only once the app reads the body)
+            assert answer.startswith(b"HTTP/1.1 200 ")
+            assert WRITES[0] == b"HTTP/1.1 100 Continue\r\n\r\n" and b"".join(WRITES[1:]) == answer
+        finally:
+            writer.close()
+
+
+class Transport:
+    """What a transport was asked to do, in order (the hold-and-join logic on its own)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", data))
+
+    def write_eof(self) -> None:
+        self.calls.append(("eof", b""))
+
+    def close(self) -> None:
+        self.calls.append(("close", b""))
+
+    def is_closing(self) -> bool:
+        return False
+
+
+async def test_a_held_head_goes_out_with_its_body_or_by_the_end_of_the_loop_turn() -> None:
+    loop = asyncio.get_running_loop()
+    inner = Transport()
+    one = OneWriteTransport(inner, loop)  # type: ignore[arg-type]
+    one.write(b"unheld")
+    one.hold_next_write()
+    one.write(b"head|")
+    assert inner.calls == [("write", b"unheld")]
+    one.write(b"body")
+    one.write(b"more")
+    assert inner.calls[1:] == [("write", b"head|body"), ("write", b"more")]
+    one.hold_next_write()  # an answer without a body (HEAD): its head leaves by the end of the turn
+    one.write(b"head only")
+    await asyncio.sleep(0)
+    assert inner.calls[3:] == [("write", b"head only")]
+    one.hold_next_write()
+    one.write(b"refused")
+    one.write_eof()
+    one.hold_next_write()
+    one.write(b"closing")
+    one.close()
+    assert inner.calls[4:] == [("write", b"refused"), ("eof", b""), ("write", b"closing"), ("close", b"")]
+    await asyncio.sleep(0)
+    assert len(inner.calls) == 8  # nothing written twice
