@@ -7,8 +7,9 @@ Usage (wrk is the load generator: `apt-get install wrk`):
 
 It loads the database with scripts/load_data.py (once per --cases; later runs reuse it), starts evacase
 (`evacase serve`) and the limit app (scripts/bench/limit_app.py: bare Starlette + msgspec + asyncpg) on it, and
-runs each scenario for --seconds at each concurrency, alternating the two apps A B A B so that drift on a noisy
-machine hits both. It prints a table of requests/s, p50 and p99 per app and their ratios, `pgbench -S` on the
+runs each scenario for --seconds at each concurrency, --repeats times, the two apps close together in each
+repetition and in reverse order every other one (A B, B A, ...): the ratios are the median of the repetitions'
+own, as this machine's speed drifts. It prints a table of requests/s, p50 and p99 per app and their ratios, `pgbench -S` on the
 same server as the database's own ceiling, peak RSS per worker, whether read paths wrote anything, how RSS
 moves under a --memory-seconds load, and the budget of issue 3 line by line. Rows added by the write scenarios
 are deleted at the end, so the loaded data stays as loaded.
@@ -987,7 +988,8 @@ def run_against(args: argparse.Namespace, server_dsn: str, base_source: Path | N
         asyncio.run(clean_up(dsn, fx))
     report = [
         f"evacase bench: {args.cases:,} cases, {args.interactions:,} interactions, {args.workers} worker(s), "
-        f"{args.seconds:g} s per run, A B A B, wrk; {os.cpu_count()} CPUs",
+        f"{args.seconds:g} s per run, {args.repeats} repetitions (A B, B A, ...; ratios: their median), wrk; "
+        f"{os.cpu_count()} CPUs",
         "",
         *table(results),
         "",
