@@ -9,10 +9,10 @@ It loads the database with scripts/load_data.py (once per --cases; later runs re
 (`evacase serve`) and the limit app (scripts/bench/limit_app.py: bare Starlette + msgspec + asyncpg) on it, and
 runs each scenario for --seconds at each concurrency, --repeats times, the two apps close together in each
 repetition and in reverse order every other one (A B, B A, ...): the ratios are the median of the repetitions'
-own, as this machine's speed drifts. It prints a table of requests/s, p50 and p99 per app and their ratios, `pgbench -S` on the
-same server as the database's own ceiling, peak RSS per worker, whether read paths wrote anything, how RSS
-moves under a --memory-seconds load, and the budget of issue 3 line by line. Rows added by the write scenarios
-are deleted at the end, so the loaded data stays as loaded.
+own, as this machine's speed drifts. It prints a table of requests/s, p50 and p99 per app and their ratios,
+`pgbench -S` on the same server as the database's own ceiling, peak RSS per worker, whether read paths wrote
+anything, how RSS moves under a --memory-seconds load, and the budget of issue 3 line by line. Rows added by the
+write scenarios are deleted at the end, so the loaded data stays as loaded.
 
 `--compare REV` measures a change: evacase as checked out here against evacase at commit REV (a git worktree of
 it, served from its own directory), and the limit app, alternated base / here / limit in each repetition, and
