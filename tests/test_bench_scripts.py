@@ -297,15 +297,14 @@ def test_the_budget_report_checks_each_line() -> None:
     assert table[2] == "| CustomerGetCaseByID | 64 | 850 | 15.0 | 30.0 | 1,000 | 12.5 | 25.0 | 0.85 | 1.20 |"
 
 
-def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, loaded: str, tmp_path: Path) -> None:
-    # A smoke of the real thing (wrk, evacase serve, the limit app, every scenario) so the scripts never rot:
-    # one second per run, no timing assertions; every request of every scenario must have succeeded.
+def run_bench(pg_admin_dsn: str, tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """run.py on the small loaded database, a second per run, once: its output and the figures it wrote."""
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [
             *(sys.executable, str(SCRIPTS / "bench" / "run.py"), "--dsn", pg_admin_dsn, "--database", DATABASE),
             *("--cases", str(CASES), "--seconds", "1", "--concurrency", "4", "--repeats", "1"),
-            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--side-by-side", "--json", str(out)),
+            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--json", str(out), *options),
         ],
         capture_output=True,
         text=True,
@@ -313,7 +312,13 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(out.read_text())
+    return result, json.loads(out.read_text())
+
+
+def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, loaded: str, tmp_path: Path) -> None:
+    # A smoke of the real thing (wrk, evacase serve, the limit app, every scenario) so the scripts never rot:
+    # one second per run, no timing assertions; every request of every scenario must have succeeded.
+    result, figures = run_bench(pg_admin_dsn, tmp_path, "--side-by-side")
     keys = {r["key"] for r in figures["results"]}
     assert keys >= {
         "get",
@@ -348,21 +353,7 @@ def test_the_benchmark_runs_every_scenario_on_small_data(pg_admin_dsn: str, load
 def test_compare_serves_a_commit_beside_the_checkout(pg_admin_dsn: str, loaded: str, tmp_path: Path) -> None:
     # --compare REV: evacase at REV from a worktree of its own beside this checkout, both measured, a table of
     # the two; the worktree is gone afterwards.
-    out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [
-            *(sys.executable, str(SCRIPTS / "bench" / "run.py"), "--dsn", pg_admin_dsn, "--database", DATABASE),
-            *("--cases", str(CASES), "--seconds", "1", "--concurrency", "4", "--repeats", "1"),
-            *("--warmup-seconds", "0", "--memory-seconds", "0", "--no-pgbench", "--json", str(out)),
-            *("--scenarios", "get,message", "--compare", "HEAD"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(out.read_text())
+    result, figures = run_bench(pg_admin_dsn, tmp_path, "--scenarios", "get,message", "--compare", "HEAD")
     assert [(r["key"], len(r["base"]), len(r["evacase"]), len(r["limit"])) for r in figures["results"]] == [
         ("get", 1, 1, 1),
         ("message", 1, 1, 1),
