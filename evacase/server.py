@@ -58,6 +58,7 @@ class OneWriteTransport:
     latest (an answer to HEAD has no body to join), and before the transport closes."""
 
     __slots__ = ("_held", "_hold_next", "_loop", "_transport")
+    COPY_LIMIT = 64 * 1024  # a first piece of body up to this size is joined to the head by copying
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
@@ -79,7 +80,10 @@ class OneWriteTransport:
         held = self._held
         if held is not None:
             self._held = None
-            data = held + data  # a copy of the body's first piece is cheaper than a vectored write's set-up
+            if len(data) > self.COPY_LIMIT:
+                self._transport.writelines((held, data))  # one vectored write, the body not copied
+                return
+            data = held + data  # copying a small body is cheaper than a vectored write's set-up
         self._transport.write(data)
 
     def writelines(self, chunks: Any) -> None:

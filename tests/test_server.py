@@ -229,6 +229,9 @@ class Transport:
     def write(self, data: bytes) -> None:
         self.calls.append(("write", data))
 
+    def writelines(self, chunks: tuple[bytes, ...]) -> None:
+        self.calls.append(("writelines", b"".join(chunks)))
+
     def write_eof(self) -> None:
         self.calls.append(("eof", b""))
 
@@ -250,6 +253,11 @@ async def test_a_held_head_goes_out_with_its_body_or_by_the_end_of_the_loop_turn
     one.write(b"body")
     one.write(b"more")
     assert inner.calls[1:] == [("write", b"head|body"), ("write", b"more")]
+    one.hold_next_write()  # a large first piece is not copied: one vectored write of both
+    one.write(b"big head|")
+    big = b"x" * (OneWriteTransport.COPY_LIMIT + 1)
+    one.write(big)
+    assert inner.calls.pop() == ("writelines", b"big head|" + big)
     one.hold_next_write()  # an answer without a body (HEAD): its head leaves by the end of the turn
     one.write(b"head only")
     await asyncio.sleep(0)
