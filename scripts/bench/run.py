@@ -93,6 +93,7 @@ class Server:
     name: str
     url: str
     process: subprocess.Popen[bytes]
+    log: Path | None = None  # where its log lines go (evacase's: a run with errors says which)
 
     def pids(self) -> list[int]:
         """The server process and its descendants (uvicorn's workers when --workers > 1)."""
@@ -172,7 +173,7 @@ def start(
             raise SystemExit(f"{name} exited with {process.returncode}: run its command by hand to see why: {command}")
         with contextlib.suppress(OSError), urllib.request.urlopen(url + health, timeout=2) as answer:
             if answer.status == 200:
-                return Server(name, url, process)
+                return Server(name, url, process, log)
         time.sleep(0.2)
     process.kill()
     raise SystemExit(f"{name} did not answer on {url}{health} within 60 s")
@@ -859,11 +860,10 @@ def warm_up(evacase: Server, limit: Server, found: list[Scenario], seconds: floa
             wrk(limit.url, sc.limit, min(2.0, seconds), 16)
 
 
-def failed_answers(since: int) -> str:
-    """What evacase answered other than 200 after byte `since` of its log: counts by service, status and code."""
+def failed_answers(log: Path) -> str:
+    """What evacase answered other than 200, from its log: counts by service, status and code."""
     counts: dict[tuple[str, int, str], int] = {}
-    with EVACASE_LOG.open("rb") as f:
-        f.seek(since)
+    with log.open("rb") as f:
         for line in f:
             with contextlib.suppress(ValueError):
                 entry = json.loads(line)
@@ -877,15 +877,14 @@ def meter_for(server: Server, database: str) -> Meter:
     return lambda: (cpu_by_pid(server.pids()), cpu_by_pid(backend_pids(database)))
 
 
-def run_evacase(evacase: Server, sc: Scenario, seconds: float, c: int, meter: Meter) -> Run:
-    """One run of evacase, its log emptied first (only this run's lines are kept: a few MB); what it answered
-    other than 200 is printed when a request failed."""
-    for log in (EVACASE_LOG, BASE_LOG):
-        with contextlib.suppress(FileNotFoundError):
-            os.truncate(log, 0)
+def run_evacase(evacase: Server, sc: Scenario, seconds: float, c: int, meter: Meter | None) -> Run:
+    """One run of an evacase (this checkout's or the compared commit's), its log emptied first (only this run's
+    lines are kept: a few MB); what it answered other than 200 is printed when a request failed."""
+    if evacase.log is not None:
+        os.truncate(evacase.log, 0)
     run = wrk(evacase.url, sc.evacase, seconds, c, meter)
-    if run.errors:
-        sys.stderr.write(f"evacase's answers other than 200: {failed_answers(0)}\n")
+    if run.errors and evacase.log is not None:
+        sys.stderr.write(f"{evacase.name}'s answers other than 200: {failed_answers(evacase.log)}\n")
     return run
 
 
@@ -918,7 +917,7 @@ def measure(
                 sides += ["evacase", "limit"] if sc.limit is not None else ["evacase"]
                 for side in sides if repetition % 2 == 0 else reversed(sides):
                     if side == "base" and base is not None:
-                        result.base.append(wrk(base.url, sc.evacase, args.seconds, c, base_meter))
+                        result.base.append(run_evacase(base, sc, args.seconds, c, base_meter))
                     elif side == "evacase":
                         result.evacase.append(run_evacase(evacase, sc, args.seconds, c, ev_meter))
                     elif sc.limit is not None:
