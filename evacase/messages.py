@@ -59,7 +59,10 @@ class PagedResponse(Message, kw_only=True):
     PreviousPageToken: str | None = None
 
 
-class UserName(Message, kw_only=True):
+class UserName(Message):
+    """Positional (its fields all optional): lists build one per row, and msgspec matches keyword arguments to
+    fields one by one (a struct of 30 fields took 1.3-1.8 µs by keyword, 0.3 µs by position)."""
+
     FirstName: str | None = None
     LastName: str | None = None
     FullName: str | None = None
@@ -73,7 +76,7 @@ def full_name(first: str | None, last: str | None) -> str | None:
 def user_name(first: str | None, last: str | None) -> UserName | None:
     if first is None and last is None:
         return None
-    return UserName(FirstName=first, LastName=last, FullName=full_name(first, last))
+    return UserName(first, last, full_name(first, last))
 
 
 @overload

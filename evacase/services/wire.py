@@ -37,11 +37,11 @@ UserTypes = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 Timestamp = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class UserRef(UserName, kw_only=True):
+class UserRef(UserName):
     ID: int | None = None
 
 
-class CaseCustomerName(UserName, kw_only=True):
+class CaseCustomerName(UserName):
     """A case's customer as ListCases shows it; GetCaseByID adds ID and BackendID."""
 
     EmailAddress: str | None = None
@@ -69,7 +69,7 @@ def case_customer(row: asyncpg.Record, cls: type[CustomerView], **extra: Any) ->
 def user_ref(user_id: int | None, first: str | None, last: str | None) -> UserRef | None:
     if user_id is None:
         return None
-    return UserRef(ID=user_id, FirstName=first, LastName=last, FullName=full_name(first, last))
+    return UserRef(first, last, full_name(first, last), user_id)
 
 
 class BlobCreated(Message, kw_only=True):
