@@ -188,6 +188,13 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
         assert row["tags"] == view.get("Tags", [])
         assert row["sla_policy_id"] == view.get("ServiceLevel", {}).get("PolicyID")
         # ListCases and the limit app's list agree page by page for each filter the benchmark measures.
+        newest = (
+            await fetch(
+                loaded,
+                "UPDATE cases SET due_date = '2030-01-02T03:04:05Z' WHERE id = "
+                "(SELECT max(id) FROM cases) RETURNING id",
+            )
+        )[0]["id"]
         for ev_filter, lim_body in [
             ({}, {}),
             ({"StatusID": 2}, {"Column": "status_id", "Value": 2}),
@@ -200,6 +207,13 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
             listed = await api.ok("ListCases", {"InitialPageConfig": {"Filter": ev_filter}}, agent)
             limited = await limit_call(app, "/employee_list", lim_body)
             assert [c["ID"] for c in listed["Results"]] == [r[0] for r in limited["Results"][:25]], ev_filter
+            if not ev_filter:
+                assert listed["Results"][0]["ID"] == newest and listed["Results"][0]["DueDate"]
+            # the same columns: after the names, the due date and the service level (policy ID) evacase shows
+            due_dates = [r[32] and r[32].replace("+00:00", "Z") for r in limited["Results"][:25]]
+            assert due_dates == [c.get("DueDate") and c["DueDate"].replace(".000Z", "Z") for c in listed["Results"]]
+            policies = [r[33] for r in limited["Results"][:25]]
+            assert policies == [c.get("ServiceLevel", {}).get("PolicyID") for c in listed["Results"]], ev_filter
             assert listed["Results"], ev_filter
         await fetch(loaded, "UPDATE case_topics SET backend_id = $1 WHERE id = 2", bench.PUSH_TOPIC)
         body = bench.push_body("agree-1", 1)
@@ -222,6 +236,7 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
         await conn.execute(
             "DELETE FROM cases WHERE id = ANY($1::bigint[])", [created["ID"], pushed["ID"], limit_pushed["ID"]]
         )
+        await conn.execute("UPDATE cases SET due_date = NULL WHERE id = $1", newest)
     finally:
         await conn.close()
 

@@ -225,15 +225,21 @@ WHERE c.id = $1"""
 
 NESTED_ROWS = frozenset({"blobs", "topic_chain", "related_items"})
 
-# ListCases: a page of cases newest first with every name evacase shows (status, topic, customer, assignee,
-# units, creator, last modifier); a filter reads its (value, id) index.
+# ListCases: a page of cases newest first with everything evacase shows (the names of its status, topic, customer,
+# assignee, units, creator and last modifier; its due date and service level, at-risk included); a filter reads its
+# (value, id) index.
 LIST_COLUMNS = ("status_id", "assignee_id", "customer_id", "topic_id", "priority")
 EMPLOYEE_LIST = """SELECT c.id, c.title, c.priority, c.status_id, s.name, s.color, c.topic_id, t.name,
        c.customer_id, cu.first_name, cu.last_name, cu.email_address, c.assignee_id, a.first_name, a.last_name,
        c.assigned_organization_unit_id, au.name, c.originating_organization_unit_id, ou.name, c.backend_id,
        c.external_order_identifier, c.order_id, c.reporting_time, c.creation_time, c.last_interaction_time,
        c.last_modification_time, c.created_by, cb.first_name, cb.last_name, c.last_modified_by, mb.first_name,
-       mb.last_name, c.customer_reference, c.origin,
+       mb.last_name, coalesce(c.due_date, sl.resolution_due) AS due_date, sl.policy_id, sl.policy_name,
+       sl.first_response_due, sl.first_response_time, sl.next_response_due, sl.resolution_due, sl.paused_since,
+       service_level_at_risk(sl, s.is_closed) AS sla_at_risk,
+       coalesce(sl.first_response_warned_at, sl.next_response_warned_at, sl.resolution_warned_at) AS sla_warned_at,
+       sl.first_response_breached_at, sl.next_response_breached_at, sl.resolution_breached_at,
+       c.customer_reference, c.origin,
        ARRAY (SELECT g.tag FROM case_tags g WHERE g.case_id = c.id ORDER BY g.tag) AS tags
 FROM (SELECT * FROM cases c WHERE NOT c.is_archived AND {where} ORDER BY {order} LIMIT 26) c
 JOIN case_statuses s ON s.id = c.status_id
@@ -244,6 +250,7 @@ LEFT JOIN users cb ON cb.id = c.created_by
 LEFT JOIN users mb ON mb.id = c.last_modified_by
 LEFT JOIN organization_units au ON au.id = c.assigned_organization_unit_id
 LEFT JOIN organization_units ou ON ou.id = c.originating_organization_unit_id
+LEFT JOIN case_service_levels sl ON sl.case_id = c.id
 ORDER BY c.id DESC"""
 LIST_BY = {
     **{
