@@ -149,13 +149,15 @@ async def test_requests_queued_behind_a_stuck_pool_are_answered_503_in_bounded_t
 
 async def terminate_app_connections(admin_dsn: str, database: str, spare: int = 0) -> int:
     """Terminate the app's connections to `database` (not the backend `spare`, the test's own), as a failover
-    or an operator's pg_terminate_backend would. Client backends only: an autovacuum worker on the database may
-    not be terminated by the test's role."""
+    or an operator's pg_terminate_backend would. Client backends of the test's role only: an autovacuum worker on
+    the database may not be terminated by it, nor a connection still logging in (the pool reconnecting): it has no
+    role yet, and PostgreSQL treats it as a superuser's."""
     admin = await asyncpg.connect(admin_dsn)
     try:
         killed: int = await admin.fetchval(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $2",
+            " WHERE datname = $1 AND backend_type = 'client backend' AND usename = current_user"
+            " AND pid <> pg_backend_pid() AND pid <> $2",
             database,
             spare,
         )
