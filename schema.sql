@@ -453,7 +453,7 @@ ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 
 -- The invariant "a case is in a closed status exactly when it has a ClosingTime", kept by the database itself
 -- whatever a handler does. The services order their locks so that these never fire (a case moving into a status
--- share-locks it; a status changing IsClosed locks it, then looks for cases); they are the last guard.
+-- key-share-locks it; a status changing IsClosed locks it FOR UPDATE, then looks for cases); they are the last guard.
 CREATE FUNCTION cases_check_closing_time() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -574,8 +574,9 @@ AS $$
     LIMIT 1
 $$;
 
--- The status named `key` (exactly, else case-insensitively), else the one with BackendID `key`; share-locked, as a
--- status a case moves into (a concurrent UpdateCaseStatus of IsClosed or DeleteCaseStatus waits for the push).
+-- The status named `key` (exactly, else case-insensitively), else the one with BackendID `key`; key-share-locked,
+-- as a status a case moves into (a concurrent UpdateCaseStatus of IsClosed or DeleteCaseStatus, which locks the
+-- status FOR UPDATE first, waits for the push).
 CREATE FUNCTION pushed_status(key text) RETURNS TABLE (id bigint, name text, is_closed boolean)
 LANGUAGE sql VOLATILE
 AS $$
@@ -583,7 +584,7 @@ AS $$
     WHERE lower(s.name) = lower(key) OR s.backend_id = key
     ORDER BY s.name = key DESC, lower(s.name) = lower(key) DESC, s.id
     LIMIT 1
-    FOR SHARE
+    FOR KEY SHARE
 $$;
 
 -- The customer with BackendID `key`: a pushed one first, else a token holder (a customer user) with that claim.
@@ -1529,4 +1530,4 @@ $$;
 CREATE TRIGGER case_links_counted AFTER INSERT OR DELETE OR UPDATE OF case_id, linked_case_id ON case_links
     FOR EACH ROW EXECUTE FUNCTION case_links_counted();
 
-INSERT INTO schema_version (version) VALUES (20);
+INSERT INTO schema_version (version) VALUES (21);

@@ -147,6 +147,29 @@ async def test_a_message_waiting_on_a_move_into_a_status_created_meanwhile_is_de
     assert messages == (0 if closed else 1)
 
 
+async def test_a_move_into_a_status_being_closed_waits_and_closes_the_case(
+    api: Api, db: asyncpg.Connection, db_dsn: str
+) -> None:
+    # UpdateCaseStatus locks the status (lock_status) before it switches IsClosed: a move into that status waits
+    # for it and then reads the status as committed (the move's lock on the status is what makes it wait: without
+    # it the move would write the open state it read while the switch commits).
+    status_id = (await api.ok("CreateCaseStatus", {"Name": "Waiting"}, AGENT))["ID"]
+    case_id = await customer_case(api)
+    await api.ok("GetCaseByID", {"ID": case_id}, AGENT)  # the agent is known: no user write, no transaction
+    hold = "SELECT s.id FROM case_statuses s WHERE s.name = 'Waiting' AND $1::bigint > 0 FOR UPDATE"
+
+    async def close_the_status(agent: asyncpg.Connection) -> None:
+        await agent.execute("UPDATE case_statuses SET is_closed = true WHERE name = 'Waiting'")
+
+    body = {"ID": case_id, "StatusID": status_id}
+    r = await call_while_the_case_is_held(api, db_dsn, case_id, hold, "UpdateCaseState", body, AGENT, close_the_status)
+    assert (r.status_code, r.json()) == (200, {"StatusAction": 0}), r.text
+    row = await db.fetchrow("SELECT status_id, closing_time IS NOT NULL AS closed FROM cases WHERE id = $1", case_id)
+    assert tuple(row) == (status_id, True)
+    assert await ledger_of(db, case_id, 90) == ["Case status set to `Waiting`"]
+    assert await invariant_breaks(db) == []
+
+
 async def test_twenty_parallel_state_changes_and_messages_on_one_case_all_succeed(
     db_dsn: str, db: asyncpg.Connection
 ) -> None:

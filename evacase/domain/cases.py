@@ -143,7 +143,7 @@ async def change_case_state(
 
     Outside a transaction it is optimistic: one read, the rules, and one statement that writes only if the case
     (its row version) and the target status are still what was read; when they are not, the same read, rules and
-    write follow under the case's lock (and the target status's share lock) in a transaction."""
+    write follow under the case's lock (and the target status's key-share lock) in a transaction."""
     if "priority" in changes:
         check_priority(changes["priority"])
     if reason is not None and "status_id" not in changes:

@@ -108,7 +108,7 @@ Status = tuple[int, str, bool]  # ID, name, IsClosed
 
 
 async def resolve_status(conn: asyncpg.Connection, name: str, auto_create: bool, found: Status | None) -> Status:
-    """The status by name (then BackendID), as push_reads found it share-locked (`found`); else a new, open one
+    """The status by name (then BackendID), as push_reads found it key-share-locked (`found`); else a new, open one
     when allowed."""
     if found is not None:
         return found

@@ -119,12 +119,14 @@ WHERE c.id = $1
 -- update_state --
 -- Status, priority, assignee and solution as the rules merged them, with their ledger lines (record_case_change),
 -- written only if the case is still the version that was read and the target status still closes (or not) as it
--- did; the status is share-locked for the move (a concurrent UpdateCaseStatus or DeleteCaseStatus waits). No row:
+-- did; the status is key-share-locked for the move (the lock the foreign key's check takes on it anyway: a
+-- concurrent UpdateCaseStatus or DeleteCaseStatus locks it FOR UPDATE first and waits, or the move waits for it
+-- and reads the status it committed; tests/test_races.py). No row:
 -- something changed in between (the handler then reads again under the case's lock).
 -- params: case_id, version, status_id, priority, assignee_id, solution, is_closed, actor, lines,
 -- params: cancellation_reason
 WITH target AS (
-    SELECT s.id FROM case_statuses s WHERE s.id = $3 AND s.is_closed = $7 FOR SHARE
+    SELECT s.id FROM case_statuses s WHERE s.id = $3 AND s.is_closed = $7 FOR KEY SHARE
 ), changed AS (
     UPDATE cases c
     SET status_id = target.id, priority = $4, solution = $6,

@@ -63,7 +63,8 @@ WHERE i.id = $1 AND c.customer_id = $2 AND i.type = ANY ($3::integer[])
 FOR UPDATE OF i
 
 -- lock_case_and_status --
--- Case $1 locked for a state change, then status $2 (null: none named) share-locked, in that order: a concurrent
--- UpdateCaseStatus (IsClosed) or DeleteCaseStatus waits for the move, or the move waits and sees its result.
+-- Case $1 locked for a state change, then status $2 (null: none named) key-share-locked, in that order: a
+-- concurrent UpdateCaseStatus (IsClosed) or DeleteCaseStatus (lock_status: FOR UPDATE) waits for the move, or the
+-- move waits and sees its result.
 SELECT (SELECT id FROM cases WHERE id = $1 FOR UPDATE) AS case_id,
-       (SELECT id FROM case_statuses WHERE id = $2 FOR SHARE) AS status_id
+       (SELECT id FROM case_statuses WHERE id = $2 FOR KEY SHARE) AS status_id

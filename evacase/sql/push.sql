@@ -151,7 +151,7 @@ ON CONFLICT (coalesce(parent_id, 0), lower(name)) WHERE NOT is_deleted DO NOTHIN
 RETURNING id, name
 
 -- find_status --
--- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; share-locked.
+-- The status named $1 (exactly, else case-insensitively), else the one with BackendID $1; key-share-locked.
 SELECT id, name, is_closed FROM pushed_status($1)
 
 -- create_pushed_status --
