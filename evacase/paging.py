@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,7 +97,8 @@ class PageTokens:
         self._key = key
 
     def _sign(self, payload: bytes) -> str:
-        return _b64(hmac.new(self._key, payload, hashlib.sha256).digest()[:16])
+        # hmac.digest: OpenSSL's one-shot HMAC, without the HMAC object hmac.new builds (same bytes, a third the time)
+        return _b64(hmac.digest(self._key, payload, "sha256")[:16])
 
     def encode(self, req: PageRequest, forward: bool, key: tuple[int, ...]) -> str:
         body = _TokenBody(req.op, req.scope, forward, list(key), req.limit, req.filter)

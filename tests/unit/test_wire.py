@@ -38,6 +38,16 @@ def test_a_page_token_round_trips_for_its_own_list_only(limit: int, key: tuple[i
         PageTokens(b"x" * 32).decode(token, "CustomerListCases", 7)  # another key: forged
 
 
+def test_a_page_token_signed_before_an_upgrade_still_reads() -> None:
+    # Tokens outlive a deploy: the signature is HMAC-SHA256 of the payload, cut to 16 bytes, base64url unpadded
+    # (a token handed out before the signing code changed, pinned here).
+    token = "WyJMaXN0Q2FzZXMiLG51bGwsdHJ1ZSxbNDJdLDI1LHsiU3RhdHVzSUQiOjN9XQ.3915CnIw4duP26kal79cyQ"
+    again = TOKENS.decode(token, "ListCases", None)
+    assert (again.key, again.limit, again.filter, again.forward) == ((42,), 25, {"StatusID": 3}, True)
+    first = TOKENS.request("ListCases", None, 25, {"StatusID": 3})
+    assert TOKENS.encode(first, True, (42,)) == token
+
+
 def reference_string_ids(value: Any) -> Any:
     """The StringIDs rule on decoded JSON, stated plainly: an integer under a key ending in `ID`, and each item
     of a list of integers under a key ending in `IDs`, become strings; everything else stays."""
