@@ -158,9 +158,26 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
         limit_page = await limit_call(app, "/list_cases", {"CustomerID": 1})
         assert [c["ID"] for c in evacase_page["Results"]] == [c["ID"] for c in limit_page["Results"]]
         assert len(limit_page["Results"]) == 25
+        await fetch(
+            loaded,
+            "UPDATE interactions SET last_modification_time = now() WHERE id = (SELECT id FROM interactions"
+            " WHERE case_id = $1 AND type = 0 ORDER BY creation_time DESC, id DESC LIMIT 1)",
+            busy,
+        )
         evacase_lines = await api.ok("CustomerListCaseInteractions", {"CaseID": busy}, token)
         limit_lines = await limit_call(app, "/list_interactions", {"CaseID": busy, "CustomerID": 1})
-        assert [i["ID"] for i in evacase_lines["Results"]] == [i["ID"] for i in limit_lines["Results"]]
+        assert [i["ID"] for i in evacase_lines["Results"]] == [i["ID"] for i in limit_lines["Results"][:25]]
+        assert len(limit_lines["Results"]) == 26  # the row after the page, as evacase reads it
+        modified = [i["LastModificationTime"] is not None for i in limit_lines["Results"][:25]]
+        assert modified == ["LastModificationTime" in i for i in evacase_lines["Results"]] and any(modified)
+        closed = (
+            await fetch(
+                loaded,
+                "SELECT s.is_closed FROM cases c JOIN case_statuses s ON s.id = c.status_id WHERE c.id = $1",
+                busy,
+            )
+        )[0]["is_closed"]
+        assert {i["IsClosed"] for i in limit_lines["Results"]} == {closed}
         created = await limit_call(
             app, "/create_case", {"CustomerID": 1, "TopicID": 2, "Title": "Bench case", "Description": "Bench"}
         )

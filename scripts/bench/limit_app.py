@@ -73,8 +73,10 @@ class InteractionRow(msgspec.Struct):
     Text: str | None
     CreatedBy: int | None
     CreationTime: dt.datetime
+    LastModificationTime: dt.datetime | None
     FirstName: str | None
     LastName: str | None
+    IsClosed: bool  # the case's: evacase answers from it whether each interaction may be modified
 
 
 class CreateCase(msgspec.Struct):
@@ -144,10 +146,15 @@ LEFT JOIN case_topics t ON t.id = c.topic_id
 WHERE c.customer_id = $1 AND (c.reporting_time, c.id) < ($2, $3)
 ORDER BY c.reporting_time DESC, c.id DESC LIMIT $4"""
 
-LIST_INTERACTIONS = """SELECT i.id, i.type, i.text, i.created_by, i.creation_time, u.first_name, u.last_name
-FROM (SELECT id, type, text, created_by, creation_time FROM interactions
+# CustomerListCaseInteractions: a page and the row after it (evacase reads it to know there is a next page), the
+# authors' names, each interaction's last modification and whether the case is closed (evacase answers from it
+# whether the customer may still modify an interaction).
+LIST_INTERACTIONS = """SELECT i.id, i.type, i.text, i.created_by, i.creation_time, i.last_modification_time,
+       u.first_name, u.last_name,
+       (SELECT s.is_closed FROM cases c JOIN case_statuses s ON s.id = c.status_id WHERE c.id = $1) AS is_closed
+FROM (SELECT id, type, text, created_by, creation_time, last_modification_time FROM interactions
       WHERE case_id = $1 AND type = ANY ('{0,2,3}'::integer[])
-      ORDER BY creation_time DESC, id DESC LIMIT 25) i
+      ORDER BY creation_time DESC, id DESC LIMIT 26) i
 LEFT JOIN users u ON u.id = i.created_by
 WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = $1 AND c.customer_id = $2)
 ORDER BY i.creation_time DESC, i.id DESC"""
