@@ -154,9 +154,19 @@ async def test_evacase_and_the_limit_app_answer_alike_from_the_loaded_data(loade
             case["StatusID"],
             case["TopicID"],
         )
+        # every column the customer's view shows
+        shown = ("OrderID", "IsWarranty", "ClosingTime", "Solution", "CustomerReference", "CancellationReason")
+        assert {k for k in shown if row[k] not in (None, False)} == {
+            k for k in shown if case.get(k) not in (None, False)
+        }
+        assert [row[k] for k in ("OrderID", "Solution")] == [case.get(k) for k in ("OrderID", "Solution")]
+        assert not (row["HasContacts"] or row["HasLinks"] or row["HasCustomFields"])
+        assert not {"CustomFields", "Contacts", "LinkedCases"} & set(case)  # none here, as the flags say
         evacase_page = await api.ok("CustomerListCases", {}, token)
         limit_page = await limit_call(app, "/list_cases", {"CustomerID": 1})
         assert [c["ID"] for c in evacase_page["Results"]] == [c["ID"] for c in limit_page["Results"]]
+        orders = [c["OrderID"] for c in limit_page["Results"]]
+        assert orders == [c.get("OrderID") for c in evacase_page["Results"]] and any(orders)
         assert len(limit_page["Results"]) == 25
         await fetch(
             loaded,

@@ -43,6 +43,17 @@ class CaseRow(msgspec.Struct):
     Description: str | None
     ReportingTime: dt.datetime
     BlobIDs: list[Any]
+    IsClosed: bool  # with the assignee: whether the customer may still edit the case
+    OrderID: int | None
+    IsWarranty: bool
+    ClosingTime: dt.datetime | None
+    Solution: str | None
+    AssigneeID: int | None
+    CustomerReference: str | None
+    CancellationReason: str | None
+    HasContacts: bool  # whether the case has contacts, links, custom fields customers see (evacase then reads them)
+    HasLinks: bool
+    HasCustomFields: bool
 
 
 class ListCases(msgspec.Struct):
@@ -60,6 +71,8 @@ class CaseSummary(msgspec.Struct):
     Priority: int
     Title: str
     ReportingTime: dt.datetime
+    OrderID: int | None
+    CustomerReference: str | None
 
 
 class ListInteractions(msgspec.Struct):
@@ -131,15 +144,22 @@ class Push(msgspec.Struct):
 # --- SQL: one statement per route ----------------------------------------------------------------------------
 
 # The rows evacase's customer reads answer with: names of topic and status, blob IDs, interaction authors, and
-# only the customer's own case.
+# only the customer's own case. The case view has every column CustomerGetCaseByID shows (order, warranty, closing
+# time, solution, reference, cancellation reason; whether it may be edited: closed, assigned) and whether the case
+# has contacts, links or custom fields customers see (case_extras and the custom fields' masks, as evacase reads).
 LOOKUP = """SELECT c.id, c.customer_id, c.topic_id, t.name, c.status_id, s.name, c.priority, c.title, c.description,
-       c.reporting_time, ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position)
+       c.reporting_time, ARRAY (SELECT b.blob_id FROM case_blobs b WHERE b.case_id = c.id ORDER BY b.position),
+       s.is_closed, c.order_id, c.is_warranty, c.closing_time, c.solution, c.assignee_id, c.customer_reference,
+       c.cancellation_reason, coalesce(x.customer_contacts, 0) > 0, coalesce(x.links, 0) > 0,
+       EXISTS (SELECT 1 FROM custom_fields f WHERE f.visible_mask & 2 <> 0)
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
+LEFT JOIN case_extras x ON x.case_id = c.id
 WHERE c.id = $1 AND c.customer_id = $2"""
 
-LIST_CASES = """SELECT c.id, c.topic_id, t.name, c.status_id, s.name, c.priority, c.title, c.reporting_time
+LIST_CASES = """SELECT c.id, c.topic_id, t.name, c.status_id, s.name, c.priority, c.title, c.reporting_time, c.order_id,
+       c.customer_reference
 FROM cases c
 JOIN case_statuses s ON s.id = c.status_id
 LEFT JOIN case_topics t ON t.id = c.topic_id
