@@ -7,7 +7,7 @@
 local prepared = {}
 local counter = 0
 local thread_id = 0
-local nonce = 0  -- drawn per wrk run and thread: runs within the same second never share a number
+local nonce = ""  -- drawn per wrk run and thread (random_hex): no two runs share a number
 local threads = {}
 
 function setup(thread)
@@ -30,14 +30,23 @@ function init(args)
   end
   file:close()
   math.randomseed(os.time() + thread_id * 7919 + math.floor(os.clock() * 1000000))
-  nonce = math.random(1, 2147483646)
+  nonce = random_hex()
+end
+
+-- 12 hex digits from /dev/urandom: the nonce of this run's thread. (A seed from the time in seconds plus the CPU
+-- time in microseconds, as before, repeated between runs minutes apart, whose pushes then reused BackendIDs.)
+function random_hex()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local bytes = f:read(6)
+  f:close()
+  return (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end))
 end
 
 function request()
   local chosen = prepared[math.random(#prepared)]
   if type(chosen) == "string" then return chosen end
   counter = counter + 1
-  local seq = string.format("%d-%d-%d", nonce, thread_id, counter)
+  local seq = string.format("%s-%d-%d", nonce, thread_id, counter)
   return wrk.format("POST", chosen.path, chosen.headers, (chosen.body:gsub("{{seq}}", seq)))
 end
 
