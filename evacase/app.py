@@ -272,8 +272,7 @@ def create_app(
     async def metrics_page(request: Request) -> Response:
         """Prometheus' text format; the pool and the outbox's lag as they are now."""
         rt: Runtime = request.app.state.runtime
-        waiting = getattr(rt.gate, "_waiters", None)
-        metrics.observe_pool(rt.pool.get_size(), rt.pool.get_idle_size(), len(waiting) if waiting else 0)
+        metrics.observe_pool(rt.pool.get_size(), rt.pool.get_idle_size(), rt.pool.waiting())
         try:
             async with rt.pool.acquire(timeout=2) as conn:
                 metrics.OUTBOX_LAG.set(await outbox_lag(conn))

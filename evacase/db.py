@@ -38,6 +38,8 @@ from evacase.errors import (
     UserNotFound,
     ValidationFailed,
 )
+from evacase.pool import Pool
+from evacase.pool import create_pool as open_pool
 
 _BLOCK = re.compile(r"^-- ([a-z_][a-z0-9_]*) --\s*$", re.MULTILINE)
 _PARAMS = re.compile(r"^-- params: (.+)$", re.MULTILINE)
@@ -104,13 +106,6 @@ def load_queries(domain: str) -> Queries:
 SERVER_SETTINGS = {"enable_bitmapscan": "off", "plan_cache_mode": "force_generic_plan"}
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """The pool's reset on release. asyncpg still rolls back an open transaction before calling it; the default
-    reset query (unlock advisory locks, CLOSE ALL, UNLISTEN *, RESET ALL) is skipped: evacase sets no session
-    state (no SET but SET LOCAL, which ends with its transaction; no LISTEN, cursors or session advisory locks),
-    and that round trip cost ~20% of a read."""
-
-
 POOLER_MODES = ("none", "session", "transaction")
 # What a pooler in front of PostgreSQL cannot pass as start-up parameters, set on the database role instead (the
 # start-up check below says which are missing): (setting, value it must have or None for "any bound").
@@ -158,21 +153,18 @@ def bounded_settings(timeout: float) -> dict[str, str]:
     }
 
 
-async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10, db_timeout: float = 5.0) -> asyncpg.Pool:
+async def create_pool(dsn: str, min_size: int = 2, max_size: int = 10, db_timeout: float = 5.0) -> Pool:
     """The request path's pool: every statement bounded by `db_timeout` seconds on the server (the request as a
     whole is bounded by dispatch's deadline; a client-side command_timeout would arm a timer per query)."""
     # Timestamps travel as timestamptz, decoded to UTC whatever the session's zone.
     behind_pooler = pooler_mode() != "none"
-    pool = await asyncpg.create_pool(
+    return await open_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         server_settings=None if behind_pooler else bounded_settings(db_timeout),
-        reset=_keep_session,
         **connect_options(),
     )
-    assert pool is not None
-    return pool
 
 
 # Failures of the connection itself rather than of a statement: the server went away, restarted, was failed over

@@ -152,7 +152,7 @@ async def _run_once(
     acting_id = caller.user_id if caller is ANONYMOUS else rt.known_users.acting_id(caller)
     needs_user_write = acting_id is None
     try:
-        async with rt.gate, rt.pool.acquire() as conn:
+        async with rt.pool.acquire() as conn:
             try:
                 if needs_user_write and op.own_transactions and idem is None:
                     # The caller's profile in a transaction of its own: the handler then writes as it chooses,

@@ -3,13 +3,11 @@ request machinery around them. Opened once and used by the HTTP app and by backg
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import asyncpg
 import structlog
 
 from evacase.auth import TokenVerifier
@@ -25,6 +23,7 @@ from evacase.domain.secrets import Sealer
 from evacase.domain.stored_blobs import BlobSettings, UrlSigner
 from evacase.domain.users import KnownUsers
 from evacase.paging import PageTokens
+from evacase.pool import Pool
 from evacase.registry import Registry
 
 
@@ -32,7 +31,7 @@ from evacase.registry import Registry
 class Runtime:
     """Everything a request needs that lives as long as the process."""
 
-    pool: asyncpg.Pool
+    pool: Pool  # lends connections first come first served (evacase/pool.py)
     verifier: TokenVerifier
     page_tokens: PageTokens
     registry: Registry
@@ -46,12 +45,6 @@ class Runtime:
     jobs_interval: float = 60.0  # seconds between runs of the blob purge (EVACASE_JOBS_INTERVAL_SECONDS)
     exports: ExportSettings = field(default_factory=ExportSettings)  # event exports: secrets, safety, retries
     database_url: str | None = None  # for connections of their own (the delivery worker's LISTEN)
-    # Requests wait for a connection here, first come first served. asyncpg's pool queue lets a newcomer take
-    # a connection released for a waiter, so under load unlucky requests waited ~0.5 s (p99 30x the median).
-    gate: asyncio.Semaphore = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.gate = asyncio.Semaphore(self.pool.get_max_size())
 
     async def close(self) -> None:
         await self.exports.close()

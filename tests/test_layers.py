@@ -19,7 +19,13 @@ ABOVE_DOMAIN = (
     "evacase.jobs",
     "evacase.server",
 )
-BASE = {"evacase.errors": set(), "evacase.config": set(), "evacase.logs": set(), "evacase.db": {"evacase.errors"}}
+BASE = {
+    "evacase.errors": set(),
+    "evacase.config": set(),
+    "evacase.logs": set(),
+    "evacase.pool": set(),
+    "evacase.db": {"evacase.errors", "evacase.pool"},
+}
 
 
 def module_name(path: Path) -> str:

@@ -17,6 +17,7 @@ from typing import BinaryIO, Protocol
 import asyncpg
 
 from evacase.db import load_queries
+from evacase.pool import Pool
 
 SQL = load_queries("blobs")
 
@@ -31,7 +32,7 @@ class BlobStore(Protocol):
         """Store `source` (read from its start) as the content of `guid`; PostgreSQL writes in `conn`'s
         transaction, the others before it commits."""
 
-    def read(self, pool: asyncpg.Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
+    def read(self, pool: Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes `start` to `end` (exclusive) of the content, in pieces."""
 
     async def remove(self, conn: asyncpg.Connection, guid: uuid.UUID) -> None:
@@ -48,7 +49,7 @@ class PostgresStore:
             await conn.execute(SQL["put_chunk"], guid, n, chunk)
             n += 1
 
-    async def read(self, pool: asyncpg.Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
+    async def read(self, pool: Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
         first, last = start // CHUNK_BYTES, (end - 1) // CHUNK_BYTES
         for batch in range(first, last + 1, CHUNKS_PER_READ):
             upto = min(batch + CHUNKS_PER_READ - 1, last)
@@ -90,7 +91,7 @@ class DirectoryStore:
             os.fsync(out.fileno())
         partial.replace(target)
 
-    async def read(self, pool: asyncpg.Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
+    async def read(self, pool: Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
         with await asyncio.to_thread(self.path(guid).open, "rb") as f:
             await asyncio.to_thread(f.seek, start)
             left = end - start
@@ -127,7 +128,7 @@ class S3Store:
         source.seek(0)
         await asyncio.to_thread(self.client.upload_fileobj, source, self.bucket, self.key(guid))
 
-    async def read(self, pool: asyncpg.Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
+    async def read(self, pool: Pool, guid: uuid.UUID, start: int, end: int) -> AsyncIterator[bytes]:
         response = await asyncio.to_thread(
             self.client.get_object, Bucket=self.bucket, Key=self.key(guid), Range=f"bytes={start}-{end - 1}"
         )

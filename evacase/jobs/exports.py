@@ -21,6 +21,7 @@ from evacase.domain.deliveries import Delivery, Event, Outcome, body_of, post, s
 from evacase.domain.event_exports import ExportSettings, delivery_for
 from evacase.domain.events import INTERACTION_EVENT_TYPES
 from evacase.domain.secrets import SecretUnavailable
+from evacase.pool import Pool
 
 log = structlog.get_logger("evacase.exports")
 
@@ -36,7 +37,7 @@ def retry_delay(settings: ExportSettings, attempt: int) -> float:
 
 @dataclass
 class DeliveryWorker:
-    pool: asyncpg.Pool
+    pool: Pool
     settings: ExportSettings
     dsn: str | None = None  # for the LISTEN connection (None: poll only)
 

@@ -13,6 +13,7 @@ import asyncpg
 import structlog
 
 from evacase import metrics
+from evacase.pool import Pool
 
 log = structlog.get_logger("evacase.jobs")
 
@@ -28,7 +29,7 @@ class PeriodicJob:
     batch_size: int
 
 
-async def run_once(pool: asyncpg.Pool, job: PeriodicJob) -> int | None:
+async def run_once(pool: Pool, job: PeriodicJob) -> int | None:
     """One run of `job`: batches until a short one; None when another process holds the job."""
     total = 0
     while True:
@@ -43,7 +44,7 @@ async def run_once(pool: asyncpg.Pool, job: PeriodicJob) -> int | None:
             return total
 
 
-async def run_periodically(pool: asyncpg.Pool, jobs: list[PeriodicJob]) -> None:
+async def run_periodically(pool: Pool, jobs: list[PeriodicJob]) -> None:
     """Run every job at its interval until cancelled; a failed run is logged and tried again next time."""
 
     async def loop(job: PeriodicJob) -> None:
