@@ -50,7 +50,7 @@ class Pool:
         self._size = 0  # connections open or being opened
         self._opening = 0  # of which being opened for waiters
         self._closing = False
-        self._returned = asyncio.Event()  # set whenever a lent connection comes back (close() waits on it)
+        self._returned = asyncio.Event()  # set when a lent connection comes back while closing
         self._background: set[asyncio.Task[None]] = set()
         self._cull_timer: asyncio.TimerHandle | None = None
 
@@ -114,7 +114,8 @@ class Pool:
         if conn not in self._lent:
             return  # released twice, or lent before a terminate()
         self._lent.discard(conn)
-        self._returned.set()
+        if self._closing:
+            self._returned.set()  # close() is waiting for the lent connections
         if conn.is_closed():
             self._forget(conn)
         elif conn.is_in_transaction():
